@@ -1,0 +1,40 @@
+"""citybot: the WeChat service-account backend of a city-management bureau."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from bot.config import Settings, load_settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("citybot")
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str | None = None) -> Flask:
+    """The only application factory: settings, then each subsystem's init_app, then blueprints."""
+    settings: Settings = load_settings(config_path, overrides)
+    app = Flask(__name__, instance_path=None)
+    app.config["CITYBOT"] = settings
+    app.config["SECRET_KEY"] = settings.secret_key
+    _configure_logging(settings)
+
+    from bot import database, services, webhook
+
+    database.init_app(app)
+    services.init_app(app)
+    webhook.init_app(app)
+    return app
+
+
+def _configure_logging(settings: Settings) -> None:
+    logger = logging.getLogger("citybot")
+    logger.setLevel(settings.logging.level)
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)

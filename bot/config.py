@@ -1,0 +1,189 @@
+"""Settings: defaults, then a TOML file, then CITYBOT_* environment variables; validated once.
+
+The file comes from ``CITYBOT_CONFIG`` (or ``citybot --config PATH``). Every key of a section can be
+overridden by ``CITYBOT_<SECTION>_<KEY>`` and every top-level key by ``CITYBOT_<KEY>``, so secrets
+never have to live in the file. A missing or malformed value stops start-up with a message that
+names the key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ENV_PREFIX = "CITYBOT_"
+CONFIG_ENV = "CITYBOT_CONFIG"
+
+
+class ConfigError(Exception):
+    """Raised when the configuration cannot be used; the message names the offending keys."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WeChatSettings(_Section):
+    app_id: str = ""
+    app_secret: str = ""
+    token: str = ""
+    encoding_aes_key: str = ""
+    encrypted_only: bool = False
+    api_base_url: str = "https://api.weixin.qq.com"
+    timestamp_window: int = Field(300, ge=1)
+    max_body_bytes: int = Field(65536, ge=1024)
+    dedupe_ttl: int = Field(300, ge=60)
+    reply_wait: float = Field(4.0, ge=0, le=4.5)
+    api_timeout: float = Field(5.0, gt=0)
+    token_refresh_margin: int = Field(300, ge=0)
+
+    @field_validator("encoding_aes_key")
+    @classmethod
+    def _aes_key(cls, value: str) -> str:
+        if not value:
+            return value
+        if len(value) != 43:
+            raise ValueError("must be 43 characters (empty means plain mode)")
+        try:
+            key = base64.b64decode(value + "=", validate=True)
+        except binascii.Error as exc:
+            raise ValueError("is not valid base64") from exc
+        if len(key) != 32:
+            raise ValueError("must decode to 32 bytes")
+        return value
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _mode(self) -> WeChatSettings:
+        if self.encrypted_only and not self.encoding_aes_key:
+            raise ValueError("encrypted_only needs encoding_aes_key")
+        if self.encoding_aes_key and not self.app_id:
+            raise ValueError("encoding_aes_key needs app_id (it is checked inside every ciphertext)")
+        return self
+
+    @property
+    def safe_mode(self) -> bool:
+        return bool(self.encoding_aes_key)
+
+
+class ConversationSettings(_Section):
+    timeout: int = Field(1800, ge=10)
+
+
+class TextsSettings(_Section):
+    file: str = ""
+
+
+class LoggingSettings(_Section):
+    level: str = "INFO"
+
+    @field_validator("level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return upper
+
+
+class Settings(_Section):
+    database_url: str = "sqlite:///instance/citybot.db"
+    redis_url: str = ""
+    redis_prefix: str = "citybot:"
+    secret_key: str = "change-me"
+    instance_path: str = "instance"
+    wechat: WeChatSettings = WeChatSettings()
+    conversation: ConversationSettings = ConversationSettings()
+    texts: TextsSettings = TextsSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str) -> str:
+        if value and not re.match(r"^(redis|rediss|unix)://", value):
+            raise ValueError("must start with redis://, rediss:// or unix:// (empty: in-process store)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, value: str) -> str:
+        if not re.match(r"^[a-z0-9+]+://", value):
+            raise ValueError("must be an SQLAlchemy URL such as sqlite:///instance/citybot.db")
+        return value
+
+
+def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, field in Settings.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, _Section):
+            for sub in annotation.model_fields:
+                env = f"{ENV_PREFIX}{name}_{sub}".upper()
+                if env in environ:
+                    found.setdefault(name, {})[sub] = environ[env]
+        else:
+            env = f"{ENV_PREFIX}{name}".upper()
+            if env in environ:
+                found[name] = environ[env]
+    return found
+
+
+def _format_errors(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown setting"
+        lines.append(f"  {key}: {message}")
+    return "invalid configuration:\n" + "\n".join(lines)
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build validated settings; raise ConfigError naming every bad key."""
+    environ = os.environ if environ is None else environ
+    path = path or environ.get(CONFIG_ENV) or None
+    data: dict[str, Any] = {}
+    if path:
+        file = Path(path)
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"configuration file not found: {file}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"configuration file {file} is not valid TOML: {exc}") from exc
+    data = _deep_merge(data, _env_overrides(environ))
+    if overrides:
+        data = _deep_merge(data, overrides)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc)) from None

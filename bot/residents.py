@@ -1,0 +1,59 @@
+"""Residents (followers) of the account: who follows, since when, when last seen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from bot.database import Base, utcnow
+
+
+class Resident(Base):
+    __tablename__ = "residents"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subscribed: Mapped[bool] = mapped_column(default=False)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    subscribed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+    last_message_at: Mapped[datetime | None]
+
+
+def get_or_create(session: Session, openid: str) -> Resident:
+    resident = session.get(Resident, openid)
+    if resident is None:
+        now = utcnow()
+        resident = Resident(openid=openid, subscribed=False, first_seen_at=now, last_seen_at=now)
+        session.add(resident)
+    return resident
+
+
+def touch(session: Session, openid: str, *, by_message: bool) -> Resident:
+    """Record activity; ``by_message`` marks a resident-initiated message (opens the 48 h window)."""
+    resident = get_or_create(session, openid)
+    now = utcnow()
+    resident.last_seen_at = now
+    if by_message:
+        resident.last_message_at = now
+    return resident
+
+
+def subscribe(session: Session, openid: str) -> Resident:
+    resident = get_or_create(session, openid)
+    resident.subscribed = True
+    resident.subscribed_at = utcnow()
+    return resident
+
+
+def unsubscribe(session: Session, openid: str) -> Resident:
+    resident = get_or_create(session, openid)
+    resident.subscribed = False
+    resident.unsubscribed_at = utcnow()
+    return resident
+
+
+def followers(session: Session) -> list[str]:
+    return list(session.scalars(select(Resident.openid).where(Resident.subscribed.is_(True))))

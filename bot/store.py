@@ -1,0 +1,229 @@
+"""Key-value store with TTLs: Redis when ``redis_url`` is set, else an in-process dictionary.
+
+This is the only module that imports redis. Both implementations honour the same contract
+(tests/contract/test_store_contract.py): values are str, TTLs are seconds, ``add`` is an atomic
+add-if-absent, ``incr`` creates the counter with its TTL on first use, and ``lock`` is a mutual
+exclusion that expires on its own so a crashed holder cannot block others for ever.
+
+The in-process store serves one process only: with several gunicorn workers, use Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+
+from bot.config import Settings
+
+
+class LockTimeout(Exception):
+    """The lock could not be acquired within the wait."""
+
+
+class Store(ABC):
+    """Tiny interface shared by both backends."""
+
+    @abstractmethod
+    def get(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    def set(self, key: str, value: str, ttl: float | None = None) -> None: ...
+
+    @abstractmethod
+    def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+        """Set the key only if it is absent; return whether this call set it."""
+
+    @abstractmethod
+    def delete(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def delete_if_equals(self, key: str, expected: str) -> bool:
+        """Delete the key only while it still holds ``expected`` (compare-and-delete)."""
+
+    @abstractmethod
+    def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        """Add to an integer counter; the TTL is set when the counter is created."""
+
+    @abstractmethod
+    def ttl(self, key: str) -> float | None:
+        """Seconds left, None when the key has no expiry or does not exist."""
+
+    @abstractmethod
+    def ping(self) -> bool: ...
+
+    def get_json(self, key: str) -> Any:
+        raw = self.get(key)
+        return None if raw is None else json.loads(raw)
+
+    def set_json(self, key: str, value: Any, ttl: float | None = None) -> None:
+        self.set(key, json.dumps(value, ensure_ascii=False, separators=(",", ":")), ttl)
+
+    @contextmanager
+    def lock(self, name: str, ttl: float = 10.0, wait: float = 10.0, poll: float = 0.02) -> Iterator[str]:
+        """Hold ``name`` for at most ``ttl`` seconds, waiting up to ``wait`` seconds to get it."""
+        token = uuid.uuid4().hex
+        key = f"lock:{name}"
+        deadline = time.monotonic() + wait
+        while not self.add(key, token, ttl):
+            if time.monotonic() >= deadline:
+                raise LockTimeout(name)
+            time.sleep(poll)
+        try:
+            yield token
+        finally:
+            self.delete_if_equals(key, token)
+
+    def wait_for(self, key: str, timeout: float, poll: float = 0.02) -> str | None:
+        """Poll until ``key`` exists or ``timeout`` passes."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.get(key)
+            if value is not None or time.monotonic() >= deadline:
+                return value
+            time.sleep(poll)
+
+
+class InProcessStore(Store):
+    """A dict guarded by a lock, with lazy expiry. One process only."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._data: dict[str, tuple[str, float | None]] = {}
+        self._lock = threading.RLock()
+        self._clock = clock
+
+    def _live(self, key: str) -> tuple[str, float | None] | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        if item[1] is not None and item[1] <= self._clock():
+            del self._data[key]
+            return None
+        return item
+
+    def _expiry(self, ttl: float | None) -> float | None:
+        return None if ttl is None else self._clock() + ttl
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            item = self._live(key)
+            return None if item is None else item[0]
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        with self._lock:
+            self._data[key] = (value, self._expiry(ttl))
+
+    def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+        with self._lock:
+            if self._live(key) is not None:
+                return False
+            self._data[key] = (value, self._expiry(ttl))
+            return True
+
+    def delete(self, key: str) -> bool:
+        with self._lock:
+            return self._live(key) is not None and self._data.pop(key, None) is not None
+
+    def delete_if_equals(self, key: str, expected: str) -> bool:
+        with self._lock:
+            item = self._live(key)
+            if item is None or item[0] != expected:
+                return False
+            del self._data[key]
+            return True
+
+    def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        with self._lock:
+            item = self._live(key)
+            if item is None:
+                value, expiry = amount, self._expiry(ttl)
+            else:
+                value, expiry = int(item[0]) + amount, item[1]
+            self._data[key] = (str(value), expiry)
+            return value
+
+    def ttl(self, key: str) -> float | None:
+        with self._lock:
+            item = self._live(key)
+            if item is None or item[1] is None:
+                return None
+            return max(0.0, item[1] - self._clock())
+
+    def ping(self) -> bool:
+        return True
+
+
+_DELETE_IF_EQUALS = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+_INCR_WITH_TTL = """
+local value = redis.call('incrby', KEYS[1], ARGV[1])
+if value == tonumber(ARGV[1]) and tonumber(ARGV[2]) > 0 then
+  redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return value
+"""
+
+
+class RedisStore(Store):
+    """Redis-backed store; keys are namespaced by ``prefix`` so several apps can share a server."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "citybot:") -> None:
+        self.client = client
+        self.prefix = prefix
+        self._delete_if_equals = client.register_script(_DELETE_IF_EQUALS)
+        self._incr = client.register_script(_INCR_WITH_TTL)
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "citybot:") -> RedisStore:
+        client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=2.0)
+        return cls(client, prefix)
+
+    def _k(self, key: str) -> str:
+        return self.prefix + key
+
+    @staticmethod
+    def _px(ttl: float | None) -> int | None:
+        return None if ttl is None else max(1, int(ttl * 1000))
+
+    def get(self, key: str) -> str | None:
+        value = self.client.get(self._k(key))
+        return None if value is None else str(value)
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        self.client.set(self._k(key), value, px=self._px(ttl))
+
+    def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+        return bool(self.client.set(self._k(key), value, px=self._px(ttl), nx=True))
+
+    def delete(self, key: str) -> bool:
+        return bool(self.client.delete(self._k(key)))
+
+    def delete_if_equals(self, key: str, expected: str) -> bool:
+        return bool(self._delete_if_equals(keys=[self._k(key)], args=[expected]))
+
+    def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        return int(self._incr(keys=[self._k(key)], args=[amount, self._px(ttl) or 0]))
+
+    def ttl(self, key: str) -> float | None:
+        millis = int(self.client.pttl(self._k(key)))
+        return None if millis < 0 else millis / 1000
+
+    def ping(self) -> bool:
+        return bool(self.client.ping())
+
+
+def make_store(settings: Settings) -> Store:
+    """Choose the backend once, from configuration."""
+    if settings.redis_url:
+        return RedisStore.from_url(settings.redis_url, settings.redis_prefix)
+    return InProcessStore()

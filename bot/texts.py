@@ -1,0 +1,72 @@
+"""The catalogue of every resident-facing sentence (Simplified Chinese), overridable by the bureau.
+
+Defaults live in ``bot/texts.toml``. A bureau may point ``[texts] file`` at its own TOML with the
+same keys; an override may only change wording: an unknown key, or a sentence that drops or adds a
+``{placeholder}``, stops start-up with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bot.config import ConfigError
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, name + "."))
+        elif isinstance(value, str):
+            flat[name] = value
+        else:
+            raise ConfigError(f"texts: {name} must be a string")
+    return flat
+
+
+def _fields(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+class Texts:
+    def __init__(self, catalogue: Mapping[str, str]) -> None:
+        self._catalogue = dict(catalogue)
+
+    @classmethod
+    def defaults(cls) -> dict[str, str]:
+        raw = resources.files("bot").joinpath("texts.toml").read_text(encoding="utf-8")
+        return _flatten(tomllib.loads(raw))
+
+    @classmethod
+    def load(cls, override: str | Path | None = None) -> Texts:
+        catalogue = cls.defaults()
+        if override:
+            path = Path(override)
+            try:
+                extra = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"texts.file {path}: {exc}") from exc
+            for key, value in extra.items():
+                if key not in catalogue:
+                    raise ConfigError(f"texts.file {path}: unknown key {key}")
+                if _fields(value) != _fields(catalogue[key]):
+                    expected = ", ".join(sorted(_fields(catalogue[key]))) or "none"
+                    raise ConfigError(f"texts.file {path}: {key} must use the placeholders: {expected}")
+                catalogue[key] = value
+        return cls(catalogue)
+
+    def __call__(self, key: str, /, **values: Any) -> str:
+        template = self._catalogue[key]
+        return template.format(**values) if values or _fields(template) else template
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._catalogue
+
+    def keys(self) -> list[str]:
+        return sorted(self._catalogue)

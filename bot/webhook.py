@@ -1,0 +1,6 @@
+"""Placeholder replaced below."""
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    pass

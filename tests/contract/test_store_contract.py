@@ -1,0 +1,112 @@
+"""One set of assertions, run against the in-process store and against real Redis."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from bot.store import InProcessStore, LockTimeout, RedisStore, Store
+
+
+@pytest.fixture(params=["inprocess", pytest.param("redis", marks=pytest.mark.redis)])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    if request.param == "inprocess":
+        yield InProcessStore()
+        return
+    url, prefix = request.getfixturevalue("redis_prefix_url")
+    yield RedisStore.from_url(url, prefix)
+
+
+def test_get_set_delete(store: Store) -> None:
+    assert store.get("a") is None
+    store.set("a", "1")
+    assert store.get("a") == "1"
+    assert store.delete("a") is True
+    assert store.delete("a") is False
+    assert store.get("a") is None
+
+
+def test_ttl_expires(store: Store) -> None:
+    store.set("short", "x", ttl=0.15)
+    remaining = store.ttl("short")
+    assert remaining is not None
+    assert 0 < remaining <= 0.15
+    time.sleep(0.3)
+    assert store.get("short") is None
+    assert store.ttl("short") is None
+
+
+def test_add_is_add_if_absent(store: Store) -> None:
+    assert store.add("k", "first", ttl=5) is True
+    assert store.add("k", "second", ttl=5) is False
+    assert store.get("k") == "first"
+
+
+def test_add_after_expiry(store: Store) -> None:
+    assert store.add("k", "first", ttl=0.1) is True
+    time.sleep(0.25)
+    assert store.add("k", "second", ttl=5) is True
+    assert store.get("k") == "second"
+
+
+def test_add_is_atomic_under_threads(store: Store) -> None:
+    winners: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def contend(i: int) -> None:
+        barrier.wait()
+        if store.add("race", str(i), ttl=5):
+            winners.append(i)
+
+    threads = [threading.Thread(target=contend, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1
+    assert store.get("race") == str(winners[0])
+
+
+def test_delete_if_equals(store: Store) -> None:
+    store.set("owner", "me")
+    assert store.delete_if_equals("owner", "someone-else") is False
+    assert store.get("owner") == "me"
+    assert store.delete_if_equals("owner", "me") is True
+    assert store.get("owner") is None
+
+
+def test_incr_sets_ttl_once(store: Store) -> None:
+    assert store.incr("n", ttl=0.3) == 1
+    assert store.incr("n", 2, ttl=100) == 3
+    remaining = store.ttl("n")
+    assert remaining is not None
+    assert remaining <= 0.3
+    time.sleep(0.45)
+    assert store.incr("n") == 1
+    assert store.ttl("n") is None
+
+
+def test_json_round_trip(store: Store) -> None:
+    store.set_json("j", {"城": "管", "n": [1, 2]}, ttl=5)
+    assert store.get_json("j") == {"城": "管", "n": [1, 2]}
+    assert store.get_json("missing") is None
+
+
+def test_lock_excludes_and_expires(store: Store) -> None:
+    with store.lock("job", ttl=5, wait=0.1), pytest.raises(LockTimeout), store.lock("job", ttl=5, wait=0.1):
+        pass
+    with store.lock("job", ttl=0.1, wait=0):
+        time.sleep(0.25)  # the holder outlived its ttl: another may take it
+        with store.lock("job", ttl=5, wait=0.1):
+            pass
+
+
+def test_wait_for(store: Store) -> None:
+    timer = threading.Timer(0.1, lambda: store.set("later", "v", ttl=5))
+    timer.start()
+    assert store.wait_for("later", timeout=2) == "v"
+    assert store.wait_for("never", timeout=0.1) is None
+    timer.join()
