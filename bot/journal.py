@@ -55,8 +55,13 @@ def record_received(
     session: Session, *, key: str, msg_type: str, event: str | None, sender: str, payload: str
 ) -> JournalEntry:
     entry = JournalEntry(
-        dedupe_key=key, msg_type=msg_type, event=event, sender=sender, payload=payload,
-        status=Outcome.RECEIVED, received_at=utcnow(),
+        dedupe_key=key,
+        msg_type=msg_type,
+        event=event,
+        sender=sender,
+        payload=payload,
+        status=Outcome.RECEIVED,
+        received_at=utcnow(),
     )
     session.add(entry)
     session.flush()

@@ -24,7 +24,7 @@ import redis
 from bot.config import Settings
 
 
-class LockTimeout(Exception):
+class LockTimeoutError(Exception):
     """The lock could not be acquired within the wait."""
 
 
@@ -74,7 +74,7 @@ class Store(ABC):
         deadline = time.monotonic() + wait
         while not self.add(key, token, ttl):
             if time.monotonic() >= deadline:
-                raise LockTimeout(name)
+                raise LockTimeoutError(name)
             time.sleep(poll)
         try:
             yield token
@@ -185,7 +185,9 @@ class RedisStore(Store):
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "citybot:") -> RedisStore:
-        client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=2.0)
+        client = redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=2.0
+        )
         return cls(client, prefix)
 
     def _k(self, key: str) -> str:

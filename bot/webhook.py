@@ -1,4 +1,5 @@
 """Placeholder replaced below."""
+
 from flask import Flask
 
 

@@ -66,8 +66,11 @@ def require(service: str) -> str:
     if service not in _reachable:
         _reachable[service] = _pg_reachable() if service == "postgres" else _redis_reachable()
     if not _reachable[service]:
-        unavailable({"postgres": "PostgreSQL (CITYBOT_TEST_DATABASE_URL)",
-                     "redis": "Redis (CITYBOT_TEST_REDIS_URL)"}[service])
+        unavailable(
+            {"postgres": "PostgreSQL (CITYBOT_TEST_DATABASE_URL)", "redis": "Redis (CITYBOT_TEST_REDIS_URL)"}[
+                service
+            ]
+        )
     return PG_URL if service == "postgres" else REDIS_URL
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.store import InProcessStore, LockTimeout, RedisStore, Store
+from bot.store import InProcessStore, LockTimeoutError, RedisStore, Store
 
 
 @pytest.fixture(params=["inprocess", pytest.param("redis", marks=pytest.mark.redis)])
@@ -96,8 +96,9 @@ def test_json_round_trip(store: Store) -> None:
 
 
 def test_lock_excludes_and_expires(store: Store) -> None:
-    with store.lock("job", ttl=5, wait=0.1), pytest.raises(LockTimeout), store.lock("job", ttl=5, wait=0.1):
-        pass
+    with store.lock("job", ttl=5, wait=0.1):
+        with pytest.raises(LockTimeoutError), store.lock("job", ttl=5, wait=0.1):
+            pass
     with store.lock("job", ttl=0.1, wait=0):
         time.sleep(0.25)  # the holder outlived its ttl: another may take it
         with store.lock("job", ttl=5, wait=0.1):

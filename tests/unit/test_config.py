@@ -27,7 +27,7 @@ def test_file_then_environment(tmp_path: Path) -> None:
 
 def test_config_path_from_environment(tmp_path: Path) -> None:
     file = tmp_path / "c.toml"
-    file.write_text('[wechat]\ntimestamp_window = 60\n')
+    file.write_text("[wechat]\ntimestamp_window = 60\n")
     settings = load_settings(None, environ={"CITYBOT_CONFIG": str(file)})
     assert settings.wechat.timestamp_window == 60
 
@@ -60,5 +60,5 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
 
 
 def test_environment_values_are_validated() -> None:
-    with pytest.raises(ConfigError, match="wechat.encrypted_only"):
+    with pytest.raises(ConfigError, match=r"wechat\.encrypted_only"):
         load_settings(None, environ={"CITYBOT_WECHAT_ENCRYPTED_ONLY": "maybe"})

@@ -1,4 +1,7 @@
-"""The ``citybot`` command group. Each command is a thin layer over plain functions."""
+"""The ``citybot`` command group. Each command is a thin layer over plain functions.
+
+Each feature's commands live in a module of this package and are added in ``_assemble``.
+"""
 
 from __future__ import annotations
 
@@ -44,8 +47,13 @@ pass_env = click.make_pass_decorator(Env)
 
 
 @click.group()
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar=CONFIG_ENV,
-              help="TOML configuration file (default: $CITYBOT_CONFIG).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar=CONFIG_ENV,
+    help="TOML configuration file (default: $CITYBOT_CONFIG).",
+)
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """citybot: the city-management WeChat service account backend."""
@@ -54,31 +62,14 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = Env(config_path)
 
 
-@cli.group()
-def db() -> None:
-    """Database schema."""
+def _assemble() -> None:
+    """The command tree, in one place."""
+    from bot.cli import db
+
+    cli.add_command(db.db)
 
 
-@db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
-@pass_env
-def db_upgrade(env: Env, revision: str) -> None:
-    """Apply migrations up to REVISION."""
-    from bot import migrations
-
-    migrations.upgrade(env.app.config["CITYBOT"], revision)
-    click.echo(f"database at {revision}")
-
-
-@db.command("downgrade")
-@click.argument("revision")
-@pass_env
-def db_downgrade(env: Env, revision: str) -> None:
-    """Revert migrations down to REVISION."""
-    from bot import migrations
-
-    migrations.downgrade(env.app.config["CITYBOT"], revision)
-    click.echo(f"database at {revision}")
+_assemble()
 
 
 def main() -> None:
