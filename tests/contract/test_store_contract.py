@@ -96,9 +96,13 @@ def test_json_round_trip(store: Store) -> None:
 
 
 def test_lock_excludes_and_expires(store: Store) -> None:
-    with store.lock("job", ttl=5, wait=0.1):
+    held = store.lock("job", ttl=5, wait=0.1)
+    held.__enter__()
+    try:
         with pytest.raises(LockTimeoutError), store.lock("job", ttl=5, wait=0.1):
             pass
+    finally:
+        held.__exit__(None, None, None)
     with store.lock("job", ttl=0.1, wait=0):
         time.sleep(0.25)  # the holder outlived its ttl: another may take it
         with store.lock("job", ttl=5, wait=0.1):
