@@ -5,7 +5,6 @@ Each feature's commands live in a module of this package and are added in ``_ass
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,16 +56,16 @@ pass_env = click.make_pass_decorator(Env)
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """citybot: the city-management WeChat service account backend."""
-    if config_path:
-        os.environ[CONFIG_ENV] = config_path
     ctx.obj = Env(config_path)
 
 
 def _assemble() -> None:
     """The command tree, in one place."""
-    from bot.cli import db
+    from bot.cli import chat, db, messages
 
     cli.add_command(db.db)
+    cli.add_command(chat.chat)
+    cli.add_command(messages.messages)
 
 
 _assemble()
