@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from flask import Flask
 from geopy.distance import geodesic
 
-from bot.store import InProcessStore, RedisStore, Store
+from bot import services
+from bot.store import Store
 from geodata.datums import Datum, GeoPoint
 from geodata.origin import forget, recall, remember
 
 
-@pytest.fixture(params=["inprocess", pytest.param("redis", marks=pytest.mark.redis)])
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    if request.param == "inprocess":
-        yield InProcessStore()
-        return
-    url, prefix = request.getfixturevalue("redis_prefix_url")
-    yield RedisStore.from_url(url, prefix)
+@pytest.fixture
+def store(app: Flask) -> Store:
+    """The app's own store: in-process (embedded backend) or Redis (services backend)."""
+    return services.store(app)
 
 
 def test_nothing_remembered(store: Store) -> None:
