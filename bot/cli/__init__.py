@@ -34,6 +34,11 @@ class Env:
                 raise click.ClickException(str(exc)) from None
         return self._app
 
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.extensions["citybot.engine"].dispose()
+            self._app = None
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         from bot.database import session_scope
@@ -56,16 +61,19 @@ pass_env = click.make_pass_decorator(Env)
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """citybot: the city-management WeChat service account backend."""
-    ctx.obj = Env(config_path)
+    env = Env(config_path)
+    ctx.obj = env
+    ctx.call_on_close(env.close)
 
 
 def _assemble() -> None:
     """The command tree, in one place."""
-    from bot.cli import chat, db, messages
+    from bot.cli import chat, db, messages, staff
 
     cli.add_command(db.db)
     cli.add_command(chat.chat)
     cli.add_command(messages.messages)
+    cli.add_command(staff.staff)
 
 
 _assemble()
