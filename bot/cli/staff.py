@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
+from sqlalchemy.orm import Session
 
 from bot.cli import Env, pass_env
 from staff import models
@@ -18,6 +22,16 @@ def _roles(value: str) -> frozenset[Role]:
         raise click.BadParameter(str(exc)) from None
 
 
+@contextmanager
+def _unit(env: Env) -> Iterator[Session]:
+    """A committed unit of work whose StaffError becomes a command-line error."""
+    with env.session() as session:
+        try:
+            yield session
+        except models.StaffError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
 @click.group()
 def staff() -> None:
     """Staff accounts and roles."""
@@ -31,11 +45,8 @@ def staff() -> None:
 @pass_env
 def add(env: Env, username: str, roles: str, display_name: str, password: str) -> None:
     """Create a staff account."""
-    with env.session() as session:
-        try:
-            member = models.add(session, username, password, _roles(roles), display_name)
-        except models.StaffError as exc:
-            raise click.ClickException(str(exc)) from None
+    with _unit(env) as session:
+        member = models.add(session, username, password, _roles(roles), display_name)
         click.echo(f"added {member.username} ({member.roles_text})")
 
 
@@ -45,11 +56,8 @@ def add(env: Env, username: str, roles: str, display_name: str, password: str) -
 @pass_env
 def set_role(env: Env, username: str, roles: str) -> None:
     """Replace USERNAME's roles with ROLES (comma-separated)."""
-    with env.session() as session:
-        try:
-            member = models.set_roles(session, username, _roles(roles))
-        except models.StaffError as exc:
-            raise click.ClickException(str(exc)) from None
+    with _unit(env) as session:
+        member = models.set_roles(session, username, _roles(roles))
         click.echo(f"{member.username}: {member.roles_text}")
 
 
@@ -58,11 +66,8 @@ def set_role(env: Env, username: str, roles: str) -> None:
 @pass_env
 def disable(env: Env, username: str) -> None:
     """Disable an account (it keeps its history; it can no longer log in or act)."""
-    with env.session() as session:
-        try:
-            models.set_active(session, username, False)
-        except models.StaffError as exc:
-            raise click.ClickException(str(exc)) from None
+    with _unit(env) as session:
+        models.set_active(session, username, False)
         click.echo(f"disabled {username}")
 
 
@@ -71,11 +76,8 @@ def disable(env: Env, username: str) -> None:
 @pass_env
 def enable(env: Env, username: str) -> None:
     """Enable a disabled account."""
-    with env.session() as session:
-        try:
-            models.set_active(session, username, True)
-        except models.StaffError as exc:
-            raise click.ClickException(str(exc)) from None
+    with _unit(env) as session:
+        models.set_active(session, username, True)
         click.echo(f"enabled {username}")
 
 
@@ -85,11 +87,8 @@ def enable(env: Env, username: str) -> None:
 @pass_env
 def password(env: Env, username: str, password: str) -> None:
     """Set a new password."""
-    with env.session() as session:
-        try:
-            models.set_password(session, username, password)
-        except models.StaffError as exc:
-            raise click.ClickException(str(exc)) from None
+    with _unit(env) as session:
+        models.set_password(session, username, password)
         click.echo(f"password changed for {username}")
 
 
