@@ -190,20 +190,27 @@ def make_wechat_api() -> Iterator[Callable[..., WeChatAPI]]:
     made: list[WeChatAPI] = []
 
     def factory(
-        store: Store, fake: FakeWeChat, *, endpoint: str = "stable", margin: float = 300, timeout: float = 2.0
+        store: Store,
+        fake: FakeWeChat,
+        *,
+        endpoint: str = "stable",
+        margin: float = 300,
+        timeout: float = 2.0,
+        app_secret: str | None = None,
     ) -> WeChatAPI:
+        secret = fake.app_secret if app_secret is None else app_secret
         http = requests.Session()
         tokens = TokenManager(
             store,
             fake.app_id,
-            fake.app_secret,
+            secret,
             fake.url,
             http,
             refresh_margin=margin,
             endpoint=endpoint,  # type: ignore[arg-type]
             timeout=timeout,
         )
-        api = WeChatAPI(tokens, fake.app_secret, fake.url, http=http, timeout=timeout)
+        api = WeChatAPI(tokens, secret, fake.url, http=http, timeout=timeout)
         made.append(api)
         return api
 
