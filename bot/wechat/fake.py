@@ -106,6 +106,7 @@ class _Spec:
     name: str
     methods: tuple[str, ...]
     auth: bool
+    envelope: bool
 
 
 @dataclass(frozen=True)
@@ -130,12 +131,16 @@ Handler = Callable[[Incoming], "dict[str, Any] | Response"]
 
 
 def endpoint(
-    name: str, *, methods: tuple[str, ...] = ("GET", "POST"), auth: bool = True
+    name: str, *, methods: tuple[str, ...] = ("GET", "POST"), auth: bool = True, envelope: bool = True
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a method of FakeWeChat as the handler of ``name`` (the path below /cgi-bin/)."""
+    """Declare a method of FakeWeChat as the handler of ``name`` (the path below /cgi-bin/).
+
+    ``auth``: the call needs a valid ``access_token``. ``envelope``: a success carries
+    ``"errcode": 0, "errmsg": "ok"`` (WeChat omits them on token, menu/get, jscode2session).
+    """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        fn._fake_endpoint = _Spec(name, methods, auth)  # type: ignore[attr-defined]
+        fn._fake_endpoint = _Spec(name, methods, auth, envelope)  # type: ignore[attr-defined]
         return fn
 
     return decorate
@@ -327,7 +332,7 @@ class FakeWeChat:
 
     # -- endpoints --------------------------------------------------------------------------------
 
-    @endpoint("token", methods=("GET",), auth=False)
+    @endpoint("token", methods=("GET",), auth=False, envelope=False)
     def _token(self, incoming: Incoming) -> dict[str, Any]:
         q = incoming.query
         self._check_credentials(q.get("grant_type"), q.get("appid"), q.get("secret"))
@@ -336,7 +341,7 @@ class FakeWeChat:
         self._classic = self._issue()
         return {"access_token": self._classic, "expires_in": self.expires_in}
 
-    @endpoint("stable_token", methods=("POST",), auth=False)
+    @endpoint("stable_token", methods=("POST",), auth=False, envelope=False)
     def _stable_token(self, incoming: Incoming) -> dict[str, Any]:
         body = self._body(incoming)
         self._check_credentials(body.get("grant_type"), body.get("appid"), body.get("secret"))
@@ -405,7 +410,7 @@ class FakeWeChat:
         )
         return {"menuid": menuid}
 
-    @endpoint("menu/get", methods=("GET",))
+    @endpoint("menu/get", methods=("GET",), envelope=False)
     def _menu_get(self, incoming: Incoming) -> dict[str, Any]:
         if self.menu is None:
             raise Fail(46003)
@@ -492,7 +497,7 @@ class FakeWeChat:
                 self._calls.append(Call(name, request.method, query, body, 0, status, None))
                 return result
             errcode = int(result.get("errcode", 0))
-            answer = {"errcode": 0, "errmsg": "ok", **result} if errcode == 0 else result
+            answer = {"errcode": 0, "errmsg": "ok", **result} if errcode == 0 and spec.envelope else result
             self._calls.append(Call(name, request.method, query, body, errcode, status, answer))
         return _json(answer, status=status)
 

@@ -71,8 +71,8 @@ class TokenManager:
         self.timeout = timeout
         self.key = f"wechat:token:{app_id}"
         self.lock_name = f"wechat:token-refresh:{app_id}"
-        # Held across at most two fetches (normal, then forced); waiters wait as long.
-        self._lock_ttl = 2 * timeout + 5
+        # Held across at most two fetches (normal, then forced) with room to spare; waiters wait as long.
+        self._lock_ttl = 3 * timeout + 1
         self._clock = time.time
 
     def __repr__(self) -> str:
@@ -125,12 +125,7 @@ class TokenManager:
                 self._save(fresh)
                 return fresh.token
         except LockTimeoutError:
-            replaced = self._replacement(failed_token)
-            if replaced is not None:
-                return replaced
-            raise WeChatUnavailableError(
-                f"timed out waiting for another process to refresh the access token of app {self.app_id}"
-            ) from None
+            return self._after_lock_timeout(exclude=failed_token)
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -138,9 +133,8 @@ class TokenManager:
         return self.store.lock(self.lock_name, ttl=self._lock_ttl, wait=self._lock_ttl)
 
     def _refresh(self, stale: CachedToken | None) -> str:
-        usable = stale if stale is not None and stale.alive(self._clock()) else None
         # With a still-valid token in hand, do not queue behind a refresh under way elsewhere.
-        wait = 0.0 if usable is not None else self._lock_ttl
+        wait = 0.0 if stale is not None and stale.alive(self._clock()) else self._lock_ttl
         try:
             with self.store.lock(self.lock_name, ttl=self._lock_ttl, wait=wait):
                 cached = self.cached()
@@ -161,18 +155,22 @@ class TokenManager:
                 self._save(fresh)
                 return fresh.token
         except LockTimeoutError:
-            cached = self.cached()
-            if cached is not None and cached.alive(self._clock()):
-                return cached.token
-            raise WeChatUnavailableError(
-                f"timed out waiting for another process to refresh the access token of app {self.app_id}"
-            ) from None
+            return self._after_lock_timeout(exclude=None)
 
-    def _replacement(self, failed_token: str) -> str | None:
+    def _replacement(self, failed_token: str | None) -> str | None:
+        """A cached token that is alive and is not ``failed_token``."""
         cached = self.cached()
         if cached is not None and cached.token != failed_token and cached.alive(self._clock()):
             return cached.token
         return None
+
+    def _after_lock_timeout(self, exclude: str | None) -> str:
+        token = self._replacement(exclude)
+        if token is not None:
+            return token
+        raise WeChatUnavailableError(
+            f"timed out waiting for another process to refresh the access token of app {self.app_id}"
+        )
 
     def _drop(self, failed_token: str) -> bool:
         raw = self.store.get(self.key)

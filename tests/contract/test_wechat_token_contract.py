@@ -15,7 +15,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from bot.store import InProcessStore, RedisStore, Store
 from bot.wechat.api import WeChatAPI
-from bot.wechat.errors import InvalidTokenError
+from bot.wechat.errors import InvalidTokenError, WeChatUnavailableError
 from bot.wechat.fake import FakeWeChat
 
 MakeStore = Callable[[], Store]
@@ -261,6 +261,18 @@ def test_lock_of_a_crashed_refresher_expires(
 
     assert token in fake_wechat.valid_tokens()
     assert len(fake_wechat.token_fetches) == 1
+
+
+def test_refresh_held_up_elsewhere_without_a_token_raises_unavailable(
+    make_store: MakeStore, make_wechat_api: MakeAPI, fake_wechat: FakeWeChat
+) -> None:
+    api = make_wechat_api(make_store(), fake_wechat, timeout=0.2)
+    with make_store().lock(api.tokens.lock_name, ttl=30, wait=0):  # another process, stuck
+        with pytest.raises(WeChatUnavailableError, match="timed out waiting"):
+            api.send_text("openid-1", "你好")
+        with pytest.raises(WeChatUnavailableError, match="timed out waiting"):
+            api.tokens.renew("rejected-token")
+    assert fake_wechat.calls() == []
 
 
 def test_malformed_cache_entry_is_replaced(
