@@ -52,7 +52,7 @@ class Context:
         self._after_commit.append(callback)
 
     def run_after_commit(self) -> None:
-        """Run the callbacks; one that fails is logged and does not stop the others (the work is committed)."""
+        """Run the callbacks; a failing one is logged and does not stop the others (work is committed)."""
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             try:
