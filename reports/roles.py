@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -37,3 +37,15 @@ class Actor:
 
 SYSTEM = Actor("system", Role.SYSTEM)
 RESIDENT = Actor("resident", Role.RESIDENT)
+
+
+class UnknownActorError(LookupError):
+    """The name is not on the staff roster."""
+
+
+def actor_from_roster(staff: Mapping[str, str], name: str) -> Actor:
+    """The actor named ``name`` with the role the roster gives them."""
+    role = staff.get(name)
+    if role is None:
+        raise UnknownActorError(f"{name!r} is not on the staff roster ([reports] staff in the configuration)")
+    return Actor(name, Role(role))

@@ -64,9 +64,13 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 def _assemble() -> None:
     """The command tree, in one place."""
-    from bot.cli import db
+    from bot.cli import db, report, rewards, worker
 
     cli.add_command(db.db)
+    cli.add_command(report.report)
+    cli.add_command(rewards.rewards)
+    cli.add_command(worker.worker)
+    cli.add_command(worker.jobs_group)
 
 
 _assemble()
