@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """Photo storage, and the WeChat hooks the jobs use (set by the API client's init_app or tests):
+    """Photo storage. The jobs talk to WeChat through the app's API client (``services.api``);
+    another client can be wired in (tests, a proxy) through:
 
     - ``app.extensions["reports.fetch_media"]``: ``media_id -> (bytes, content_type)``
     - ``app.extensions["reports.sender"]``: an object with ``send_text`` and ``send_template``

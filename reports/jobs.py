@@ -21,30 +21,18 @@ from reports.storage import Storage
 log = logging.getLogger("citybot.reports.jobs")
 
 
-class WeChatNotConfiguredError(RuntimeError):
-    """No WeChat API client is wired in for media downloads or messages."""
-
-
 def storage_for(app: Flask) -> Storage:
     return app.extensions["reports.storage"]
 
 
 def _fetch_media(app: Flask) -> Any:
-    fetch = app.extensions.get("reports.fetch_media")
-    if fetch is None:
-
-        def unavailable(_media_id: str) -> tuple[bytes, str]:
-            raise WeChatNotConfiguredError("no WeChat media client configured")
-
-        return unavailable
-    return fetch
+    """``media_id -> (bytes, content_type)``: the app's WeChat API client unless one is wired in."""
+    return app.extensions.get("reports.fetch_media") or services.api(app).download_media
 
 
 def _sender(app: Flask) -> Any:
-    sender = app.extensions.get("reports.sender")
-    if sender is None:
-        raise WeChatNotConfiguredError("no WeChat message sender configured")
-    return sender
+    """``send_text`` / ``send_template``: the app's WeChat API client unless one is wired in."""
+    return app.extensions.get("reports.sender") or services.api(app)
 
 
 def download_photo(photo_id: int) -> None:

@@ -23,27 +23,9 @@ from bot.database import utcnow
 from bot.jobs import defer
 from bot.residents import Resident
 from bot.texts import Texts
+from bot.wechat.errors import CustomerServiceQuotaError, OutsideServiceWindowError
 from reports.models import Notification, NotificationStatus, Report
 from reports.retry import backoff
-
-# The WeChat API client's errors. Stand-ins are used until bot.wechat.errors exists.
-try:
-    from bot.wechat.errors import (  # type: ignore[import-not-found]
-        CustomerServiceQuotaError,
-        OutsideServiceWindowError,
-    )
-except ImportError:  # pragma: no cover - replaced once the API client lands
-
-    class OutsideServiceWindowError(Exception):  # type: ignore[no-redef]
-        """45015: the resident has not written within 48 hours."""
-
-        errcode = 45015
-
-    class CustomerServiceQuotaError(Exception):  # type: ignore[no-redef]
-        """45047: the customer-service message quota for this resident is used up."""
-
-        errcode = 45047
-
 
 log = logging.getLogger("citybot.reports.notify")
 

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from bot import jobs, services
 from bot.database import session_scope
+from bot.wechat.errors import CustomerServiceQuotaError, OutsideServiceWindowError
 from geodata.datums import Datum, GeoPoint
 from reports.intake import PhotoRef, submit_report
 from reports.models import Report, category_by_code
-from reports.notify import CustomerServiceQuotaError, OutsideServiceWindowError
 from tests.support import images
 
 STAFF = {
@@ -80,11 +80,11 @@ class FakeSender:
 
 
 def outside_window() -> Exception:
-    return OutsideServiceWindowError("45015 response out of time limit or subscription is canceled")
+    return OutsideServiceWindowError(45015, "response out of time limit or subscription is canceled")
 
 
 def over_quota() -> Exception:
-    return CustomerServiceQuotaError("45047 out of response count limit")
+    return CustomerServiceQuotaError(45047, "out of response count limit")
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """reports, photos, audit, rewards ledger, payouts
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-27 04:58:02.162481
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import bot.database
 
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
