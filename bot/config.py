@@ -151,8 +151,6 @@ class ReportsSettings(_Section):
         }
     )
     notify_max_attempts: int = Field(8, ge=1)
-    # Staff allowed to act from the command line: name -> role (reviewer, rewards_officer, admin).
-    staff: dict[str, str] = Field(default_factory=dict)
     # The chat conversation: an idle draft is closed after this many seconds.
     draft_timeout: int = Field(1800, ge=60)
 
@@ -173,16 +171,6 @@ class ReportsSettings(_Section):
         unknown = set(value) - {"first", "number", "status", "time", "remark"}
         if unknown:
             raise ValueError(f"unknown fields {sorted(unknown)}; use first, number, status, time, remark")
-        return value
-
-    @field_validator("staff")
-    @classmethod
-    def _staff(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = {
-            name: role for name, role in value.items() if role not in {"reviewer", "rewards_officer", "admin"}
-        }
-        if bad:
-            raise ValueError(f"roles must be reviewer, rewards_officer or admin: {bad}")
         return value
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from staff.models import Staff
 
 
 class Role(enum.StrEnum):
@@ -39,13 +43,11 @@ SYSTEM = Actor("system", Role.SYSTEM)
 RESIDENT = Actor("resident", Role.RESIDENT)
 
 
-class UnknownActorError(LookupError):
-    """The name is not on the staff roster."""
-
-
-def actor_from_roster(staff: Mapping[str, str], name: str) -> Actor:
-    """The actor named ``name`` with the role the roster gives them."""
-    role = staff.get(name)
-    if role is None:
-        raise UnknownActorError(f"{name!r} is not on the staff roster ([reports] staff in the configuration)")
-    return Actor(name, Role(role))
+def actor_for_staff(member: Staff, acting_as: Role) -> Actor:
+    """The staff member acting in ``acting_as`` if they hold it, else as admin if they are one."""
+    held = {role.value for role in member.roles} if member.active else set()
+    for role in (acting_as, Role.ADMIN):
+        if role.value in held:
+            return Actor(member.username, role, openid=member.wechat_openid)
+    state = "inactive" if not member.active else f"holds {member.roles_text or 'no role'}"
+    raise PermissionDeniedError(f"{member.username} cannot act as {acting_as} ({state})")

@@ -1,4 +1,4 @@
-"""Staff acting from the command line: ``--actor NAME``, resolved against the roster in settings."""
+"""Staff acting from the command line: ``--actor USERNAME``, a staff account (``citybot staff``)."""
 
 from __future__ import annotations
 
@@ -21,13 +21,19 @@ def actor_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def resolve_actor(env: Env, name: str) -> Any:
-    from reports.roles import UnknownActorError, actor_from_roster
+def resolve_actor(env: Env, name: str, acting_as: str) -> Any:
+    """The staff member ``name`` acting in the role ``acting_as`` (or as admin)."""
+    from reports.roles import PermissionDeniedError, Role, actor_for_staff
+    from staff.models import by_username
 
-    try:
-        return actor_from_roster(env.app.config["CITYBOT"].reports.staff, name)
-    except UnknownActorError as exc:
-        raise click.ClickException(str(exc)) from None
+    with env.session() as session:
+        member = by_username(session, name)
+        if member is None:
+            raise click.ClickException(f"no staff member {name!r} (see `citybot staff list`)")
+        try:
+            return actor_for_staff(member, Role(acting_as))
+        except PermissionDeniedError as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 @contextmanager

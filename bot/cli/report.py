@@ -164,7 +164,7 @@ def report_accept(env: Env, ref: str, actor_name: str, expect: str | None, comme
     """Accept a report; its category's points are awarded once (within the caps)."""
     from reports import rewards, workflow
 
-    actor = resolve_actor(env, actor_name)
+    actor = resolve_actor(env, actor_name, "reviewer")
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.accept(session, report_id, actor, expected, settings=_settings(env), comment=comment)
@@ -191,7 +191,7 @@ def report_reject(
         raise click.BadParameter(
             f"use one of {', '.join(r.value for r in RejectReason)}", param_hint="--reason"
         )
-    actor = resolve_actor(env, actor_name)
+    actor = resolve_actor(env, actor_name, "reviewer")
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.reject(session, report_id, actor, expected, reason, comment=comment)
@@ -207,7 +207,7 @@ def report_duplicate(
     """Mark a report as a duplicate of another (it earns nothing)."""
     from reports import workflow
 
-    actor = resolve_actor(env, actor_name)
+    actor = resolve_actor(env, actor_name, "reviewer")
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         first = _find(session, original)
@@ -220,7 +220,7 @@ def _simple(name: str, function: str, help_text: str) -> click.Command:
     def command(env: Env, ref: str, actor_name: str, expect: str | None, comment: str | None) -> None:
         from reports import workflow
 
-        actor = resolve_actor(env, actor_name)
+        actor = resolve_actor(env, actor_name, "reviewer")
         with refusals(), env.session() as session:
             report_id, expected = _expected(session, ref, expect)
             r = getattr(workflow, function)(session, report_id, actor, expected, comment=comment)
@@ -244,7 +244,7 @@ def report_revoke(env: Env, ref: str, comment: str, actor_name: str, expect: str
     """Undo an acceptance: back under review, with a counter-entry for its points."""
     from reports import workflow
 
-    actor = resolve_actor(env, actor_name)
+    actor = resolve_actor(env, actor_name, "reviewer")
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.revoke_acceptance(session, report_id, actor, expected, comment=comment)

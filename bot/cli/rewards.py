@@ -25,7 +25,7 @@ def rewards_balance(env: Env, openid: str, limit: int, actor_name: str) -> None:
     from reports import rewards as ledger
     from reports.roles import Role
 
-    actor = resolve_actor(env, actor_name)
+    actor = resolve_actor(env, actor_name, "rewards_officer")
     with refusals():
         actor.require((Role.REWARDS_OFFICER, Role.REVIEWER), "read a balance")
     with env.session() as session:
@@ -59,7 +59,7 @@ def rewards_payout(env: Env, actor_name: str) -> None:
     """Create a payout batch over every due balance of residents with a bound phone."""
     from reports import rewards as ledger
 
-    actor = resolve_actor(env, actor_name)
+    actor = resolve_actor(env, actor_name, "rewards_officer")
     with refusals(), env.session() as session:
         batch = ledger.create_payout_batch(session, actor, settings=env.app.config["CITYBOT"].reports)
         if batch is None:
@@ -79,7 +79,7 @@ def rewards_export(env: Env, batch_id: int, output: str | None, actor_name: str)
     """The batch as CSV (UTF-8 with BOM); full phone numbers for the rewards officer only."""
     from reports import rewards as ledger
 
-    actor = resolve_actor(env, actor_name)
+    actor = resolve_actor(env, actor_name, "rewards_officer")
     with refusals(), env.session() as session:
         data = ledger.export_csv(session, batch_id, actor, settings=env.app.config["CITYBOT"].reports)
     if output:
@@ -110,7 +110,7 @@ def rewards_confirm(env: Env, batch_id: int, failed: tuple[str, ...], actor_name
     """Mark a batch's lines paid, except the --failed ones, whose points become due again."""
     from reports import rewards as ledger
 
-    actor = resolve_actor(env, actor_name)
+    actor = resolve_actor(env, actor_name, "rewards_officer")
     with refusals(), env.session() as session:
         batch = ledger.confirm_batch(
             session, batch_id, actor, settings=env.app.config["CITYBOT"].reports, failed=_failures(failed)

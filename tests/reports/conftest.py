@@ -10,7 +10,7 @@ from flask import Flask
 
 from bot import jobs
 from bot.config import ReportsSettings
-from tests.support.reports import STAFF, FakeMedia, FakeSender
+from tests.support.reports import FakeMedia, FakeSender
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def make_reports_app(
     built: list[Flask] = []
 
     def factory(**reports: Any) -> Flask:
-        settings = {"staff": STAFF, "template_id": "TPL-STATUS", "retry_base_seconds": 30}
+        settings = {"template_id": "TPL-STATUS", "retry_base_seconds": 30}
         settings.update(reports)
         app = make_app(reports=settings)
         app.extensions["reports.fetch_media"] = media

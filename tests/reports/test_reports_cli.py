@@ -15,7 +15,7 @@ import bot
 from bot.cli import cli
 from reports import phones
 from reports.models import Report
-from tests.support.reports import STAFF, FakeMedia, new_report, unit
+from tests.support.reports import FakeMedia, add_staff, new_report, unit
 
 
 def to_toml(data: dict[str, Any], prefix: str = "") -> str:
@@ -32,7 +32,7 @@ def run(
     base_overrides: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., Result]]:
     config = dict(base_overrides)
-    config["reports"] = {"staff": STAFF, "template_id": "TPL-STATUS"}
+    config["reports"] = {"template_id": "TPL-STATUS"}
     path = tmp_path / "citybot.toml"
     path.write_text(to_toml(config), encoding="utf-8")
     built: list[Flask] = []
@@ -61,6 +61,7 @@ def numbers(app: Flask, *ids: int) -> list[str]:
 def test_review_from_the_command_line(
     reports_app: Flask, media: FakeMedia, run: Callable[..., Result]
 ) -> None:
+    add_staff(reports_app)
     first, second = new_report(reports_app, media), new_report(reports_app, media, seeds=(2,))
     n1, n2 = numbers(reports_app, first, second)
 
@@ -78,10 +79,10 @@ def test_review_from_the_command_line(
 
     refused = run("report", "accept", n1, "--actor", "officer-a")
     assert refused.exit_code == 1
-    assert "needs one of the roles" in refused.output
+    assert "officer-a cannot act as reviewer" in refused.output
     unknown = run("report", "accept", n1, "--actor", "mallory")
     assert unknown.exit_code == 1
-    assert "staff roster" in unknown.output
+    assert "no staff member 'mallory'" in unknown.output
 
     accepted = run("report", "accept", n1, "--actor", "rev-a", "--comment", "属实")
     assert accepted.exit_code == 0, accepted.output
@@ -107,6 +108,7 @@ def test_review_from_the_command_line(
 def test_payout_from_the_command_line(
     reports_app: Flask, media: FakeMedia, run: Callable[..., Result], tmp_path: Path
 ) -> None:
+    add_staff(reports_app)
     report_id = new_report(reports_app, media)
     assert run("report", "accept", str(report_id), "--actor", "rev-a").exit_code == 0
     with unit(reports_app) as session:

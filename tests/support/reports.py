@@ -16,6 +16,8 @@ from bot.wechat.errors import CustomerServiceQuotaError, OutsideServiceWindowErr
 from geodata.datums import Datum, GeoPoint
 from reports.intake import PhotoRef, submit_report
 from reports.models import Report, category_by_code
+from staff import models as staff_models
+from staff.roles import parse_roles
 from tests.support import images
 
 STAFF = {
@@ -25,6 +27,14 @@ STAFF = {
     "officer-b": "rewards_officer",
     "boss": "admin",
 }
+
+
+def add_staff(app: Flask, accounts: Mapping[str, str] = STAFF) -> None:
+    """Staff accounts (username -> comma-separated roles) with a throwaway password."""
+    with unit(app) as session:
+        for username, roles in accounts.items():
+            staff_models.add(session, username, "correct-horse-battery", parse_roles(roles))
+
 
 # West Lake, Hangzhou, as a location message gives it (GCJ-02).
 WEST_LAKE_GCJ = (30.2590, 120.1480)
