@@ -6,8 +6,8 @@ queue only after that session commits (dropped if it rolls back), so a worker ne
 that is not there yet.
 
 - ``InlineQueue`` (embedded default) runs the job right after the commit, in-process, inside an app
-  context. Work scheduled for later is not kept in memory: the job's own rows record when it is due,
-  and ``citybot jobs run-due`` (cron) picks it up.
+  context; work due later runs on a timer thread of this process (lost on restart: what must not be
+  lost is recorded in rows that ``citybot jobs run-due`` sweeps).
 - ``RQQueue`` hands the job to RQ (JSON serializer); ``citybot worker`` runs it, with RQ's scheduler
   for work due later.
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime
@@ -80,24 +81,58 @@ class JobQueue(ABC):
     def enqueue(self, path: str, args: list[Any], *, at: datetime | None = None) -> None:
         """Run ``path(*args)`` now, or not before ``at``."""
 
+    @abstractmethod
+    def close(self) -> None:
+        """Release what the queue holds (connections, timers)."""
+
 
 class InlineQueue(JobQueue):
-    """Runs each job at once, in this process, inside an app context; failures are logged."""
+    """Runs each job in this process inside an app context, now or on a timer; failures are logged."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.ran: list[tuple[str, list[Any]]] = []
+        self._timers: set[threading.Timer] = set()
+        self._lock = threading.Lock()
+        self._closed = False
 
     def enqueue(self, path: str, args: list[Any], *, at: datetime | None = None) -> None:
-        if at is not None and at > utcnow():
-            log.debug("job %s is due later; `citybot jobs run-due` will pick it up", path)
+        delay = 0.0 if at is None else (at - utcnow()).total_seconds()
+        if delay <= 0:
+            self._run(path, args)
             return
-        self.ran.append((path, args))
+        with self._lock:
+            if self._closed:
+                return
+            timer = threading.Timer(delay, self._fire, args=(path, args))
+            timer.daemon = True
+            self._timers.add(timer)
+        timer.start()
+
+    def _fire(self, path: str, args: list[Any]) -> None:
+        with self._lock:
+            self._timers = {t for t in self._timers if t.is_alive() and t is not threading.current_thread()}
+            if self._closed:
+                return
+        self._run(path, args)
+
+    def _run(self, path: str, args: list[Any]) -> None:
         try:
             with self.app.app_context():
                 resolve(path)(*args)
         except Exception:
             log.exception("inline job %s failed", path)
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(1 for t in self._timers if t.is_alive())
+
+    def close(self) -> None:
+        """Cancel the jobs waiting on timers (at shutdown, and in tests)."""
+        with self._lock:
+            self._closed = True
+            timers, self._timers = self._timers, set()
+        for timer in timers:
+            timer.cancel()
 
 
 class RQQueue(JobQueue):
@@ -122,12 +157,18 @@ class RQQueue(JobQueue):
         else:
             self.queue.enqueue(path, *args)
 
+    def close(self) -> None:
+        self.connection.close()
+
     def work(self, *, burst: bool = False) -> bool:
         """Run a worker on this queue in this process (no fork), with RQ's scheduler."""
         from rq.serializers import JSONSerializer
         from rq.worker import SimpleWorker
 
-        worker = SimpleWorker([self.queue], connection=self.connection, serializer=JSONSerializer)
+        # No job descriptions in the log: job arguments may identify a resident.
+        worker = SimpleWorker(
+            [self.queue], connection=self.connection, serializer=JSONSerializer, log_job_description=False
+        )
         return worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
 
 

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from bot import jobs
 from bot.config import ReportsSettings
-from tests.support.reports import FakeMedia, FakeSender
+from tests.support.reports import FakeMedia, FakeSender, close_queue
 
 
 @pytest.fixture
@@ -40,10 +39,7 @@ def make_reports_app(
 
     yield factory
     for app in built:
-        queue = jobs.queue(app)
-        if isinstance(queue, jobs.RQQueue):
-            queue.queue.delete(delete_jobs=True)
-            queue.connection.close()
+        close_queue(app)
 
 
 @pytest.fixture

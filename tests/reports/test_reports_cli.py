@@ -13,9 +13,11 @@ from flask import Flask
 
 import bot
 from bot.cli import cli
+from bot.wechat.fake import FakeWeChat
 from reports import phones
 from reports.models import Report
-from tests.support.reports import FakeMedia, add_staff, new_report, unit
+from tests.conftest import deep_merge
+from tests.support.reports import FakeMedia, add_staff, close_queue, new_report, unit
 
 
 def to_toml(data: dict[str, Any], prefix: str = "") -> str:
@@ -29,9 +31,10 @@ def to_toml(data: dict[str, Any], prefix: str = "") -> str:
 
 @pytest.fixture
 def run(
-    base_overrides: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    base_overrides: dict[str, Any], fake_wechat: FakeWeChat, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., Result]]:
-    config = dict(base_overrides)
+    """Invoke ``citybot`` with a config file for this test's backends and the fake WeChat."""
+    config = deep_merge(base_overrides, fake_wechat.settings_overrides())
     config["reports"] = {"template_id": "TPL-STATUS"}
     path = tmp_path / "citybot.toml"
     path.write_text(to_toml(config), encoding="utf-8")
@@ -50,6 +53,7 @@ def run(
 
     yield invoke
     for app in built:
+        close_queue(app)
         app.extensions["citybot.engine"].dispose()
 
 

@@ -104,6 +104,14 @@ def unit(app: Flask) -> Iterator[Session]:
         yield session
 
 
+def close_queue(app: Flask) -> None:
+    """Drop what a test app left queued: RQ jobs in Redis, inline jobs waiting on timers."""
+    queue = jobs.queue(app)
+    if isinstance(queue, jobs.RQQueue):
+        queue.queue.delete(delete_jobs=True)
+    queue.close()
+
+
 def drain(app: Flask) -> None:
     """Run queued jobs: inline jobs already ran at commit; RQ jobs run here in a burst worker."""
     queue = jobs.queue(app)
