@@ -25,12 +25,12 @@ def storage_for(app: Flask) -> Storage:
     return app.extensions["reports.storage"]
 
 
-def _fetch_media(app: Flask) -> Any:
+def media_fetcher(app: Flask) -> Any:
     """``media_id -> (bytes, content_type)``: the app's WeChat API client unless one is wired in."""
     return app.extensions.get("reports.fetch_media") or services.api(app).download_media
 
 
-def _sender(app: Flask) -> Any:
+def sender_for(app: Flask) -> Any:
     """``send_text`` / ``send_template``: the app's WeChat API client unless one is wired in."""
     return app.extensions.get("reports.sender") or services.api(app)
 
@@ -39,7 +39,7 @@ def download_photo(photo_id: int) -> None:
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = services.settings(app).reports
     with session_scope(app) as session:
-        photo = process_photo(session, storage_for(app), photo_id, _fetch_media(app), settings=settings)
+        photo = process_photo(session, storage_for(app), photo_id, media_fetcher(app), settings=settings)
         if photo is None:
             return
         if photo.status == PhotoStatus.STORED:
@@ -53,7 +53,7 @@ def deliver_notification(notification_id: int) -> None:
     settings = services.settings(app).reports
     with session_scope(app) as session:
         notification = notify.deliver(
-            session, notification_id, _sender(app), settings=settings, texts=services.texts(app)
+            session, notification_id, sender_for(app), settings=settings, texts=services.texts(app)
         )
         if notification is not None and notification.next_attempt_at is not None:
             defer(session, deliver_notification, notification_id, at=notification.next_attempt_at)

@@ -108,6 +108,9 @@ def close_queue(app: Flask) -> None:
     """Drop what a test app left queued: RQ jobs in Redis, inline jobs waiting on timers."""
     queue = jobs.queue(app)
     if isinstance(queue, jobs.RQQueue):
+        scheduled = queue.queue.scheduled_job_registry
+        for job_id in scheduled.get_job_ids():
+            scheduled.remove(job_id, delete_job=True)
         queue.queue.delete(delete_jobs=True)
     queue.close()
 
