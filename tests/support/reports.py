@@ -112,6 +112,10 @@ def close_queue(app: Flask) -> None:
         for job_id in scheduled.get_job_ids():
             scheduled.remove(job_id, delete_job=True)
         queue.queue.delete(delete_jobs=True)
+        # RQ's registries of this queue (finished, failed, scheduled ...) carry its prefixed name
+        leftovers = list(queue.connection.scan_iter(match=f"rq:*{queue.name}*", count=500))
+        if leftovers:
+            queue.connection.delete(*leftovers)
     queue.close()
 
 
