@@ -23,6 +23,7 @@ import json
 import logging
 import queue as queue_module
 import threading
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime
@@ -221,7 +222,13 @@ def init_app(app: Flask) -> None:
     attach(sessionmaker_for(app), queue)
     if isinstance(queue, InlineQueue):
         # Let the inline thread finish what it holds when the process exits normally.
-        atexit.register(queue.close)
+        atexit.register(_close_if_alive, weakref.ref(queue))
+
+
+def _close_if_alive(ref: weakref.ref[InlineQueue]) -> None:
+    queue = ref()
+    if queue is not None:
+        queue.close()
 
 
 def queue(app: Flask) -> JobQueue:
