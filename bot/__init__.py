@@ -23,6 +23,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str |
     app.config["SECRET_KEY"] = settings.secret_key
     _configure_logging(settings)
 
+    import miniprogram_api
+    import open311
     import reports
     from bot import database, jobs, services, webhook
 
@@ -31,6 +33,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str |
     jobs.init_app(app)
     reports.init_app(app)
     webhook.init_app(app)
+    miniprogram_api.init_app(app)
+    open311.init_app(app)
     return app
 
 

@@ -25,6 +25,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "bot.residents",
     "staff.models",
     "reports.models",
+    "waste.models",
+    "miniprogram_api.models",
 )
 
 NAMING_CONVENTION = {

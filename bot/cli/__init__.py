@@ -68,7 +68,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 def _assemble() -> None:
     """The command tree, in one place."""
-    from bot.cli import chat, db, fake_wechat, messages, report, rewards, staff, worker
+    from bot.cli import chat, db, fake_wechat, messages, report, rewards, sorting, staff, worker
 
     cli.add_command(db.db)
     cli.add_command(chat.chat)
@@ -77,6 +77,7 @@ def _assemble() -> None:
     cli.add_command(fake_wechat.fake_wechat)
     cli.add_command(report.report)
     cli.add_command(rewards.rewards)
+    cli.add_command(sorting.sorting)
     cli.add_command(worker.worker)
     cli.add_command(worker.jobs_group)
 
