@@ -103,5 +103,6 @@ def error_of(response: TestResponse) -> dict[str, Any]:
     assert response.mimetype == "application/json", response.data[:200]
     assert set(body) == {"error"}
     assert set(body["error"]) == {"code", "message", "details"}
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
     return body["error"]

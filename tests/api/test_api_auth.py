@@ -10,9 +10,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import jwt
-from jwt.warnings import InsecureKeyLengthWarning
 import pytest
 from flask import Flask
+from jwt.warnings import InsecureKeyLengthWarning
 
 from bot import services
 from bot.database import utcnow
@@ -127,7 +127,7 @@ def test_missing_expired_and_forged_tokens(api_app: Flask, login: Callable[..., 
     unsigned = jwt.encode(claims, None, algorithm="none")
     assert attempt(unsigned) == (401, "token_invalid")
     # someone else's openid put into a genuine token's payload
-    header, payload, signature = resident.token.split(".")
+    header, _payload, signature = resident.token.split(".")
     forged_claims = {**claims, "sub": "o-victim"}
     forged_payload = base64.urlsafe_b64encode(json.dumps(forged_claims).encode()).rstrip(b"=").decode()
     assert attempt(f"{header}.{forged_payload}.{signature}") == (401, "token_invalid")

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from urllib3 import encode_multipart_formdata
 from flask import Flask
 from PIL import Image
 from sqlalchemy import func, select
+from urllib3 import encode_multipart_formdata
 
 from bot import services
 from bot.ratelimit import digest
@@ -76,8 +76,12 @@ def test_a_report_with_three_photos(api_app: Flask, login: Callable[..., Residen
         assert report.openid == "o-mini-alice"
         assert abs(report.lat - 30.2614) < 0.01  # stored canonical WGS-84, converted from GCJ-02
         first = report.photos[0]
-        assert (first.exif_lat, first.exif_lon) is not None and abs((first.exif_lat or 0) - GPS[0]) < 1e-4
-        assert first.sha256 is not None and first.phash is not None
+        assert first.exif_lat is not None
+        assert first.exif_lon is not None
+        assert abs(first.exif_lat - GPS[0]) < 1e-4
+        assert abs(first.exif_lon - GPS[1]) < 1e-4
+        assert first.sha256 is not None
+        assert first.phash is not None
         assert storage.get(first.original_key or "", public=False) == photos[0]
         derivative = Image.open(io.BytesIO(storage.get(first.derivative_key or "", public=True)))
         assert derivative.format == "JPEG"
@@ -250,10 +254,12 @@ def test_the_chats_limits_and_duplicate_hints_apply(
     second = upload(bob, photo, description="同一张照片").get_json()
     with unit(app) as session:
         flagged = session.get(Report, second["id"])
-        assert flagged is not None and flagged.duplicate_candidates
+        assert flagged is not None
+        assert flagged.duplicate_candidates
         reasons = flagged.duplicate_candidates[0]["reasons"]
         assert flagged.duplicate_candidates[0]["report_id"] == first["id"]
-        assert "same_photo" in reasons and "nearby" in reasons
+        assert "same_photo" in reasons
+        assert "nearby" in reasons
         assert all(p.status == PhotoStatus.STORED for p in session.scalars(select(Photo)))
     assert upload(alice, images.jpeg(6)).status_code == 201
     limited = upload(alice, images.jpeg(7))
