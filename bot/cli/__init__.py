@@ -64,9 +64,10 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 def _assemble() -> None:
     """The command tree, in one place."""
-    from bot.cli import db
+    from bot.cli import db, poi
 
     cli.add_command(db.db)
+    cli.add_command(poi.poi)
 
 
 _assemble()
