@@ -79,6 +79,13 @@ class ErrorCode(StrEnum):
     HOURS = "opening_hours"  # warnings only: unparseable hours are shown as unknown
 
 
+def place(where: int | None, unit: str) -> str:
+    """How a problem names its place: ``line 12``, ``features[3]`` or ``file``."""
+    if where is None:
+        return "file"
+    return f"features[{where}]" if unit == "feature" else f"line {where}"
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """An error (the load is refused) or a warning, at a line, a feature, or the whole file."""
@@ -90,9 +97,7 @@ class Problem:
 
     @property
     def place(self) -> str:
-        if self.where is None:
-            return "file"
-        return f"features[{self.where}]" if self.unit == "feature" else f"line {self.where}"
+        return place(self.where, self.unit)
 
     def __str__(self) -> str:
         return f"{self.place}: {self.message}"
@@ -424,7 +429,7 @@ def scan(
             if clean.external_id:
                 earlier = first_external.setdefault(clean.external_id, where)
                 if earlier != where:
-                    message = f"external_id {clean.external_id!r} repeats {unit} {earlier}"
+                    message = f"external_id {clean.external_id!r} repeats {place(earlier, unit)}"
                     errors.add(where, ErrorCode.DUPLICATE, message)
             lat, lon, row_state = _check_coordinates(record, errors)
             wheres.append(where)
@@ -558,7 +563,7 @@ def _duplicates(
         errors.add(
             int(wheres[late]),
             ErrorCode.DUPLICATE,
-            f"same name as {errors.unit} {int(wheres[early])}, {apart:.1f} m away",
+            f"same name as {place(int(wheres[early]), errors.unit)}, {apart:.1f} m away",
         )
 
 
