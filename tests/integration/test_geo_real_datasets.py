@@ -204,19 +204,15 @@ def test_byte_identical_zhenjiang_and_yangzhong(app: Flask, tmp_path: Path) -> N
         if r["lat"] and r["lng"] and key not in seen:
             seen.add(key)
             cleaned.append(r)
-    first = load(
-        app,
-        PoiKind.BIKE,
-        bike_csv(cleaned, tmp_path / "zhenjiang-clean.csv"),
-        Datum.GCJ02,
-        AREAS["zhenjiang"],
-    )
-    second = load(
-        app,
-        PoiKind.BIKE,
-        bike_csv(cleaned, tmp_path / "yangzhong-clean.csv"),
-        Datum.GCJ02,
-        AREAS["zhenjiang"],
+    first, second = (
+        load(
+            app,
+            PoiKind.BIKE,
+            bike_csv(cleaned, tmp_path / f"{city}-clean.csv"),
+            Datum.GCJ02,
+            AREAS["zhenjiang"],
+        )
+        for city in ("zhenjiang", "yangzhong")
     )
     assert (first.status, first.row_count) == (LoadStatus.LOADED, len(zhen) - 2)
     assert (second.status, second.version) == (LoadStatus.UNCHANGED, first.version)
