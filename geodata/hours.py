@@ -35,6 +35,7 @@ def normalise(expression: str) -> str:
     return _DASHES.sub("-", text)
 
 
+@lru_cache(maxsize=65536)
 def is_valid(expression: str) -> bool:
     """Whether the expression parses (a loader warns about the ones that do not)."""
     text = normalise(expression)

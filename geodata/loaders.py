@@ -22,11 +22,12 @@ import csv
 import io
 import json
 import math
+import operator
 import re
 import unicodedata
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import IO, TYPE_CHECKING, Any
@@ -148,7 +149,12 @@ class FileError(Exception):
 class Record:
     where: int
     values: dict[str, Any]
-    problems: list[tuple[ErrorCode, str]] = field(default_factory=list)
+    problems: list[tuple[ErrorCode, str]] | None = None  # found while reading (rare)
+
+    def problem(self, code: ErrorCode, message: str) -> None:
+        if self.problems is None:
+            self.problems = []
+        self.problems.append((code, message))
 
 
 def detect_format(stream: IO[bytes]) -> FileFormat:
@@ -188,19 +194,22 @@ def _csv_records(stream: IO[bytes]) -> Iterator[Record]:
         if duplicated:
             raise FileError(f"the header repeats the column(s) {', '.join(duplicated)}")
         positions = [(i, n) for i, n in enumerate(names) if n in COLUMNS]
+        keys = [n for _, n in positions]
+        pick = operator.itemgetter(*(i for i, _ in positions))
         width = len(names)
         previous_end = reader.line_num
         for cells in reader:
             where = previous_end + 1
             previous_end = reader.line_num
-            if not cells or all(not c.strip() for c in cells):
+            if not any(cells):  # a blank line (or only commas)
                 continue
-            values = {n: (cells[i] if i < len(cells) else "") for i, n in positions}
+            if len(cells) >= width:
+                values = dict(zip(keys, pick(cells), strict=True))
+            else:
+                values = {n: (cells[i] if i < len(cells) else "") for i, n in positions}
             record = Record(where, values)
             if len(cells) > width:
-                record.problems.append(
-                    (ErrorCode.INVALID_FIELD, f"{len(cells)} fields but the header has {width}")
-                )
+                record.problem(ErrorCode.INVALID_FIELD, f"{len(cells)} fields but the header has {width}")
             yield record
     except UnicodeDecodeError as exc:
         raise FileError(f"not UTF-8 near line {reader.line_num + 1}: {exc.reason}") from None
@@ -228,7 +237,7 @@ def _geojson_records(stream: IO[bytes]) -> Iterator[Record]:
     for index, feature in enumerate(features):
         record = Record(index, {})
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            record.problems.append((ErrorCode.NOT_A_POINT, "not a Feature"))
+            record.problem(ErrorCode.NOT_A_POINT, "not a Feature")
             yield record
             continue
         properties = feature.get("properties") or {}
@@ -240,9 +249,9 @@ def _geojson_records(stream: IO[bytes]) -> Iterator[Record]:
         if not isinstance(geometry, dict) or geometry.get("type") != "Point":
             kind = geometry.get("type") if isinstance(geometry, dict) else "no"
             message = f"{kind} geometry; only Point features are facilities"
-            record.problems.append((ErrorCode.NOT_A_POINT, message))
+            record.problem(ErrorCode.NOT_A_POINT, message)
         elif not isinstance(coords, list) or len(coords) < 2:
-            record.problems.append((ErrorCode.NOT_A_POINT, "a Point needs [longitude, latitude]"))
+            record.problem(ErrorCode.NOT_A_POINT, "a Point needs [longitude, latitude]")
         else:
             record.values["lon"], record.values["lat"] = coords[0], coords[1]  # RFC 7946 order
         yield record
@@ -268,16 +277,18 @@ class CleanFields:
 
 
 def _text(value: Any) -> str:
+    if value.__class__ is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
-        return str(value).lower()
-    return unicodedata.normalize("NFC", str(value)).strip()
+        return "true" if value else "false"
+    return str(value).strip()
 
 
 def name_key(name: str) -> str:
-    """How names are compared for duplicates: NFKC, case-folded, inner whitespace removed."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).casefold()
+    """How names are compared for duplicates: NFKC, case-folded, without whitespace."""
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
 _NO_NAME = hash(name_key(""))  # rows without a name are reported as such, not as duplicates
@@ -297,66 +308,89 @@ def parse_season(text: str) -> tuple[bool, date] | None:
         return None
 
 
-def clean_fields(values: Mapping[str, Any]) -> tuple[CleanFields, list[tuple[ErrorCode, str]]]:
-    problems: list[tuple[ErrorCode, str]] = []
-    name = _text(values.get("name"))
-    if not name:
-        problems.append((ErrorCode.MISSING_NAME, "name is empty"))
-    limits = {"name": NAME_MAX, "address": ADDRESS_MAX, "opening_hours": HOURS_MAX}
-    limits |= {"external_id": EXTERNAL_ID_MAX, "notes": NOTES_MAX}
-    texts = {column: _text(values.get(column)) for column in limits}
-    texts["name"] = name
-    for column, limit in limits.items():
-        if len(texts[column]) > limit:
-            problems.append((ErrorCode.INVALID_FIELD, f"{column} is longer than {limit} characters"))
-    capacity: int | None = None
-    raw_capacity = values.get("capacity")
-    if raw_capacity not in (None, ""):
-        if isinstance(raw_capacity, int) and not isinstance(raw_capacity, bool):
-            capacity = raw_capacity
-        elif isinstance(raw_capacity, str) and re.fullmatch(r"\s*\d+\s*", raw_capacity):
-            capacity = int(raw_capacity)
-        if capacity is None or not 0 <= capacity <= 1_000_000:
-            problems.append((ErrorCode.INVALID_FIELD, f"capacity {raw_capacity!r} is not a whole number ≥ 0"))
-            capacity = None
-    start, end = _text(values.get("season_start")), _text(values.get("season_end"))
-    if start or end:
-        parsed = [parse_season(start), parse_season(end)]
-        if not (start and end):
-            problems.append((ErrorCode.INVALID_FIELD, "season_start and season_end go together"))
-        elif parsed[0] is None or parsed[1] is None:
-            bad = start if parsed[0] is None else end
-            problems.append((ErrorCode.INVALID_FIELD, f"season date {bad!r} is not MM-DD or YYYY-MM-DD"))
-        elif parsed[0][0] != parsed[1][0]:
-            problems.append((ErrorCode.INVALID_FIELD, "season_start and season_end mix MM-DD and YYYY-MM-DD"))
-        elif not parsed[0][0] and parsed[0][1] > parsed[1][1]:
-            problems.append((ErrorCode.INVALID_FIELD, f"season ends ({end}) before it starts ({start})"))
-    clean = CleanFields(
-        name=name,
-        address=texts["address"],
-        opening_hours=texts["opening_hours"] or None,
-        season_start=start or None,
-        season_end=end or None,
+def _capacity(raw: Any) -> int | None:
+    """A whole number ≥ 0 from a CSV string or a JSON integer; ValueError otherwise."""
+    if raw.__class__ is str and raw.strip().isdecimal():
+        value = int(raw)
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    else:
+        raise ValueError(raw)
+    if not 0 <= value <= 1_000_000:
+        raise ValueError(raw)
+    return value
+
+
+def _season_problem(start: str, end: str) -> str | None:
+    if not (start and end):
+        return "season_start and season_end go together"
+    first, last = parse_season(start), parse_season(end)
+    if first is None or last is None:
+        return f"season date {start if first is None else end!r} is not MM-DD or YYYY-MM-DD"
+    if first[0] != last[0]:
+        return "season_start and season_end mix MM-DD and YYYY-MM-DD"
+    if not first[0] and first[1] > last[1]:
+        return f"season ends ({end}) before it starts ({start})"
+    return None
+
+
+def extract(values: Mapping[str, Any]) -> CleanFields:
+    """The fields of one record, stripped; no checks (``check_fields`` does them)."""
+    get = values.get
+    raw_capacity = get("capacity")
+    try:
+        capacity = None if raw_capacity is None or raw_capacity == "" else _capacity(raw_capacity)
+    except ValueError:
+        capacity = None
+    return CleanFields(
+        name=_text(get("name")),
+        address=_text(get("address")),
+        opening_hours=_text(get("opening_hours")) or None,
+        season_start=_text(get("season_start")) or None,
+        season_end=_text(get("season_end")) or None,
         capacity=capacity,
-        external_id=texts["external_id"] or None,
-        notes=texts["notes"] or None,
+        external_id=_text(get("external_id")) or None,
+        notes=_text(get("notes")) or None,
     )
-    return clean, problems
+
+
+def check_fields(clean: CleanFields, values: Mapping[str, Any]) -> list[tuple[ErrorCode, str]]:
+    """What is wrong with a record's fields other than its coordinates."""
+    problems: list[tuple[ErrorCode, str]] = []
+    if not clean.name:
+        problems.append((ErrorCode.MISSING_NAME, "name is empty"))
+    for column, text, limit in (
+        ("name", clean.name, NAME_MAX),
+        ("address", clean.address, ADDRESS_MAX),
+        ("opening_hours", clean.opening_hours, HOURS_MAX),
+        ("external_id", clean.external_id, EXTERNAL_ID_MAX),
+        ("notes", clean.notes, NOTES_MAX),
+    ):
+        if text and len(text) > limit:
+            problems.append((ErrorCode.INVALID_FIELD, f"{column} is longer than {limit} characters"))
+    raw_capacity = values.get("capacity")
+    if clean.capacity is None and raw_capacity is not None and raw_capacity != "":
+        problems.append((ErrorCode.INVALID_FIELD, f"capacity {raw_capacity!r} is not a whole number ≥ 0"))
+    if clean.season_start or clean.season_end:
+        season_problem = _season_problem(clean.season_start or "", clean.season_end or "")
+        if season_problem:
+            problems.append((ErrorCode.INVALID_FIELD, season_problem))
+    return problems
+
+
+def clean_fields(values: Mapping[str, Any]) -> tuple[CleanFields, list[tuple[ErrorCode, str]]]:
+    clean = extract(values)
+    return clean, check_fields(clean, values)
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
+    if value.__class__ is str or (isinstance(value, int | float) and not isinstance(value, bool)):
         try:
-            number = float(value.strip())
+            number = float(value)  # float() ignores surrounding whitespace itself
         except ValueError:
             return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
+        return number if math.isfinite(number) else None
+    return None
 
 
 def _in_range(lat: float, lon: float) -> bool:
@@ -413,12 +447,11 @@ def scan(
     wheres = array("q")
     raw_lat, raw_lon = array("d"), array("d")
     state = bytearray()
-    names = array("q")
-    first_external: dict[str, int] = {}
+    names, externals = array("q"), array("q")
     try:
         for record in records(stream, fmt):
             where = record.where
-            for code, message in record.problems:
+            for code, message in record.problems or ():
                 errors.add(where, code, message)
             clean, problems = clean_fields(record.values)
             for code, message in problems:
@@ -426,11 +459,7 @@ def scan(
             if clean.opening_hours and not hours.is_valid(clean.opening_hours):
                 message = f"opening_hours {clean.opening_hours!r} will show as unknown"
                 warnings.add(where, ErrorCode.HOURS, message)
-            if clean.external_id:
-                earlier = first_external.setdefault(clean.external_id, where)
-                if earlier != where:
-                    message = f"external_id {clean.external_id!r} repeats {place(earlier, unit)}"
-                    errors.add(where, ErrorCode.DUPLICATE, message)
+            externals.append(hash(clean.external_id) if clean.external_id else 0)
             lat, lon, row_state = _check_coordinates(record, errors)
             wheres.append(where)
             raw_lat.append(lat)
@@ -456,6 +485,11 @@ def scan(
         rules,
         errors,
     )
+    _repeated_external_ids(
+        np.frombuffer(wheres, dtype=np.int64) if count else np.zeros(0, np.int64),
+        np.frombuffer(externals, dtype=np.int64) if count else np.zeros(0, np.int64),
+        errors,
+    )
     found = errors.sorted()
     return Scan(
         fmt=fmt,
@@ -470,19 +504,19 @@ def scan(
 
 def _check_coordinates(record: Record, errors: _Problems) -> tuple[float, float, int]:
     """Per-row checks that need no other row: presence, numbers, zero, range (or swapped)."""
-    where = record.where
-    if "lat" not in record.values and "lon" not in record.values:
+    where, values = record.where, record.values
+    if "lat" not in values and "lon" not in values:
         return math.nan, math.nan, _BAD  # no geometry: already reported
-    raw = {axis: record.values.get(axis) for axis in ("lat", "lon")}
-    parsed = {axis: _number(value) for axis, value in raw.items()}
-    bad = [axis for axis, number in parsed.items() if number is None]
-    if bad:
+    raw_lat, raw_lon = values.get("lat"), values.get("lon")
+    lat, lon = _number(raw_lat), _number(raw_lon)
+    if lat is None or lon is None:
         described = ", ".join(
-            f"{axis} {raw[axis]!r}" if _text(raw[axis]) else f"{axis} is empty" for axis in bad
+            f"{axis} {raw!r}" if _text(raw) else f"{axis} is empty"
+            for axis, raw, number in (("lat", raw_lat, lat), ("lon", raw_lon, lon))
+            if number is None
         )
         errors.add(where, ErrorCode.NOT_A_NUMBER, f"not a number: {described}")
         return math.nan, math.nan, _BAD
-    lat, lon = float(parsed["lat"] or 0.0), float(parsed["lon"] or 0.0)
     if lat == 0 or lon == 0:
         errors.add(where, ErrorCode.ZERO, f"zero coordinate ({lat}, {lon})")
         return lat, lon, _BAD
@@ -536,6 +570,25 @@ def _place(
     return lat, lon
 
 
+def _repeated_external_ids(
+    wheres: npt.NDArray[np.int64], ids: npt.NDArray[np.int64], errors: _Problems
+) -> None:
+    """Rows whose external_id (compared by hash) an earlier row already has."""
+    given = np.flatnonzero(ids != 0)
+    if len(given) < 2:
+        return
+    order = given[np.argsort(ids[given], kind="stable")]  # equal ids stay in file order
+    same = ids[order][1:] == ids[order][:-1]
+    first = order[0]
+    for position, repeat in enumerate(same, start=1):
+        row = order[position]
+        if not repeat:
+            first = row
+            continue
+        message = f"external_id repeats {place(int(wheres[first]), errors.unit)}"
+        errors.add(int(wheres[row]), ErrorCode.DUPLICATE, message)
+
+
 def _duplicates(
     wheres: npt.NDArray[np.int64],
     lat: FloatArray,
@@ -572,13 +625,14 @@ def _duplicates(
 
 def rows(stream: IO[bytes], found: Scan) -> Iterator[dict[str, Any]]:
     """The rows to insert, in file order, with the coordinates the scan converted."""
+    lats, lons = found.lat.tolist(), found.lon.tolist()
     for i, record in enumerate(records(stream, found.fmt)):
-        clean, _ = clean_fields(record.values)
+        clean = extract(record.values)
         yield {
             "name": clean.name,
             "address": clean.address,
-            "lat": float(found.lat[i]),
-            "lon": float(found.lon[i]),
+            "lat": lats[i],
+            "lon": lons[i],
             "opening_hours": clean.opening_hours,
             "season_start": clean.season_start,
             "season_end": clean.season_end,

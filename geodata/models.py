@@ -11,6 +11,7 @@ Coordinates are canonical WGS-84 whatever datum the source declared (kept in ``d
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import (
     Boolean,
@@ -145,17 +146,20 @@ def deactivate_kind(session: Session, kind: str) -> None:
     )
 
 
-def points_of(session: Session, dataset_id: int) -> list[tuple[int, float, float, str | None, str | None]]:
-    """(id, lat, lon, season_start, season_end) of every row of a dataset, for building the index."""
-    rows = session.execute(
-        select(Poi.id, Poi.lat, Poi.lon, Poi.season_start, Poi.season_end)
-        .where(Poi.dataset_id == dataset_id)
-        .order_by(Poi.id)
-    )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+class ShownPoi(NamedTuple):
+    id: int
+    name: str
+    address: str
+    lat: float
+    lon: float
+    opening_hours: str | None
+    capacity: int | None
+    source_line: int
 
 
-def pois_by_id(session: Session, ids: list[int]) -> dict[int, Poi]:
+def shown_pois(session: Session, ids: list[int]) -> list[ShownPoi]:
+    """The columns a reply shows, for a few rows (plain rows: no ORM identity map on the hot path)."""
     if not ids:
-        return {}
-    return {poi.id: poi for poi in session.scalars(select(Poi).where(Poi.id.in_(ids)))}
+        return []
+    query = select(*(getattr(Poi, column) for column in ShownPoi._fields)).where(Poi.id.in_(ids))
+    return [ShownPoi(*row) for row in session.execute(query)]

@@ -117,8 +117,8 @@ def nearest(
     if len(index.all) and not len(found):
         return NearestResult(kind, here, radius_m, (), has_dataset=True, in_season=False)
     ids = _candidates(found, to_xyz([here.lat], [here.lon])[0], limit, radius_m)
-    rows = models.pois_by_id(session, [int(i) for i in ids])
-    measured = [(metres_between(here.lat, here.lon, p.lat, p.lon), p.source_line, p) for p in rows.values()]
+    rows = models.shown_pois(session, [int(i) for i in ids])
+    measured = [(metres_between(here.lat, here.lon, p.lat, p.lon), p.source_line, p) for p in rows]
     ranked = sorted(measured, key=lambda item: (item[0], item[1]))
     inside = [item for item in ranked if item[0] <= radius_m]
     chosen = inside[:limit] if inside else ranked[:1]
