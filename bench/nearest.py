@@ -28,6 +28,13 @@ from geodata.spatial import EARTH_RADIUS_M, to_xyz
 AREA = (30.7, 116.3, 35.1, 121.9)  # south, west, north, east
 
 
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -66,12 +73,15 @@ def main() -> None:
     q_lat = rng.uniform(south, north, args.queries)
     q_lon = rng.uniform(west, east, args.queries)
 
+    rss_before = rss_mb()
     start = time.perf_counter()
     xyz = to_xyz(lat, lon)
     tree = cKDTree(xyz)
     build_s = time.perf_counter() - start
+    ids = np.arange(args.points, dtype=np.int64)  # the index keeps POI ids beside the tree
+    index_mb = rss_mb() - rss_before
     q_xyz = to_xyz(q_lat, q_lon)
-    found = Searchable(tree, np.arange(args.points, dtype=np.int64))
+    found = Searchable(tree, ids)
 
     for i in range(200):  # warm up
         tree.query(q_xyz[i], k=args.k)
@@ -94,7 +104,7 @@ def main() -> None:
         ("numpy full haversine scan", scan),
     ]
     print(f"points: {args.points:,}   queries: {args.queries:,}   scans: {args.scans}   k={args.k}")
-    print(f"tree build (xyz + cKDTree): {build_s:.2f} s")
+    print(f"tree build (xyz + cKDTree): {build_s:.2f} s   memory: +{index_mb:.0f} MB RSS (xyz, tree, ids)")
     print(f"{'':28} {'median':>10} {'p99':>10}")
     for name, values in rows:
         print(f"{name:28} {statistics.median(values) * us:>8.1f}µs {percentile(values, 99) * us:>8.1f}µs")

@@ -101,24 +101,37 @@ class KindIndex:
             return found
 
 
+BUILD_CHUNK = 50_000
+
+
 def build(session: Session, kind: str, dataset_id: int) -> KindIndex:
-    result = session.execute(
+    """Read the dataset's points in chunks (a server-side cursor on PostgreSQL) into numpy arrays."""
+    # Core rows on the session's connection: no ORM work per row; streamed from the server.
+    result = session.connection().execute(
         select(Poi.id, Poi.lat, Poi.lon, Poi.season_start, Poi.season_end)
         .where(Poi.dataset_id == dataset_id)
         .order_by(Poi.id)
+        .execution_options(stream_results=True, max_row_buffer=BUILD_CHUNK)
     )
-    ids: list[int] = []
-    lats: list[float] = []
-    lons: list[float] = []
+    id_parts: list[npt.NDArray[np.int64]] = []
+    lat_parts: list[npt.NDArray[np.float64]] = []
+    lon_parts: list[npt.NDArray[np.float64]] = []
     seasonal: dict[int, tuple[str | None, str | None]] = {}
-    for position, (poi_id, lat, lon, start, end) in enumerate(result):
-        ids.append(poi_id)
-        lats.append(lat)
-        lons.append(lon)
-        if start or end:
-            seasonal[position] = (start, end)
-    xyz = to_xyz(lats, lons) if ids else np.zeros((0, 3))
-    index = KindIndex(kind, dataset_id, Searchable(cKDTree(xyz) if ids else None, np.asarray(ids, np.int64)))
+    offset = 0
+    for chunk in result.partitions(BUILD_CHUNK):
+        columns = list(zip(*chunk, strict=True))
+        id_parts.append(np.array(columns[0], dtype=np.int64))
+        lat_parts.append(np.array(columns[1], dtype=np.float64))
+        lon_parts.append(np.array(columns[2], dtype=np.float64))
+        for position, (start, end) in enumerate(zip(columns[3], columns[4], strict=True), start=offset):
+            if start or end:
+                seasonal[position] = (start, end)
+        offset += len(chunk)
+    ids = np.concatenate(id_parts) if id_parts else np.zeros(0, np.int64)
+    lats = np.concatenate(lat_parts) if lat_parts else np.zeros(0)
+    lons = np.concatenate(lon_parts) if lon_parts else np.zeros(0)
+    xyz = to_xyz(lats, lons)
+    index = KindIndex(kind, dataset_id, Searchable(cKDTree(xyz) if len(ids) else None, ids))
     if seasonal:
         n = len(ids)
         kinds, starts, ends = np.zeros(n, np.int8), np.zeros(n, np.int64), np.zeros(n, np.int64)
