@@ -24,6 +24,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "bot.journal",
     "bot.residents",
     "geodata.models",
+    "staff.models",
+    "reports.models",
 )
 
 NAMING_CONVENTION = {

@@ -194,32 +194,22 @@ def _insert_rows(
     total: int,
     progress: Progress | None,
 ) -> None:
-    with _large_cache(session):
-        _insert_chunks(session, dataset_id, source_rows, total, progress)
-
-
-def _insert_chunks(
-    session: Session,
-    dataset_id: int,
-    source_rows: Iterator[dict[str, object]],
-    total: int,
-    progress: Progress | None,
-) -> None:
     statement = insert(Poi.__table__)
     chunk: list[dict[str, object]] = []
     done = 0
-    for row in source_rows:
-        row["dataset_id"] = dataset_id
-        chunk.append(row)
-        if len(chunk) >= INSERT_CHUNK:
+    with _large_cache(session):
+        for row in source_rows:
+            row["dataset_id"] = dataset_id
+            chunk.append(row)
+            if len(chunk) >= INSERT_CHUNK:
+                session.execute(statement, chunk)
+                done += len(chunk)
+                chunk = []
+                if progress:
+                    progress("insert", done, total)
+        if chunk:
             session.execute(statement, chunk)
             done += len(chunk)
-            chunk = []
-            if progress:
-                progress("insert", done, total)
-    if chunk:
-        session.execute(statement, chunk)
-        done += len(chunk)
     if progress:
         progress("insert", done, total)
 

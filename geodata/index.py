@@ -145,34 +145,39 @@ def build(session: Session, kind: str, dataset_id: int) -> KindIndex:
     return index
 
 
+def _database(session: Session) -> str:
+    """Which database a session talks to: dataset ids are only unique within one."""
+    return session.get_bind().url.render_as_string(hide_password=True)
+
+
 class IndexCache:
-    """Per-process indexes by kind, rebuilt when the kind's active dataset changes."""
+    """Per-process indexes by database and kind, rebuilt when the kind's active dataset changes."""
 
     def __init__(self) -> None:
-        self._indexes: dict[str, KindIndex] = {}
-        self._locks: dict[str, threading.Lock] = {}
+        self._indexes: dict[tuple[str, str], KindIndex] = {}
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._guard = threading.Lock()
         self.builds = 0  # how many indexes this cache has built (for tests and metrics)
 
-    def _lock_for(self, kind: str) -> threading.Lock:
+    def _lock_for(self, key: tuple[str, str]) -> threading.Lock:
         with self._guard:
-            return self._locks.setdefault(kind, threading.Lock())
+            return self._locks.setdefault(key, threading.Lock())
 
     def get(self, session: Session, kind: str) -> KindIndex | None:
         """The index of the kind's active dataset, or None when the kind has none."""
-        kind = str(kind)
-        dataset_id = models.active_dataset_id(session, kind)
+        key = (_database(session), str(kind))
+        dataset_id = models.active_dataset_id(session, key[1])
         if dataset_id is None:
-            self._indexes.pop(kind, None)
+            self._indexes.pop(key, None)
             return None
-        current = self._indexes.get(kind)
+        current = self._indexes.get(key)
         if current is not None and current.dataset_id == dataset_id:
             return current
-        with self._lock_for(kind):
-            current = self._indexes.get(kind)
+        with self._lock_for(key):
+            current = self._indexes.get(key)
             if current is None or current.dataset_id != dataset_id:
-                current = build(session, kind, dataset_id)
-                self._indexes[kind] = current
+                current = build(session, key[1], dataset_id)
+                self._indexes[key] = current
                 self.builds += 1
             return current
 

@@ -1,1 +1,11 @@
-"""handlers"""
+"""Chat handlers, one module per feature. ROUTERS is the routing policy: its order is the order in
+which stateless routes are tried (see bot.routing for the full dispatch order)."""
+
+from __future__ import annotations
+
+from bot.routing import Router
+from handlers import basics, nearby, reports
+
+ROUTERS: tuple[Router, ...] = (basics.router, reports.router, nearby.router)
+
+FALLBACK = basics.fallback

@@ -5,7 +5,6 @@ Each feature's commands live in a module of this package and are added in ``_ass
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +34,11 @@ class Env:
                 raise click.ClickException(str(exc)) from None
         return self._app
 
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.extensions["citybot.engine"].dispose()
+            self._app = None
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         from bot.database import session_scope
@@ -57,17 +61,25 @@ pass_env = click.make_pass_decorator(Env)
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """citybot: the city-management WeChat service account backend."""
-    if config_path:
-        os.environ[CONFIG_ENV] = config_path
-    ctx.obj = Env(config_path)
+    env = Env(config_path)
+    ctx.obj = env
+    ctx.call_on_close(env.close)
 
 
 def _assemble() -> None:
     """The command tree, in one place."""
-    from bot.cli import db, poi
+    from bot.cli import chat, db, fake_wechat, messages, poi, report, rewards, staff, worker
 
     cli.add_command(db.db)
     cli.add_command(poi.poi)
+    cli.add_command(chat.chat)
+    cli.add_command(messages.messages)
+    cli.add_command(staff.staff)
+    cli.add_command(fake_wechat.fake_wechat)
+    cli.add_command(report.report)
+    cli.add_command(rewards.rewards)
+    cli.add_command(worker.worker)
+    cli.add_command(worker.jobs_group)
 
 
 _assemble()

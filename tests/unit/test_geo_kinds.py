@@ -60,7 +60,7 @@ def test_settings_rename_and_rekey() -> None:
         ({"keywords": {"lamp": "5"}}, "unknown kinds lamp"),
         ({"labels": {"bike": " "}}, "must not be empty"),
         ({"service_area": [32, 120, 31, 121]}, "south < north"),
-        ({"timezone": "Mars/Olympus"}, "unknown time zone"),
+        ({"timezone": "Mars/Olympus"}, "not a known IANA time zone"),
         ({"holiday_country": "China"}, "two-letter"),
         ({"navigation": "baidu"}, "geo.navigation"),
         ({"radius": 100}, "unknown setting"),

@@ -1,7 +1,7 @@
 """poi datasets
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-27 04:57:02.809561
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import bot.database
 
 
 revision = '0002'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,36 @@
+# The two commands: `make run` (set up, then serve the demo on the embedded default) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := CITYBOT_CONFIG=config.demo.toml
+PORT ?= 8000
+
+.PHONY: setup run chat test lint bench clean
+
+$(BIN)/citybot: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/citybot
+
+run: setup
+	$(DEMO) $(BIN)/citybot db upgrade
+	$(DEMO) $(BIN)/citybot poi demo
+	@echo "citybot demo on http://127.0.0.1:$(PORT)/wechat - chat with it from another terminal: make chat"
+	$(DEMO) $(BIN)/gunicorn --workers 1 --threads 4 --bind 127.0.0.1:$(PORT) 'bot:create_app()'
+
+chat: setup
+	$(DEMO) $(BIN)/citybot chat --url http://127.0.0.1:$(PORT)/wechat
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,103 @@
+"""``citybot staff``: staff accounts and roles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy.orm import Session
+
+from bot.cli import Env, pass_env
+from staff import models
+from staff.roles import Role, parse_roles
+
+ROLE_HELP = "Comma-separated roles: " + ", ".join(r.value for r in Role)
+
+
+def _roles(value: str) -> frozenset[Role]:
+    try:
+        return parse_roles(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@contextmanager
+def _unit(env: Env) -> Iterator[Session]:
+    """A committed unit of work whose StaffError becomes a command-line error."""
+    with env.session() as session:
+        try:
+            yield session
+        except models.StaffError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+def staff() -> None:
+    """Staff accounts and roles."""
+
+
+@staff.command("add")
+@click.argument("username")
+@click.option("--role", "roles", required=True, help=ROLE_HELP)
+@click.option("--name", "display_name", default="", help="Display name (default: the username).")
+@click.password_option(envvar="CITYBOT_STAFF_PASSWORD", help="Password (prompted when not given).")
+@pass_env
+def add(env: Env, username: str, roles: str, display_name: str, password: str) -> None:
+    """Create a staff account."""
+    with _unit(env) as session:
+        member = models.add(session, username, password, _roles(roles), display_name)
+        click.echo(f"added {member.username} ({member.roles_text})")
+
+
+@staff.command("set-role")
+@click.argument("username")
+@click.argument("roles")
+@pass_env
+def set_role(env: Env, username: str, roles: str) -> None:
+    """Replace USERNAME's roles with ROLES (comma-separated)."""
+    with _unit(env) as session:
+        member = models.set_roles(session, username, _roles(roles))
+        click.echo(f"{member.username}: {member.roles_text}")
+
+
+@staff.command("disable")
+@click.argument("username")
+@pass_env
+def disable(env: Env, username: str) -> None:
+    """Disable an account (it keeps its history; it can no longer log in or act)."""
+    with _unit(env) as session:
+        models.set_active(session, username, False)
+        click.echo(f"disabled {username}")
+
+
+@staff.command("enable")
+@click.argument("username")
+@pass_env
+def enable(env: Env, username: str) -> None:
+    """Enable a disabled account."""
+    with _unit(env) as session:
+        models.set_active(session, username, True)
+        click.echo(f"enabled {username}")
+
+
+@staff.command("password")
+@click.argument("username")
+@click.password_option(envvar="CITYBOT_STAFF_PASSWORD")
+@pass_env
+def password(env: Env, username: str, password: str) -> None:
+    """Set a new password."""
+    with _unit(env) as session:
+        models.set_password(session, username, password)
+        click.echo(f"password changed for {username}")
+
+
+@staff.command("list")
+@pass_env
+def list_staff(env: Env) -> None:
+    """All accounts with their roles."""
+    with env.session() as session:
+        for member in models.all_staff(session):
+            state = "active" if member.active else "disabled"
+            linked = " wechat-linked" if member.wechat_openid else ""
+            click.echo(f"{member.username:<20} {state:<8} {member.roles_text}{linked}")

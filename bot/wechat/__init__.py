@@ -1,0 +1,1 @@
+"""The WeChat edge: signatures, crypto, parsing, reply rendering and the API client."""

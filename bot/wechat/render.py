@@ -1,0 +1,41 @@
+"""Rendering reply values as WeChat passive-reply XML, within the platform's limits."""
+
+from __future__ import annotations
+
+import time
+
+from wechatpy.replies import ArticlesReply, ImageReply, TextReply
+
+from bot.replies import TEXT_LIMIT_BYTES, Image, News, Reply, Silence, Text, fit_utf8
+from bot.wechat.inbound import Inbound
+
+SUCCESS = "success"
+
+
+def _cdata(value: str) -> str:
+    """wechatpy writes values into CDATA sections verbatim; split any ``]]>`` so it cannot end one."""
+    return value.replace("]]>", "]]]]><![CDATA[>")
+
+
+def render(reply: Reply, inbound: Inbound, *, truncation_marker: str = "…") -> str:
+    """XML for ``reply`` addressed back to the sender, or ``success`` for silence."""
+    if isinstance(reply, Silence):
+        return SUCCESS
+    common = {"source": inbound.account, "target": inbound.openid, "time": int(time.time())}
+    if isinstance(reply, Text):
+        content = fit_utf8(reply.content, TEXT_LIMIT_BYTES, truncation_marker)
+        return TextReply(content=_cdata(content), **common).render()
+    if isinstance(reply, News):
+        articles = ArticlesReply(**common)
+        articles.add_article(
+            {
+                "title": _cdata(reply.title),
+                "description": _cdata(reply.description),
+                "image": _cdata(reply.picurl),
+                "url": _cdata(reply.url),
+            }
+        )
+        return articles.render()
+    if isinstance(reply, Image):
+        return ImageReply(media_id=_cdata(reply.media_id), **common).render()
+    raise TypeError(f"cannot render {type(reply).__name__}")

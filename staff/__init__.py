@@ -1,0 +1,1 @@
+"""Staff accounts of the bureau: roles, permissions, passwords, linked WeChat identities."""

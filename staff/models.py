@@ -1,0 +1,137 @@
+"""Staff accounts and the functions that change them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from bot.database import Base, utcnow
+from staff.roles import Permission, Role, parse_roles, permissions_of
+
+USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
+MIN_PASSWORD = 10
+# werkzeug's scrypt (memory-hard); the method is recorded in each hash, so it can be raised later.
+PASSWORD_METHOD = "scrypt"
+
+
+class StaffError(ValueError):
+    """A staff operation that cannot be done; the message says why."""
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    roles_text: Mapped[str] = mapped_column("roles", String(255), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    wechat_openid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return parse_roles(self.roles_text)
+
+    @roles.setter
+    def roles(self, roles: frozenset[Role] | set[Role]) -> None:
+        self.roles_text = ",".join(sorted(role.value for role in roles))
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return permissions_of(self.roles) if self.active else frozenset()
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+def _validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise StaffError(f"password must have at least {MIN_PASSWORD} characters")
+
+
+def add(
+    session: Session, username: str, password: str, roles: frozenset[Role], display_name: str = ""
+) -> Staff:
+    if not USERNAME.match(username):
+        raise StaffError(
+            "username: 3-32 characters, lowercase letters, digits, '_', '.', '-', starting with a letter"
+        )
+    if by_username(session, username) is not None:
+        raise StaffError(f"staff {username!r} already exists")
+    _validate_password(password)
+    member = Staff(
+        username=username,
+        display_name=display_name or username,
+        password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
+        active=True,
+    )
+    member.roles = roles
+    session.add(member)
+    session.flush()
+    return member
+
+
+def by_username(session: Session, username: str) -> Staff | None:
+    return session.scalars(select(Staff).where(Staff.username == username)).one_or_none()
+
+
+def by_openid(session: Session, openid: str) -> Staff | None:
+    return session.scalars(
+        select(Staff).where(Staff.wechat_openid == openid, Staff.active.is_(True))
+    ).one_or_none()
+
+
+def require(session: Session, username: str) -> Staff:
+    member = by_username(session, username)
+    if member is None:
+        raise StaffError(f"no staff member {username!r}")
+    return member
+
+
+def set_roles(session: Session, username: str, roles: frozenset[Role]) -> Staff:
+    member = require(session, username)
+    member.roles = roles
+    return member
+
+
+def set_active(session: Session, username: str, active: bool) -> Staff:
+    member = require(session, username)
+    member.active = active
+    return member
+
+
+def set_password(session: Session, username: str, password: str) -> Staff:
+    member = require(session, username)
+    _validate_password(password)
+    member.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+    member.password_changed_at = utcnow()
+    return member
+
+
+def link_wechat(session: Session, username: str, openid: str | None) -> Staff:
+    member = require(session, username)
+    if openid:
+        other = session.scalars(select(Staff).where(Staff.wechat_openid == openid)).one_or_none()
+        if other is not None and other.id != member.id:
+            raise StaffError(f"openid already linked to {other.username!r}")
+    member.wechat_openid = openid or None
+    return member
+
+
+def all_staff(session: Session) -> list[Staff]:
+    return list(session.scalars(select(Staff).order_by(Staff.username)))
+
+
+def with_permission(session: Session, permission: Permission) -> list[Staff]:
+    return [member for member in all_staff(session) if member.can(permission)]

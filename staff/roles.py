@@ -1,0 +1,104 @@
+"""Roles and the permissions they grant: the one place that says who may do what.
+
+A staff member holds one or more roles; a check is always for a permission string, never for a role,
+so reshaping roles never touches the code that checks.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    REVIEWER = "reviewer"  # reviews 随手拍 reports
+    REWARDS_OFFICER = "rewards_officer"  # pays out points
+    DATA_ADMIN = "data_admin"  # facility datasets
+    EDITOR = "editor"  # drafts broadcasts, 初审
+    SECTION_CHIEF = "section_chief"  # 复审 of every grade (the responsible section)
+    DEPUTY_LEADER = "deputy_leader"  # 复审 of important and major items (分管领导)
+    HEAD = "head"  # 复审 of major items (主要领导)
+    CHIEF_EDITOR = "chief_editor"  # 终审 and publishing
+    ADMIN = "admin"  # staff accounts, everything
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.REVIEWER: "审核员",
+    Role.REWARDS_OFFICER: "奖励专员",
+    Role.DATA_ADMIN: "数据管理员",
+    Role.EDITOR: "编辑",
+    Role.SECTION_CHIEF: "科室负责人",
+    Role.DEPUTY_LEADER: "分管领导",
+    Role.HEAD: "主要领导",
+    Role.CHIEF_EDITOR: "总编辑",
+    Role.ADMIN: "系统管理员",
+}
+
+
+class Permission(StrEnum):
+    CONSOLE = "console.access"
+    STATS_VIEW = "stats.view"
+    REPORTS_VIEW = "reports.view"
+    REPORTS_REVIEW = "reports.review"
+    REWARDS_VIEW = "rewards.view"
+    REWARDS_PAYOUT = "rewards.payout"
+    DATASETS_VIEW = "datasets.view"
+    DATASETS_PUBLISH = "datasets.publish"
+    DRAFTS_WRITE = "drafts.write"
+    DRAFTS_FIRST_REVIEW = "drafts.review.first"
+    DRAFTS_SECOND_REVIEW = "drafts.review.second"
+    DRAFTS_FINAL_REVIEW = "drafts.review.final"
+    BROADCAST_PUBLISH = "broadcast.publish"
+    MENU_MANAGE = "menu.manage"
+    STAFF_MANAGE = "staff.manage"
+    AUDIT_VIEW = "audit.view"
+
+
+_BASE = {Permission.CONSOLE, Permission.STATS_VIEW}
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.REVIEWER: frozenset(_BASE | {Permission.REPORTS_VIEW, Permission.REPORTS_REVIEW}),
+    Role.REWARDS_OFFICER: frozenset(
+        _BASE | {Permission.REPORTS_VIEW, Permission.REWARDS_VIEW, Permission.REWARDS_PAYOUT}
+    ),
+    Role.DATA_ADMIN: frozenset(_BASE | {Permission.DATASETS_VIEW, Permission.DATASETS_PUBLISH}),
+    Role.EDITOR: frozenset(_BASE | {Permission.DRAFTS_WRITE, Permission.DRAFTS_FIRST_REVIEW}),
+    Role.SECTION_CHIEF: frozenset(_BASE | {Permission.DRAFTS_WRITE, Permission.DRAFTS_SECOND_REVIEW}),
+    Role.DEPUTY_LEADER: frozenset(_BASE | {Permission.DRAFTS_SECOND_REVIEW}),
+    Role.HEAD: frozenset(_BASE | {Permission.DRAFTS_SECOND_REVIEW}),
+    Role.CHIEF_EDITOR: frozenset(
+        _BASE
+        | {
+            Permission.DRAFTS_WRITE,
+            Permission.DRAFTS_FINAL_REVIEW,
+            Permission.BROADCAST_PUBLISH,
+            Permission.MENU_MANAGE,
+        }
+    ),
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+def permissions_of(roles: frozenset[Role] | set[Role]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= GRANTS[role]
+    return frozenset(granted)
+
+
+def parse_roles(values: str | list[str] | tuple[str, ...]) -> frozenset[Role]:
+    """Roles from 'a,b' or a list; raises ValueError naming an unknown role."""
+    items = values.split(",") if isinstance(values, str) else list(values)
+    roles: set[Role] = set()
+    for item in (v.strip() for v in items):
+        if not item:
+            continue
+        try:
+            roles.add(Role(item))
+        except ValueError:
+            known = ", ".join(r.value for r in Role)
+            raise ValueError(f"unknown role {item!r}; known roles: {known}") from None
+    return frozenset(roles)
