@@ -31,14 +31,14 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.store import RedisStore
 from bot.wechat.signature import sign
 from geodata.datums import Datum, GeoPoint
 from geodata.origin import remember
 
+ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token"
 ORIGIN = GeoPoint(31.2990, 120.5853, Datum.GCJ02)  # the demo city's centre
 
@@ -68,9 +68,23 @@ def signed_query() -> dict[str, str]:
 def run_wrk(url: str, content: str, residents: int, args: argparse.Namespace) -> dict[str, float]:
     query = urlencode(signed_query())
     out = subprocess.run(
-        ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
-         "-s", str(ROOT / "bench" / "webhook.lua"), url, "--", query, content, str(residents)],
-        check=True, capture_output=True, text=True,
+        [
+            "wrk",
+            f"-t{args.threads}",
+            f"-c{args.connections}",
+            f"-d{args.duration}s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench" / "webhook.lua"),
+            url,
+            "--",
+            query,
+            content,
+            str(residents),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     if "Non-2xx" in out:
         raise RuntimeError("wrk saw non-2xx answers:\n" + out)
@@ -89,9 +103,22 @@ def run_wrk(url: str, content: str, residents: int, args: argparse.Namespace) ->
 def gunicorn(app: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     binary = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     return subprocess.Popen(
-        [binary, "--workers", str(workers), "--worker-class", "sync", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", app],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            binary,
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -104,15 +131,23 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--residents", type=int, default=200)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "CITYBOT_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    parser.add_argument("--redis-url", default=os.environ.get("CITYBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "CITYBOT_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("CITYBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -150,9 +185,11 @@ def main() -> None:
                 wait_up(url)
                 probe = requests.post(
                     f"{url}?{urlencode(signed_query())}",
-                    data=(f"<xml><ToUserName>gh</ToUserName><FromUserName>bench-0</FromUserName>"
-                          f"<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType>"
-                          f"<Content>{content}</Content><MsgId>1</MsgId></xml>").encode(),
+                    data=(
+                        f"<xml><ToUserName>gh</ToUserName><FromUserName>bench-0</FromUserName>"
+                        f"<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType>"
+                        f"<Content>{content}</Content><MsgId>1</MsgId></xml>"
+                    ).encode(),
                     timeout=10,
                 )
                 probe.raise_for_status()
@@ -171,8 +208,10 @@ def main() -> None:
             client.delete(*keys)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"{args.workers} sync workers, wrk {args.threads} threads x {args.connections} connections, "
-          f"{args.duration} s each, on {os.cpu_count()} cores")
+    print(
+        f"{args.workers} sync workers, wrk {args.threads} threads x {args.connections} connections, "
+        f"{args.duration} s each, on {os.cpu_count()} cores"
+    )
     print(f"{'server':<10}{'req/s':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}")
     for name, row in results.items():
         print(f"{name:<10}{row['rps']:>10.0f}{row['p50']:>10.2f}{row['p90']:>10.2f}{row['p99']:>10.2f}")
