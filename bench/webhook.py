@@ -163,7 +163,8 @@ def main() -> None:
     config.write_text(
         f'database_url = "{db_url.render_as_string(hide_password=False)}"\n'
         f'redis_url = "{args.redis_url}"\nredis_prefix = "{prefix}"\nsecret_key = "bench"\n'
-        f'instance_path = "{workdir}"\n[wechat]\napp_id = "wxbench"\napp_secret = "bench"\ntoken = "{TOKEN}"\n'
+        f'instance_path = "{workdir}"\n'
+        f'[wechat]\napp_id = "wxbench"\napp_secret = "bench"\ntoken = "{TOKEN}"\n'
         '[logging]\nlevel = "WARNING"\n',
         encoding="utf-8",
     )
