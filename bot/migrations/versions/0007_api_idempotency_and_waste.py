@@ -1,7 +1,7 @@
 """mini-program idempotency keys, waste sorting table
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0002
 Create Date: 2026-11-27 05:34:39.497346
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import bot.database
 
 
 revision = '0007'
-down_revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
