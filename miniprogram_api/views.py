@@ -7,7 +7,7 @@ Views parse and check the request, call domain functions and commit once; errors
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import requests
@@ -19,6 +19,10 @@ from bot import httperrors, ratelimit, services
 from bot.database import get_session, utcnow
 from bot.wechat.api import MiniProgramSession, code_to_session
 from bot.wechat.errors import LoginCodeError, RiskyUserError, TooFrequentError, WeChatAPIError
+from geodata.answer import reply_style, search
+from geodata.datums import Datum, GeoPoint
+from geodata.kinds import PoiKind
+from geodata.links import navigation_url
 from miniprogram_api import auth, openapi
 from miniprogram_api.errors import ApiError, render_api_error, render_http_exception, render_unexpected
 from miniprogram_api.serialize import category_view, ledger_view, report_view
@@ -201,6 +205,66 @@ def sorting() -> Response:
             "match": match,
             "suggestions": [item_view(item, texts) for item in result.suggestions],
             "categories": [waste_category_view(c, texts) for c in WasteCategory],
+        }
+    )
+
+
+# -- 一键查找 ----------------------------------------------------------------------------------------
+
+
+class NearestQuery(_Strict):
+    kind: Literal["bike", "vendor", "toilet", "watermelon"]
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    datum: Literal["gcj02", "wgs84"] = "gcj02"
+    limit: int | None = Field(None, ge=1)
+
+
+@bp.get("/places/nearest")
+def nearest_places() -> Response:
+    settings = services.settings()
+    query = _validated(NearestQuery, request.args.to_dict())
+    if query.limit is not None and query.limit > settings.miniprogram.nearest_max:
+        raise ApiError(
+            "validation_failed",
+            [{"field": "limit", "problem": f"at most {settings.miniprogram.nearest_max}"}],
+        )
+    geo = settings.geo
+    datum = Datum(query.datum)
+    kind = PoiKind(query.kind)
+    if query.limit is not None:
+        geo = geo.model_copy(update={"results": query.limit})
+    result = search(get_session(), kind, GeoPoint(query.lat, query.lon, datum), geo, utcnow())
+    style = reply_style(geo, kind)
+    places = []
+    for entry in result.entries:
+        shown = entry.point.to(datum)
+        places.append(
+            {
+                "id": entry.poi_id,
+                "name": entry.name,
+                "address": entry.address,
+                "lat": round(shown.lat, 6),
+                "lon": round(shown.lon, 6),
+                "datum": datum.value,
+                "distance_m": round(entry.distance_m),
+                "walking_minutes": entry.walking_minutes,
+                "open_status": None if entry.status is None else entry.status.value,
+                "opening_hours": entry.opening_hours,
+                "capacity": entry.capacity,
+                "within_radius": entry.within_radius,
+                "navigation_url": navigation_url(style.provider, entry.point, entry.name, app=style.app),
+            }
+        )
+    return jsonify(
+        {
+            "kind": kind.value,
+            "label": style.label,
+            "datum": datum.value,
+            "radius_m": result.radius_m,
+            "has_dataset": result.has_dataset,
+            "in_season": result.in_season,
+            "places": places,
         }
     )
 
