@@ -104,8 +104,11 @@ def _datetime(name: str) -> datetime | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
+    text = raw.strip()
+    if "T" in text and " " in text:  # an unencoded "+" of the UTC offset arrives as a space
+        text = text.replace(" ", "+")
     try:
-        value = datetime.fromisoformat(raw.strip())
+        value = datetime.fromisoformat(text)
     except ValueError:
         raise Open311Error(400, f"{name} must be a W3C (ISO 8601) datetime") from None
     return value if value.tzinfo is not None else value.replace(tzinfo=_zone())
