@@ -61,6 +61,32 @@ PAGE = [
 ]
 
 
+def _session_request(settings: Settings) -> dict[str, Any]:
+    """``program`` names one of the configured mini programs (by name or app id); it may be left
+    out only when there is exactly one."""
+    programs = settings.miniprogram.programs
+    program: dict[str, Any] = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "description": "The mini program's name or app id (or send the X-Mini-Program header).",
+    }
+    if programs:
+        program = {
+            "enum": [p.name for p in programs] + [p.app_id for p in programs],
+            "description": program["description"],
+        }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["code"] if len(programs) == 1 else ["code", "program"],
+        "properties": {
+            "code": {"type": "string", "minLength": 1, "maxLength": 128, "description": "From wx.login."},
+            "program": program,
+        },
+    }
+
+
 def _schemas(settings: Settings, categories: list[str]) -> dict[str, Any]:
     nullable_string = {"type": ["string", "null"]}
     timestamp = {"type": "string", "format": "date-time"}
@@ -83,20 +109,7 @@ def _schemas(settings: Settings, categories: list[str]) -> dict[str, Any]:
                 }
             },
         },
-        "SessionRequest": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["code"],
-            "properties": {
-                "code": {"type": "string", "minLength": 1, "maxLength": 128, "description": "From wx.login."},
-                "program": {
-                    "type": "string",
-                    "minLength": 1,
-                    "maxLength": 64,
-                    "description": "The mini program's name or app id; optional when only one is configured.",
-                },
-            },
-        },
+        "SessionRequest": _session_request(settings),
         "Session": {
             "type": "object",
             "required": ["token", "token_type", "expires_in", "expires_at", "program"],
