@@ -18,6 +18,7 @@ setup: $(BIN)/citybot
 run: setup
 	$(DEMO) $(BIN)/citybot db upgrade
 	$(DEMO) $(BIN)/citybot poi demo
+	$(DEMO) $(BIN)/citybot sorting load --sample
 	@echo "citybot demo on http://127.0.0.1:$(PORT)/wechat - chat with it from another terminal: make chat"
 	$(DEMO) $(BIN)/gunicorn --workers 1 --threads 4 --bind 127.0.0.1:$(PORT) 'bot:create_app()'
 

@@ -21,6 +21,11 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str |
     app = Flask(__name__, instance_path=None)
     app.config["CITYBOT"] = settings
     app.config["SECRET_KEY"] = settings.secret_key
+    if settings.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     _configure_logging(settings)
 
     import miniprogram_api

@@ -290,7 +290,7 @@ class MiniProgramSettings(_Section):
         for attribute in ("name", "app_id"):
             values = [getattr(program, attribute) for program in self.programs]
             if len(values) != len(set(values)):
-                raise ValueError(f"two mini programs share a {attribute}")
+                raise ValueError(f"two mini programs share the same {attribute}")
         return self
 
     def program(self, ref: str | None) -> MiniProgram | None:
@@ -327,6 +327,9 @@ class Settings(_Section):
     redis_prefix: str = "citybot:"
     secret_key: str = "change-me"
     instance_path: str = "instance"
+    # Reverse proxies in front of citybot that set X-Forwarded-For/-Proto (0: none); per-IP limits
+    # count the client address they report.
+    proxy_hops: int = Field(0, ge=0, le=5)
     wechat: WeChatSettings = WeChatSettings()
     conversation: ConversationSettings = ConversationSettings()
     texts: TextsSettings = TextsSettings()

@@ -51,7 +51,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     httperrors.register(app, PREFIX, render_http_exception)
     if not services.settings(app).miniprogram.programs:
-        log.info("no mini programs configured: POST %s/session refuses every login", PREFIX)
+        log.debug("no mini programs configured: POST %s/session refuses every login", PREFIX)
 
 
 bp.register_error_handler(ApiError, render_api_error)

@@ -232,3 +232,15 @@ def test_request_size_caps(make_api_app: Callable[..., Flask], mini_wechat: Fake
     )
     assert (upload.status_code, error_of(upload)["code"]) == (413, "request_too_large")
     assert error_of(upload)["details"] == {"max_bytes": 64 * 1024}
+
+
+def test_behind_a_proxy_limits_count_the_forwarded_client(make_api_app: Callable[..., Flask]) -> None:
+    app = make_api_app(proxy_hops=1, miniprogram={"requests_per_minute_ip": 2})
+    client = app.test_client()
+
+    def status(client_ip: str) -> int:
+        return client.get("/api/v1/openapi.json", headers={"X-Forwarded-For": client_ip}).status_code
+
+    first = [status("203.0.113.5") for _ in range(4)]
+    assert first[-1] == 429
+    assert status("203.0.113.6") == 200  # another client behind the same proxy

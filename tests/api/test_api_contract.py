@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import schemathesis
@@ -52,7 +53,11 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     make_api_app: Callable[..., Flask], mini_wechat: FakeWeChat
 ) -> None:
     app = make_api_app(
-        miniprogram={"requests_per_minute": 100_000, "requests_per_minute_ip": 100_000, "sessions_per_minute_ip": 100_000},
+        miniprogram={
+            "requests_per_minute": 100_000,
+            "requests_per_minute_ip": 100_000,
+            "sessions_per_minute_ip": 100_000,
+        },
         reports={"reports_per_hour": 1000, "reports_per_day": 1000},
     )
     with unit(app) as session:
@@ -78,21 +83,28 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
             # which the API rightly refuses (415), so acceptance of positive data is not checked there.
             excluded = [positive_data_acceptance] if operation.path == "/reports" else []
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-                @given(case=operation.as_strategy(generation_mode=mode))
-                @settings(
-                    max_examples=EXAMPLES,
-                    deadline=None,
-                    database=None,
-                    derandomize=True,
-                    phases=[Phase.explicit, Phase.generate],
-                    suppress_health_check=list(HealthCheck),
-                )
-                def check(case: schemathesis.Case) -> None:
-                    case.call_and_validate(base_url=f"{base}/api/v1", headers=auth, excluded_checks=excluded)
-
-                check()
+                _fuzz(operation, mode, f"{base}/api/v1", auth, excluded)
     assert time.monotonic() - started < BUDGET_SECONDS
+
+
+def _fuzz(
+    operation: Any, mode: GenerationMode, base_url: str, auth: dict[str, str], excluded: list[Any]
+) -> None:
+    """Send EXAMPLES generated requests for one operation and validate every response."""
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(case: schemathesis.Case) -> None:
+        case.call_and_validate(base_url=base_url, headers=auth, excluded_checks=excluded)
+
+    check()
 
 
 def _photo() -> object:
