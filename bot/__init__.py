@@ -23,11 +23,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str |
     app.config["SECRET_KEY"] = settings.secret_key
     _configure_logging(settings)
 
+    import console
     from bot import database, services, webhook
 
     database.init_app(app)
     services.init_app(app)
     webhook.init_app(app)
+    console.init_app(app)
     return app
 
 

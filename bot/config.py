@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -100,6 +101,41 @@ class LoggingSettings(_Section):
         return upper
 
 
+class ConsoleSettings(_Section):
+    """The staff web console at /console."""
+
+    # Seconds without a request after which a console session ends.
+    session_idle_timeout: int = Field(1800, ge=60)
+    # Seconds after login at which a console session ends however active it is.
+    session_max_age: int = Field(43200, ge=300)
+    # Send the session cookie only over HTTPS (turn off only for plain-HTTP development).
+    secure_cookies: bool = True
+    # Failed logins for one username before it is locked, and for one client address.
+    max_failures_per_user: int = Field(5, ge=1)
+    max_failures_per_ip: int = Field(20, ge=1)
+    # Seconds a username or address stays locked; failures are counted over the same window.
+    lock_seconds: int = Field(900, ge=10)
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: use the peer address).
+    trusted_proxies: int = Field(0, ge=0, le=5)
+    # Local time zone of the bureau: statistics are counted per local day.
+    timezone: str = "Asia/Shanghai"
+    # Largest accepted upload (datasets), in bytes.
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("is not a known IANA time zone such as Asia/Shanghai") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
 class Settings(_Section):
     database_url: str = "sqlite:///instance/citybot.db"
     redis_url: str = ""
@@ -110,6 +146,7 @@ class Settings(_Section):
     conversation: ConversationSettings = ConversationSettings()
     texts: TextsSettings = TextsSettings()
     logging: LoggingSettings = LoggingSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @field_validator("redis_url")
     @classmethod

@@ -1,0 +1,37 @@
+"""The dashboard: today's figures and the sections this staff member may open."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
+
+from bot import services
+from bot.database import get_session
+from console import access, navigation, stats
+from console.access import requires
+from staff.roles import Permission
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@requires(Permission.CONSOLE)
+def dashboard() -> ResponseReturnValue:
+    me = access.require_staff()
+    zone = services.settings().console.zone
+    figures = None
+    if me.can(Permission.STATS_VIEW):
+        db = get_session()
+        today = datetime.now(zone).date()
+        day = stats.DayRange(today, today, zone)
+        week = stats.DayRange.last(7, zone, today)
+        figures = {
+            "messages_today": stats.messages_per_day(db, day).total,
+            "active_week": stats.active_residents(db, week),
+            "followers": stats.followers_now(db),
+        }
+    sections = [item for item in navigation.items_for(me) if item.endpoint != "console.home.dashboard"]
+    return render_template("console/dashboard.html", figures=figures, sections=sections)
+

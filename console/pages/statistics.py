@@ -1,0 +1,68 @@
+"""Statistics with date ranges, drawn as inline SVG charts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+
+from bot import services
+from bot.database import get_session
+from console import charts, stats
+from console.access import requires
+from staff.roles import Permission
+
+bp = Blueprint("statistics", __name__, url_prefix="/stats")
+
+PRESETS = (7, 30, 90, 365)
+
+
+def _day_chart(range_: stats.DayRange, series: list[stats.Series], title: str) -> charts.Markup:
+    labels = [day.isoformat() for day in range_.days]
+    ticks = [day.strftime("%m-%d") for day in range_.days]
+    return charts.bar_chart(
+        labels, [charts.ChartSeries(s.name, s.values) for s in series], title=title, tick_labels=ticks
+    )
+
+
+@bp.get("/")
+@requires(Permission.STATS_VIEW)
+def index() -> ResponseReturnValue:
+    zone = services.settings().console.zone
+    today = datetime.now(zone).date()
+    error = ""
+    try:
+        range_ = stats.DayRange.parse(
+            request.args.get("start", "").strip(), request.args.get("end", "").strip(), zone, today
+        )
+    except stats.RangeError as exc:
+        error = str(exc)
+        range_ = stats.DayRange.last(30, zone, today)
+    db = get_session()
+    messages = stats.messages_per_day(db, range_)
+    active = stats.active_per_day(db, range_)
+    follows, unfollows = stats.follows_per_day(db, range_)
+    summary = {
+        "messages": messages.total,
+        "active": stats.active_residents(db, range_),
+        "follows": follows.total,
+        "unfollows": unfollows.total,
+        "followers": stats.followers_now(db),
+    }
+    rows = list(
+        zip(range_.days, messages.values, active.values, follows.values, unfollows.values, strict=True)
+    )
+    return render_template(
+        "console/statistics.html",
+        range=range_,
+        error=error,
+        presets=[(n, stats.DayRange.last(n, zone, today)) for n in PRESETS],
+        summary=summary,
+        rows=rows,
+        charts={
+            "messages": _day_chart(range_, [messages], "每日消息数"),
+            "active": _day_chart(range_, [active], "每日活跃居民"),
+            "follows": _day_chart(range_, [follows, unfollows], "每日关注与取消关注"),
+        },
+    ), (400 if error else 200)
