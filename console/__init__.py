@@ -131,5 +131,3 @@ def _local_time_filter(app: Flask) -> Any:
         return "" if value is None else value.astimezone(zone).strftime(fmt)
 
     return local_time
-
-

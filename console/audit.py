@@ -95,9 +95,7 @@ def search(
         query = query.where(AuditEntry.target == target)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(1, page)
-    rows = session.scalars(
-        query.order_by(AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    )
+    rows = session.scalars(query.order_by(AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page))
     return AuditPage(list(rows), total, page, per_page)
 
 

@@ -27,15 +27,23 @@ class ChartSeries:
     values: Sequence[float]
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 x 10^k at or above ``value`` (at least 1)."""
+TICKS = 4
+
+
+def nice_step(value: float) -> float:
+    """The smallest whole 1, 2 or 5 x 10^k at or above ``value`` (counts never need fractions)."""
     if value <= 1:
         return 1
     magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 5, 10):
         if value <= step * magnitude:
             return step * magnitude
     return 10 * magnitude
+
+
+def axis_top(value: float) -> float:
+    """The top of an axis of TICKS equal whole steps that reaches ``value``."""
+    return nice_step(value / TICKS) * TICKS
 
 
 def _number(value: float) -> str:
@@ -57,7 +65,7 @@ def bar_chart(
     if any(len(s.values) != len(labels) for s in series):
         raise ValueError("every series needs one value per label")
     ticks = list(tick_labels) if tick_labels is not None else list(labels)
-    top = nice_ceiling(max((v for s in series for v in s.values), default=0))
+    top = axis_top(max((v for s in series for v in s.values), default=0))
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     groups = max(1, len(labels))
@@ -68,9 +76,9 @@ def bar_chart(
         'xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    for i in range(5):
-        value = top * i / 4
-        y = TOP + plot_h - plot_h * i / 4
+    for i in range(TICKS + 1):
+        value = top * i / TICKS
+        y = TOP + plot_h - plot_h * i / TICKS
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
         parts.append(
             f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_number(value)}</text>'
@@ -111,7 +119,7 @@ def hbar_chart(items: Sequence[tuple[str, float]], *, title: str) -> Markup:
     row_h = 28
     label_w = 150
     height = TOP + row_h * max(1, len(items)) + 8
-    top = nice_ceiling(max((v for _, v in items), default=0))
+    top = max((v for _, v in items), default=0) or 1
     plot_w = WIDTH - label_w - RIGHT - 60
     parts: list[str] = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}" '

@@ -4,7 +4,7 @@ themselves only validate their fields."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField, widgets
+from wtforms import PasswordField, SelectChoice, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from staff.models import MIN_PASSWORD, USERNAME
@@ -26,8 +26,8 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-def _role_choices() -> list[tuple[str, str]]:
-    return [(role.value, f"{ROLE_LABELS[role]}（{role.value}）") for role in Role]
+def _role_choices() -> list[SelectChoice]:
+    return [SelectChoice(role.value, f"{ROLE_LABELS[role]}（{role.value}）") for role in Role]
 
 
 def _password_rules() -> list[object]:
@@ -47,11 +47,11 @@ class StaffAddForm(ConsoleForm):
     )
     display_name = StringField("姓名", validators=[Optional(), Length(max=64, message="姓名最长 64 个字符")])
     password = PasswordField("初始密码", validators=_password_rules())
-    roles = CheckboxesField("角色", choices=_role_choices())
+    roles = CheckboxesField("角色", choices=_role_choices(), invalid_choice_message="无效的角色：%(value)s")
 
 
 class RolesForm(ConsoleForm):
-    roles = CheckboxesField("角色", choices=_role_choices())
+    roles = CheckboxesField("角色", choices=_role_choices(), invalid_choice_message="无效的角色：%(value)s")
 
 
 class ResetPasswordForm(ConsoleForm):
@@ -62,7 +62,3 @@ class ChangePasswordForm(ConsoleForm):
     current = PasswordField("当前密码", validators=[DataRequired("请输入当前密码")])
     password = PasswordField("新密码", validators=_password_rules())
     confirm = PasswordField("确认新密码", validators=[EqualTo("password", message="两次输入的新密码不一致")])
-
-
-class ConfirmForm(ConsoleForm):
-    confirm = BooleanField("确认")

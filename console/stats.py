@@ -97,11 +97,9 @@ def _filled(name: str, days: DayRange, rows: Iterable[Sequence[Any]]) -> Series:
 def _per_day(session: Session, days: DayRange, name: str, *where: ColumnElement[bool]) -> Series:
     day = local_day(session, JournalEntry.received_at, days)
     rows = session.execute(
-        select(day, func.count())
-        .where(days.contains(JournalEntry.received_at), *where)
-        .group_by(day)
+        select(day, func.count()).where(days.contains(JournalEntry.received_at), *where).group_by(day)
     )
-    return _filled(name, days, rows.tuples())
+    return _filled(name, days, rows)
 
 
 def messages_per_day(session: Session, days: DayRange) -> Series:
@@ -127,7 +125,7 @@ def active_per_day(session: Session, days: DayRange) -> Series:
         .where(days.contains(JournalEntry.received_at), JournalEntry.msg_type != "event")
         .group_by(day)
     )
-    return _filled("活跃居民", days, rows.tuples())
+    return _filled("活跃居民", days, rows)
 
 
 def active_residents(session: Session, days: DayRange) -> int:
@@ -143,4 +141,6 @@ def active_residents(session: Session, days: DayRange) -> int:
 
 
 def followers_now(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Resident).where(Resident.subscribed.is_(True))) or 0
+    return (
+        session.scalar(select(func.count()).select_from(Resident).where(Resident.subscribed.is_(True))) or 0
+    )

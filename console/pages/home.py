@@ -34,4 +34,3 @@ def dashboard() -> ResponseReturnValue:
         }
     sections = [item for item in navigation.items_for(me) if item.endpoint != "console.home.dashboard"]
     return render_template("console/dashboard.html", figures=figures, sections=sections)
-

@@ -23,7 +23,9 @@ def _member(username: str) -> Staff:
     return member
 
 
-def _detail(member: Staff, roles_form: RolesForm | None = None, password_form: ResetPasswordForm | None = None):
+def _detail(
+    member: Staff, roles_form: RolesForm | None = None, password_form: ResetPasswordForm | None = None
+) -> str:
     if roles_form is None:
         roles_form = RolesForm(formdata=None, roles=sorted(role.value for role in member.roles))
     return render_template(
