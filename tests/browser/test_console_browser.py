@@ -51,10 +51,16 @@ def seed_activity(app: Flask) -> None:
         session.add_all(Resident(openid=f"follower{i}", subscribed=True) for i in range(12))
 
 
+def wait_for_focus(page: Page, element_id: str) -> None:
+    """The field with ``element_id`` has the keyboard focus (set by the page's autofocus)."""
+    page.wait_for_function(f"document.activeElement && document.activeElement.id === '{element_id}'")
+
+
 def login(page: Page, base_url: str, username: str, password: str = PASSWORD) -> None:
     """Log in with the keyboard only: the username field has focus, Tab, Enter."""
     page.goto(f"{base_url}/console/")
     assert page.url.startswith(f"{base_url}/console/login")
+    wait_for_focus(page, "username")
     page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(password)
@@ -108,7 +114,9 @@ def test_admin_pages(live: tuple[Flask, str], page: Page) -> None:
     screenshot(page, "console-staff-list")
 
     page.click("text=添加人员")
-    page.keyboard.type("zhang.san")  # the username field has focus
+    page.wait_for_url("**/console/staff/new")
+    wait_for_focus(page, "username")
+    page.keyboard.type("zhang.san")
     page.fill("#display_name", "张三")
     page.fill("#password", "a long initial password")
     page.check("input[value='data_admin']")
