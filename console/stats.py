@@ -1,24 +1,25 @@
 """Statistics for the console, counted per local day of the bureau's time zone.
 
-Each function takes a session and a ``DayRange`` and returns plain values, so the numbers are tested
-without HTTP. Days are grouped in SQL: PostgreSQL converts each timestamp to the zone exactly; SQLite
-(the single-process embedded default) shifts by the zone's UTC offset at the start of the range, which
-is exact for zones without daylight saving such as Asia/Shanghai.
+Each function takes a session (and, for per-day figures, optionally the store that keeps finished
+days) and a ``DayRange`` and returns plain values, so the numbers are tested without HTTP. Days are
+grouped in SQL: PostgreSQL converts each timestamp to the zone exactly; SQLite (the single-process
+embedded default) shifts by the zone's UTC offset at the start of the range, which is exact for zones
+without daylight saving such as Asia/Shanghai.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.journal import JournalEntry
 from bot.residents import Resident
+from bot.store import Store
 
 MAX_DAYS = 366
 
@@ -89,43 +90,112 @@ def local_day(session: Session, column: InstrumentedAttribute[Any], days: DayRan
     return func.date(column, f"{int(offset.total_seconds()):+d} seconds")
 
 
-def _filled(name: str, days: DayRange, rows: Iterable[Sequence[Any]]) -> Series:
-    counts = {str(day): int(count) for day, count in rows}
-    return Series(name, [(day, counts.get(day.isoformat(), 0)) for day in days.days])
+METRICS: dict[str, str] = {
+    "messages": "消息",
+    "active": "活跃居民",
+    "follows": "关注",
+    "unfollows": "取消关注",
+}
+CACHE_PREFIX = "console:stats:v1:"
+CACHE_TTL = 40 * 86400
 
 
-def _per_day(session: Session, days: DayRange, name: str, *where: ColumnElement[bool]) -> Series:
+@dataclass(frozen=True)
+class Daily:
+    """Per-day figures: messages residents sent (events such as follows and menu clicks are not
+    messages), residents who sent at least one (active), follows and unfollows."""
+
+    series: dict[str, Series]
+
+    @property
+    def messages(self) -> Series:
+        return self.series["messages"]
+
+    @property
+    def active(self) -> Series:
+        return self.series["active"]
+
+    @property
+    def follows(self) -> Series:
+        return self.series["follows"]
+
+    @property
+    def unfollows(self) -> Series:
+        return self.series["unfollows"]
+
+
+def _count_days(session: Session, days: DayRange) -> dict[str, dict[str, int]]:
+    """Every metric for every day of ``days`` that has any activity, in two passes over the journal."""
     day = local_day(session, JournalEntry.received_at, days)
-    rows = session.execute(
-        select(day, func.count()).where(days.contains(JournalEntry.received_at), *where).group_by(day)
-    )
-    return _filled(name, days, rows)
+    is_event = JournalEntry.msg_type == "event"
 
+    def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((condition, 1), else_=0))
 
-def messages_per_day(session: Session, days: DayRange) -> Series:
-    """Messages residents sent (events such as follows and menu clicks are not messages)."""
-    return _per_day(session, days, "消息", JournalEntry.msg_type != "event")
-
-
-def follows_per_day(session: Session, days: DayRange) -> tuple[Series, Series]:
-    follows = _per_day(
-        session, days, "关注", JournalEntry.msg_type == "event", JournalEntry.event == "subscribe"
-    )
-    unfollows = _per_day(
-        session, days, "取消关注", JournalEntry.msg_type == "event", JournalEntry.event == "unsubscribe"
-    )
-    return follows, unfollows
-
-
-def active_per_day(session: Session, days: DayRange) -> Series:
-    """Residents who sent at least one message that day."""
-    day = local_day(session, JournalEntry.received_at, days)
-    rows = session.execute(
-        select(day, func.count(func.distinct(JournalEntry.sender)))
-        .where(days.contains(JournalEntry.received_at), JournalEntry.msg_type != "event")
+    found: dict[str, dict[str, int]] = {}
+    activity = session.execute(
+        select(
+            day,
+            count_if(~is_event),
+            count_if(is_event & (JournalEntry.event == "subscribe")),
+            count_if(is_event & (JournalEntry.event == "unsubscribe")),
+        )
+        .where(days.contains(JournalEntry.received_at))
         .group_by(day)
     )
-    return _filled("活跃居民", days, rows)
+    for key, messages, follows, unfollows in activity:
+        found[str(key)] = {
+            "messages": int(messages or 0),
+            "active": 0,
+            "follows": int(follows or 0),
+            "unfollows": int(unfollows or 0),
+        }
+    active = session.execute(
+        select(day, func.count(func.distinct(JournalEntry.sender)))
+        .where(days.contains(JournalEntry.received_at), ~is_event)
+        .group_by(day)
+    )
+    for key, count in active:
+        found.setdefault(str(key), dict.fromkeys(METRICS, 0))["active"] = int(count)
+    return found
+
+
+def daily(
+    session: Session, days: DayRange, *, store: Store | None = None, today: date | None = None
+) -> Daily:
+    """Per-day figures for ``days``.
+
+    With a store, the figures of days before ``today`` are kept there once counted: the journal only
+    gains rows stamped with the moment they arrive, so a finished day never changes. Only today and
+    days not yet counted reach the database.
+    """
+
+    def cacheable(day: date) -> bool:
+        return store is not None and today is not None and day < today
+
+    def cache_key(day: date) -> str:
+        return f"{CACHE_PREFIX}{days.zone.key}:{day.isoformat()}"
+
+    counts: dict[date, dict[str, int]] = {}
+    missing: list[date] = []
+    for day in days.days:
+        cached = store.get_json(cache_key(day)) if store is not None and cacheable(day) else None
+        if isinstance(cached, dict) and set(cached) == set(METRICS):
+            counts[day] = cached
+        else:
+            missing.append(day)
+    if missing:
+        fresh = _count_days(session, DayRange(missing[0], missing[-1], days.zone))
+        for day in missing:
+            counts[day] = fresh.get(day.isoformat(), dict.fromkeys(METRICS, 0))
+            if store is not None and cacheable(day):
+                store.set_json(cache_key(day), counts[day], ttl=CACHE_TTL)
+    return Daily(
+        {
+            metric: Series(name, [(day, counts[day][metric]) for day in days.days])
+            for metric, name in METRICS.items()
+        }
+    )
 
 
 def active_residents(session: Session, days: DayRange) -> int:

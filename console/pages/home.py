@@ -28,7 +28,7 @@ def dashboard() -> ResponseReturnValue:
         day = stats.DayRange(today, today, zone)
         week = stats.DayRange.last(7, zone, today)
         figures = {
-            "messages_today": stats.messages_per_day(db, day).total,
+            "messages_today": stats.daily(db, day).messages.total,
             "active_week": stats.active_residents(db, week),
             "followers": stats.followers_now(db),
         }

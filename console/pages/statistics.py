@@ -40,9 +40,13 @@ def index() -> ResponseReturnValue:
         error = str(exc)
         range_ = stats.DayRange.last(30, zone, today)
     db = get_session()
-    messages = stats.messages_per_day(db, range_)
-    active = stats.active_per_day(db, range_)
-    follows, unfollows = stats.follows_per_day(db, range_)
+    figures = stats.daily(db, range_, store=services.store(), today=today)
+    messages, active, follows, unfollows = (
+        figures.messages,
+        figures.active,
+        figures.follows,
+        figures.unfollows,
+    )
     summary = {
         "messages": messages.total,
         "active": stats.active_residents(db, range_),

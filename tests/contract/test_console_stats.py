@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from bot import services
 from bot.database import session_scope
 from bot.journal import JournalEntry, Outcome
 from bot.residents import Resident
@@ -68,7 +69,7 @@ RANGE = stats.DayRange(date(2026, 3, 1), date(2026, 3, 5), SHANGHAI)
 
 def test_messages_are_counted_per_local_day(seeded: Flask) -> None:
     with session_scope(seeded) as session:
-        series = stats.messages_per_day(session, RANGE)
+        series = stats.daily(session, RANGE).messages
     assert series.points == [
         (date(2026, 3, 1), 1),
         (date(2026, 3, 2), 3),
@@ -81,18 +82,41 @@ def test_messages_are_counted_per_local_day(seeded: Flask) -> None:
 
 def test_follows_and_unfollows_per_day(seeded: Flask) -> None:
     with session_scope(seeded) as session:
-        follows, unfollows = stats.follows_per_day(session, RANGE)
-    assert follows.values == [0, 1, 1, 0, 0]
-    assert unfollows.values == [0, 0, 1, 0, 0]
+        figures = stats.daily(session, RANGE)
+    assert figures.follows.values == [0, 1, 1, 0, 0]
+    assert figures.unfollows.values == [0, 0, 1, 0, 0]
 
 
 def test_active_residents(seeded: Flask) -> None:
     with session_scope(seeded) as session:
-        assert stats.active_per_day(session, RANGE).values == [1, 2, 0, 0, 0]
+        assert stats.daily(session, RANGE).active.values == [1, 2, 0, 0, 0]
         assert stats.active_residents(session, RANGE) == 2  # alice and bob; events do not count
         whole = stats.DayRange(date(2026, 2, 28), date(2026, 3, 6), SHANGHAI)
         assert stats.active_residents(session, whole) == 4
         assert stats.followers_now(session) == 2
+
+
+def test_finished_days_are_kept_in_the_store(seeded: Flask) -> None:
+    store = services.store(seeded)
+    today = date(2026, 3, 3)
+    with session_scope(seeded) as session:
+        first = stats.daily(session, RANGE, store=store, today=today)
+    assert first.messages.values == [1, 3, 0, 0, 0]
+    assert store.get_json(f"{stats.CACHE_PREFIX}Asia/Shanghai:2026-03-02") == {
+        "messages": 3,
+        "active": 2,
+        "follows": 1,
+        "unfollows": 0,
+    }
+    assert store.get_json(f"{stats.CACHE_PREFIX}Asia/Shanghai:2026-03-03") is None  # today stays live
+    with session_scope(seeded) as session:
+        journal(session, utc(2026, 3, 3, 6, 0), "henry")  # today: counted at once
+        journal(session, utc(2026, 3, 2, 6, 0), "henry")  # a finished day: the kept figures stand
+    with session_scope(seeded) as session:
+        again = stats.daily(session, RANGE, store=store, today=today)
+        live = stats.daily(session, RANGE)
+    assert again.messages.values == [1, 3, 1, 0, 0]
+    assert live.messages.values == [1, 4, 1, 0, 0]
 
 
 def test_range_parsing() -> None:
