@@ -24,10 +24,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str |
     _configure_logging(settings)
 
     import console
-    from bot import database, services, webhook
+    import reports
+    from bot import database, jobs, services, webhook
 
     database.init_app(app)
     services.init_app(app)
+    jobs.init_app(app)
+    reports.init_app(app)
     webhook.init_app(app)
     console.init_app(app)
     return app

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot import services
-from console import access, navigation
+from console import access, localtime, navigation
 from staff.roles import ROLE_LABELS, Permission
 
 __all__ = ["init_app"]
@@ -125,7 +125,7 @@ def _http_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
 
 
 def _local_time_filter(app: Flask) -> Any:
-    zone = services.settings(app).console.zone
+    zone = localtime.zone(app)
 
     def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return "" if value is None else value.astimezone(zone).strftime(fmt)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
-from bot import services
 from bot.database import get_session
-from console import access, navigation, stats
+from console import access, localtime, navigation, stats
 from console.access import requires
 from staff.roles import Permission
 
@@ -20,11 +17,11 @@ bp = Blueprint("home", __name__)
 @requires(Permission.CONSOLE)
 def dashboard() -> ResponseReturnValue:
     me = access.require_staff()
-    zone = services.settings().console.zone
+    zone = localtime.zone()
     figures = None
     if me.can(Permission.STATS_VIEW):
         db = get_session()
-        today = datetime.now(zone).date()
+        today = localtime.today()
         day = stats.DayRange(today, today, zone)
         week = stats.DayRange.last(7, zone, today)
         figures = {

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from bot import services
 from bot.database import get_session
-from console import charts, stats
+from console import charts, localtime, stats
 from console.access import requires
 from staff.roles import Permission
 
@@ -29,8 +27,8 @@ def _day_chart(range_: stats.DayRange, series: list[stats.Series], title: str) -
 @bp.get("/")
 @requires(Permission.STATS_VIEW)
 def index() -> ResponseReturnValue:
-    zone = services.settings().console.zone
-    today = datetime.now(zone).date()
+    zone = localtime.zone()
+    today = localtime.today()
     error = ""
     try:
         range_ = stats.DayRange.parse(
