@@ -50,7 +50,7 @@ def init_app(app: Flask) -> None:
 
 
 def _blueprint() -> Blueprint:
-    from console.pages import audit_log, auth, home, staff, statistics
+    from console.pages import audit_log, auth, home, reviews, rewards, staff, statistics
 
     bp = Blueprint(
         "console",
@@ -60,7 +60,7 @@ def _blueprint() -> Blueprint:
         static_folder="static",
         static_url_path="/static",
     )
-    for page in (auth, home, staff, statistics, audit_log):
+    for page in (auth, home, reviews, rewards, statistics, staff, audit_log):
         bp.register_blueprint(page.bp)
     bp.before_request(access.before_request)
     bp.after_request(_headers)
@@ -87,7 +87,7 @@ def _headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.endpoint != "console.static":
         # Pages show residents' reports and staff data: never kept by a shared browser or proxy.
-        response.headers["Cache-Control"] = "no-store"
+        response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

@@ -25,6 +25,16 @@ ACTION_LABELS = {
     "staff.enable": "启用人员",
     "staff.password": "重置密码",
     "staff.unlock": "解除锁定",
+    "report.review": "开始审核举报",
+    "report.accept": "采纳举报",
+    "report.reject": "不采纳举报",
+    "report.duplicate": "标记重复举报",
+    "report.resolve": "举报已处理",
+    "report.close": "办结举报",
+    "report.revoke": "撤销采纳",
+    "rewards.batch": "生成兑付批次",
+    "rewards.export": "导出兑付批次",
+    "rewards.confirm": "确认兑付结果",
 }
 
 

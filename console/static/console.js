@@ -11,6 +11,15 @@
     }
   });
 
+  /* A button with data-shortcut-help opens the list of shortcuts. */
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest && event.target.closest("[data-shortcut-help]");
+    var help = document.getElementById("shortcut-help");
+    if (opener && help && help.showModal) {
+      help.showModal();
+    }
+  });
+
   /* Single-key shortcuts: any element with data-shortcut="k" is clicked (or focused, for inputs)
      when k is pressed outside a text field. "?" lists them. */
   function typing(target) {

@@ -71,3 +71,13 @@ class ConsoleClient:
 
 def text(response: TestResponse) -> str:
     return response.get_data(as_text=True)
+
+
+def with_fake_wechat(app: Flask) -> tuple[Any, Any]:
+    """Fake WeChat media downloads and message sending for a console app; returns (media, sender)."""
+    from tests.support.reports import FakeMedia, FakeSender
+
+    media, sender = FakeMedia(), FakeSender()
+    app.extensions["reports.fetch_media"] = media
+    app.extensions["reports.sender"] = sender
+    return media, sender
