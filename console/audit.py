@@ -7,14 +7,14 @@ the code updates or deletes them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, func, select
+from sqlalchemy import ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.database import Base, utcnow
+from console.paging import Page, paginate
 
 
 class AuditEntry(Base):
@@ -64,18 +64,6 @@ def record(
     return entry
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    entries: list[AuditEntry]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def search(
     session: Session,
     *,
@@ -84,7 +72,7 @@ def search(
     target: str = "",
     page: int = 1,
     per_page: int = 50,
-) -> AuditPage:
+) -> Page[AuditEntry]:
     """Newest first, filtered by exact actor, action prefix and target."""
     query = select(AuditEntry)
     if actor:
@@ -93,10 +81,7 @@ def search(
         query = query.where(AuditEntry.action.startswith(action, autoescape=True))
     if target:
         query = query.where(AuditEntry.target == target)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(1, page)
-    rows = session.scalars(query.order_by(AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page))
-    return AuditPage(list(rows), total, page, per_page)
+    return paginate(session, query, page=page, per_page=per_page, order_by=(AuditEntry.id.desc(),))
 
 
 def actions(session: Session) -> list[str]:

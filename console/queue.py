@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
+from console.paging import Page, paginate
 from reports.models import (
     AuditEntry,
     Category,
@@ -57,18 +58,6 @@ class QueueFilter:
         return query
 
 
-@dataclass(frozen=True)
-class QueuePage:
-    reports: list[Report]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def search(
     session: Session,
     wanted: QueueFilter,
@@ -77,18 +66,12 @@ def search(
     now: datetime,
     page: int = 1,
     per_page: int = PER_PAGE,
-) -> QueuePage:
+) -> Page[Report]:
     """Matching reports, oldest first (the order a queue is worked in)."""
-    query = wanted.where(select(Report), zone, now)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    page = max(1, min(page, max(1, -(-total // per_page))))
-    rows = session.scalars(
-        query.options(selectinload(Report.category), selectinload(Report.photos))
-        .order_by(Report.created_at, Report.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+    query = wanted.where(select(Report), zone, now).options(
+        selectinload(Report.category), selectinload(Report.photos)
     )
-    return QueuePage(list(rows), total, page, per_page)
+    return paginate(session, query, page=page, per_page=per_page, order_by=(Report.created_at, Report.id))
 
 
 @dataclass(frozen=True)

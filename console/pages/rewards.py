@@ -138,6 +138,9 @@ def export(batch_id: int) -> ResponseReturnValue:
 def confirm(batch_id: int) -> ResponseReturnValue:
     """Every line paid, except the ticked ones, which failed (their points become due again)."""
     db = get_session()
+    if _batch(db, batch_id).status != "created":
+        flash("该批次已确认，不能重复确认。", "error")
+        return redirect(url_for(".batch", batch_id=batch_id))
     failed: dict[int, str] = {}
     for value in request.form.getlist("failed"):
         if value.isdigit():
@@ -150,9 +153,9 @@ def confirm(batch_id: int) -> ResponseReturnValue:
         db.rollback()
         flash("兑付批次须由创建人以外的奖励专员确认。", "error")
         return redirect(url_for(".batch", batch_id=batch_id))
-    except rewards.PayoutError as exc:
+    except rewards.PayoutError:
         db.rollback()
-        flash(f"无法确认：{exc}", "error")
+        flash("无法确认：所勾选的记录不属于本批次，或批次已被他人确认。请刷新后重试。", "error")
         return redirect(url_for(".batch", batch_id=batch_id))
     access.record("rewards.confirm", f"batch {batch_id}", failed=sorted(failed) or None)
     db.commit()
