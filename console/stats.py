@@ -10,7 +10,7 @@ without daylight saving such as Asia/Shanghai.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from bot.journal import JournalEntry
 from bot.residents import Resident
 from bot.store import Store
+from reports.models import AuditEntry, Category, LineStatus, PayoutBatch, PayoutLine, Report, ReportStatus
 
 MAX_DAYS = 366
 
@@ -214,3 +215,81 @@ def followers_now(session: Session) -> int:
     return (
         session.scalar(select(func.count()).select_from(Resident).where(Resident.subscribed.is_(True))) or 0
     )
+
+
+# 文明随手拍 -----------------------------------------------------------------------------------
+
+
+def reports_per_day(session: Session, days: DayRange) -> Series:
+    day = local_day(session, Report.created_at, days)
+    rows = session.execute(select(day, func.count()).where(days.contains(Report.created_at)).group_by(day))
+    counts = {str(key): int(count) for key, count in rows}
+    return Series("举报", [(d, counts.get(d.isoformat(), 0)) for d in days.days])
+
+
+def reports_by_status(session: Session, days: DayRange) -> dict[ReportStatus, int]:
+    """Reports submitted in the range, by their status now."""
+    rows = session.execute(
+        select(Report.status, func.count()).where(days.contains(Report.created_at)).group_by(Report.status)
+    )
+    found = {ReportStatus(status): int(count) for status, count in rows}
+    return {status: found.get(status, 0) for status in ReportStatus}
+
+
+def reports_by_category(session: Session, days: DayRange) -> list[tuple[str, int]]:
+    """Reports submitted in the range per category (every category, in its order)."""
+    rows = session.execute(
+        select(Category.name, func.count(Report.id))
+        .join(Report, (Report.category_id == Category.id) & days.contains(Report.created_at), isouter=True)
+        .group_by(Category.id, Category.name, Category.position)
+        .order_by(Category.position, Category.id)
+    )
+    return [(name, int(count)) for name, count in rows]
+
+
+STAFF_ROLES = ("reviewer", "admin")
+
+
+def median_first_review(session: Session, days: DayRange) -> timedelta | None:
+    """Median time from submission to the first act of a reviewer, over reports submitted in the range
+    that a reviewer has acted on (None when there are none)."""
+    first = (
+        select(AuditEntry.report_id, func.min(AuditEntry.created_at).label("first_at"))
+        .where(AuditEntry.role.in_(STAFF_ROLES))
+        .group_by(AuditEntry.report_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Report.created_at, first.c.first_at)
+        .join(first, first.c.report_id == Report.id)
+        .where(days.contains(Report.created_at))
+    )
+    waits = sorted(
+        (first_at if first_at.tzinfo else first_at.replace(tzinfo=UTC)) - created
+        for created, first_at in rows
+    )
+    if not waits:
+        return None
+    middle = len(waits) // 2
+    return waits[middle] if len(waits) % 2 else (waits[middle - 1] + waits[middle]) / 2
+
+
+@dataclass(frozen=True)
+class Payouts:
+    points: int
+    lines: int
+    residents: int
+
+
+def rewards_paid(session: Session, days: DayRange) -> Payouts:
+    """Payout lines marked paid in batches confirmed within the range."""
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(PayoutLine.points), 0),
+            func.count(PayoutLine.id),
+            func.count(func.distinct(PayoutLine.openid)),
+        )
+        .join(PayoutBatch, PayoutBatch.id == PayoutLine.batch_id)
+        .where(PayoutLine.status == LineStatus.PAID, days.contains(PayoutBatch.confirmed_at))
+    ).one()
+    return Payouts(int(row[0]), int(row[1]), int(row[2]))

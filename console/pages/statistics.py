@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
@@ -22,6 +24,20 @@ def _day_chart(range_: stats.DayRange, series: list[stats.Series], title: str) -
     return charts.bar_chart(
         labels, [charts.ChartSeries(s.name, s.values) for s in series], title=title, tick_labels=ticks
     )
+
+
+def _duration(value: timedelta | None) -> str:
+    """A wait as staff read it: 3 小时 20 分, 2 天 4 小时, or — when there is nothing to measure."""
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} 天 {hours} 小时"
+    if hours:
+        return f"{hours} 小时 {minutes} 分"
+    return f"{minutes} 分钟"
 
 
 @bp.get("/")
@@ -52,8 +68,28 @@ def index() -> ResponseReturnValue:
         "unfollows": unfollows.total,
         "followers": stats.followers_now(db),
     }
+    reports = stats.reports_per_day(db, range_)
+    by_status = stats.reports_by_status(db, range_)
+    by_category = stats.reports_by_category(db, range_)
+    paid = stats.rewards_paid(db, range_)
+    points_per_yuan = services.settings().reports.points_per_yuan
+    report_summary = {
+        "reports": reports.total,
+        "first_review": _duration(stats.median_first_review(db, range_)),
+        "paid_points": paid.points,
+        "paid_yuan": f"{paid.points / points_per_yuan:.2f}",
+        "paid_residents": paid.residents,
+    }
     rows = list(
-        zip(range_.days, messages.values, active.values, follows.values, unfollows.values, strict=True)
+        zip(
+            range_.days,
+            messages.values,
+            active.values,
+            follows.values,
+            unfollows.values,
+            reports.values,
+            strict=True,
+        )
     )
     return render_template(
         "console/statistics.html",
@@ -61,10 +97,17 @@ def index() -> ResponseReturnValue:
         error=error,
         presets=[(n, stats.DayRange.last(n, zone, today)) for n in PRESETS],
         summary=summary,
+        report_summary=report_summary,
         rows=rows,
         charts={
             "messages": _day_chart(range_, [messages], "每日消息数"),
             "active": _day_chart(range_, [active], "每日活跃居民"),
             "follows": _day_chart(range_, [follows, unfollows], "每日关注与取消关注"),
+            "reports": _day_chart(range_, [reports], "每日举报数"),
+            "by_status": charts.hbar_chart(
+                [(services.texts()(f"reports.status.{status}"), n) for status, n in by_status.items()],
+                title="举报按状态",
+            ),
+            "by_category": charts.hbar_chart(by_category, title="举报按类别"),
         },
     ), (400 if error else 200)

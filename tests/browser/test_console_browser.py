@@ -88,7 +88,7 @@ def test_login_and_dashboard(live: tuple[Flask, str], page: Page) -> None:
     assert int(page.locator('[data-figure="followers"]').inner_text()) == 12
     assert int(page.locator('[data-figure="messages_today"]').inner_text()) >= 1
     nav = page.locator("nav.sidenav a").all_inner_texts()
-    assert nav == ["工作台", "数据统计"]
+    assert nav == ["工作台", "举报审核", "数据统计"]
     screenshot(page, "console-dashboard")
     assert page.errors == []  # type: ignore[attr-defined]
 
@@ -99,11 +99,18 @@ def test_admin_pages(live: tuple[Flask, str], page: Page) -> None:
     add_staff(app, "li.wei", {Role.REVIEWER}, display_name="李伟")
     seed_activity(app)
     login(page, base_url, "root")
-    assert page.locator("nav.sidenav a").all_inner_texts() == ["工作台", "数据统计", "人员管理", "操作日志"]
+    assert page.locator("nav.sidenav a").all_inner_texts() == [
+        "工作台",
+        "举报审核",
+        "积分兑付",
+        "数据统计",
+        "人员管理",
+        "操作日志",
+    ]
 
     page.click("text=数据统计")
     page.wait_for_url("**/console/stats/")
-    assert page.locator("svg.chart").count() == 3
+    assert page.locator("svg.chart").count() == 6
     assert page.locator("svg.chart rect.bar").count() >= 30
     screenshot(page, "console-statistics")
     page.click("text=近 7 天")

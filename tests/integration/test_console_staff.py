@@ -165,7 +165,7 @@ def test_statistics_page_renders_charts_and_rejects_bad_ranges(app: Flask) -> No
     page = client.get("/console/stats/?start=2026-03-01&end=2026-03-07")
     assert page.status_code == 200
     body = text(page)
-    assert body.count('<svg class="chart"') == 3
+    assert body.count('<svg class="chart"') == 6
     assert "2026-03-01 至 2026-03-07" in body
     bad = client.get("/console/stats/?start=2026-03-07&end=2026-03-01")
     assert bad.status_code == 400
