@@ -1,7 +1,7 @@
 """console audit log, journal activity index
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0002
 Create Date: 2026-11-27 05:20:47.622612
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import bot.database
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
