@@ -139,6 +139,8 @@ def safe_next(target: str | None) -> str | None:
 
 def before_request() -> ResponseReturnValue | None:
     """Load the staff member, send anonymous visitors to the login page, check CSRF tokens."""
+    # No console form is larger than an upload; the cap holds before anything reads the body.
+    request.max_content_length = services.settings().console.max_upload_bytes
     g.console_staff = None
     sid = session.get(SESSION_KEY)
     if sid:

@@ -35,6 +35,9 @@ ACTION_LABELS = {
     "rewards.batch": "生成兑付批次",
     "rewards.export": "导出兑付批次",
     "rewards.confirm": "确认兑付结果",
+    "dataset.check": "检查设施数据",
+    "dataset.publish": "发布设施数据",
+    "dataset.rollback": "回退设施数据",
 }
 
 
