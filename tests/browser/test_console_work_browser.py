@@ -138,3 +138,48 @@ def test_work_a_report_to_accepted_and_pay_it_out(
     with session_scope(app) as session:
         line = session.query(PayoutLine).one()
         assert line.status == LineStatus.PAID
+
+
+def test_upload_a_dataset_with_errors_fix_it_and_publish_it(
+    make_app: Callable[..., Flask], page: Page
+) -> None:
+    app = make_app(geo={"service_area": [31.0, 120.3, 31.6, 121.1]})
+    add_staff(app, "data", {Role.DATA_ADMIN}, display_name="数据管理员")
+    header = "name,lat,lon,address,opening_hours\n"
+    first = "观前街公厕,31.3080,120.6200,观前街1号,06:00-22:00\n"
+    dirty = header + first + "零点公厕,0,0,无,\n" + "颠倒公厕,120.6300,31.3150,平江路,\n"
+    fixed = header + first + "平江路公厕,31.3150,120.6300,平江路,\n"
+    with serve(app) as base_url:
+        login(page, base_url, "data")
+        page.click("nav.sidenav >> text=设施数据")
+        page.wait_for_url("**/console/datasets/")
+        screenshot(page, "console-datasets")
+
+        def check(body: str) -> None:
+            page.select_option("#kind", "toilet")
+            page.select_option("#datum", "gcj02")
+            page.set_input_files(
+                "#file",
+                files=[{"name": "toilets.csv", "mimeType": "text/csv", "buffer": body.encode("utf-8")}],
+            )
+            page.click("button:has-text('检查（不发布）')")
+            page.wait_for_selector("#check-result")
+
+        check(dirty)
+        problems = page.locator("table.problems tbody tr").all_inner_texts()
+        assert problems[0].startswith("第 3 行\t坐标为零")
+        assert problems[1].startswith("第 4 行\t经纬度疑似颠倒")
+        assert page.locator("button:has-text('发布为')").count() == 0
+        screenshot(page, "console-datasets-errors")
+
+        check(fixed)
+        assert "共 2 条，全部通过检查" in page.locator("#check-result").inner_text()
+        screenshot(page, "console-datasets-checked")
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("button:has-text('发布为公共厕所的新版本')")
+        page.wait_for_url("**/console/datasets/")
+        assert "已发布为新版本（版本 1，2 条）" in page.locator(".flash-success").inner_text()
+        row = page.locator('table.versions[data-kind="toilet"] tbody tr').first.inner_text()
+        assert row.split("\t")[:4] == ["1", "使用中", "2", "GCJ02"]
+        screenshot(page, "console-datasets-published")
+        assert page.errors == []  # type: ignore[attr-defined]
