@@ -9,8 +9,9 @@ without daylight saving such as Asia/Shanghai.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -199,8 +200,29 @@ def daily(
     )
 
 
-def active_residents(session: Session, days: DayRange) -> int:
-    """Residents who sent at least one message in the range."""
+RANGE_TTL = 300
+
+
+def _kept(store: Store | None, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, kept in ``store`` for RANGE_TTL seconds when a store is given."""
+    if store is None:
+        return compute()
+    found = store.get_json(CACHE_PREFIX + key)
+    if isinstance(found, dict) and "value" in found:
+        return found["value"]
+    value = compute()
+    store.set_json(CACHE_PREFIX + key, {"value": value}, ttl=RANGE_TTL)
+    return value
+
+
+def active_residents(session: Session, days: DayRange, *, store: Store | None = None) -> int:
+    """Residents who sent at least one message in the range. With a store, the count is kept for
+    RANGE_TTL seconds: a distinct count over a long range is the page's dearest query."""
+    key = f"active:{days.zone.key}:{days.start}:{days.end}"
+    return int(_kept(store, key, lambda: _active_residents(session, days)))
+
+
+def _active_residents(session: Session, days: DayRange) -> int:
     return (
         session.scalar(
             select(func.count(func.distinct(JournalEntry.sender))).where(
@@ -250,28 +272,40 @@ def reports_by_category(session: Session, days: DayRange) -> list[tuple[str, int
 STAFF_ROLES = ("reviewer", "admin")
 
 
-def median_first_review(session: Session, days: DayRange) -> timedelta | None:
+def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
+    """SQL for the seconds from ``start`` to ``end`` (two UTC timestamp expressions)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - start)
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def median_first_review(session: Session, days: DayRange, *, store: Store | None = None) -> timedelta | None:
     """Median time from submission to the first act of a reviewer, over reports submitted in the range
-    that a reviewer has acted on (None when there are none)."""
+    that a reviewer has acted on (None when there are none); kept RANGE_TTL seconds with a store."""
+    key = f"first-review:{days.zone.key}:{days.start}:{days.end}"
+    seconds = _kept(store, key, lambda: _median_first_review(session, days))
+    return None if seconds is None else timedelta(seconds=seconds)
+
+
+def _median_first_review(session: Session, days: DayRange) -> int | None:
     first = (
         select(AuditEntry.report_id, func.min(AuditEntry.created_at).label("first_at"))
         .where(AuditEntry.role.in_(STAFF_ROLES))
         .group_by(AuditEntry.report_id)
         .subquery()
     )
-    rows = session.execute(
-        select(Report.created_at, first.c.first_at)
-        .join(first, first.c.report_id == Report.id)
-        .where(days.contains(Report.created_at))
-    )
     waits = sorted(
-        (first_at if first_at.tzinfo else first_at.replace(tzinfo=UTC)) - created
-        for created, first_at in rows
+        float(value)
+        for value in session.scalars(
+            select(seconds_between(session, Report.created_at, first.c.first_at))
+            .join(first, first.c.report_id == Report.id)
+            .where(days.contains(Report.created_at))
+        )
     )
     if not waits:
         return None
     middle = len(waits) // 2
-    return waits[middle] if len(waits) % 2 else (waits[middle - 1] + waits[middle]) / 2
+    return round(waits[middle] if len(waits) % 2 else (waits[middle - 1] + waits[middle]) / 2)
 
 
 @dataclass(frozen=True)

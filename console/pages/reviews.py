@@ -154,15 +154,17 @@ def detail(report_id: int) -> ResponseReturnValue:
 
 
 def map_links(report: Report) -> dict[str, str]:
-    """Links that open the place in a map (they need the internet; the page itself does not)."""
+    """Links that open the place in a map app (they need the internet; the page itself does not)."""
     from geodata.datums import Datum, GeoPoint
+    from geodata.links import amap_url, tencent_url
 
-    gcj = GeoPoint(report.lat, report.lon, Datum.WGS84).to(Datum.GCJ02)
-    name = report.number
+    point = GeoPoint(report.lat, report.lon, Datum.WGS84)
+    app = services.settings().geo.navigation_app
     return {
-        "高德地图": f"https://uri.amap.com/marker?position={gcj.lon:.6f},{gcj.lat:.6f}&name={name}&coordinate=gaode",
-        "OpenStreetMap": f"https://www.openstreetmap.org/?mlat={report.lat:.6f}&mlon={report.lon:.6f}#map=18/"
-        f"{report.lat:.6f}/{report.lon:.6f}",
+        "高德地图": amap_url(point, report.number, app=app),
+        "腾讯地图": tencent_url(point, report.number, app=app),
+        "OpenStreetMap": f"https://www.openstreetmap.org/?mlat={report.lat:.6f}&mlon={report.lon:.6f}"
+        f"#map=18/{report.lat:.6f}/{report.lon:.6f}",
     }
 
 

@@ -63,7 +63,7 @@ def index() -> ResponseReturnValue:
     )
     summary = {
         "messages": messages.total,
-        "active": stats.active_residents(db, range_),
+        "active": stats.active_residents(db, range_, store=services.store()),
         "follows": follows.total,
         "unfollows": unfollows.total,
         "followers": stats.followers_now(db),
@@ -75,7 +75,7 @@ def index() -> ResponseReturnValue:
     points_per_yuan = services.settings().reports.points_per_yuan
     report_summary = {
         "reports": reports.total,
-        "first_review": _duration(stats.median_first_review(db, range_)),
+        "first_review": _duration(stats.median_first_review(db, range_, store=services.store())),
         "paid_points": paid.points,
         "paid_yuan": f"{paid.points / points_per_yuan:.2f}",
         "paid_residents": paid.residents,

@@ -119,6 +119,19 @@ def test_finished_days_are_kept_in_the_store(seeded: Flask) -> None:
     assert live.messages.values == [1, 4, 1, 0, 0]
 
 
+def test_range_totals_are_kept_briefly(seeded: Flask) -> None:
+    store = services.store(seeded)
+    with session_scope(seeded) as session:
+        assert stats.active_residents(session, RANGE, store=store) == 2
+        journal(session, utc(2026, 3, 4, 6, 0), "ivan")
+    with session_scope(seeded) as session:
+        assert stats.active_residents(session, RANGE, store=store) == 2  # the kept count
+        assert stats.active_residents(session, RANGE) == 3
+    ttl = store.ttl(f"{stats.CACHE_PREFIX}active:Asia/Shanghai:2026-03-01:2026-03-05")
+    assert ttl is not None
+    assert 0 < ttl <= stats.RANGE_TTL
+
+
 def test_range_parsing() -> None:
     today = date(2026, 3, 10)
     default = stats.DayRange.parse("", "", SHANGHAI, today)

@@ -86,7 +86,7 @@ def test_report_page_shows_photos_location_history_and_no_identity(
     assert "人行道上摆摊" in page
     assert "西湖边" in page
     assert "占道经营" in page
-    assert "uri.amap.com/marker?position=" in page  # a link, not an embedded map
+    assert 'href="https://uri.amap.com/navigation?' in page  # a link, not an embedded map
     assert "<iframe" not in page
     assert "o-secret-openid" not in page
     assert re.search(r"举报人 居民-[0-9A-F]{8}", page)
