@@ -30,7 +30,9 @@ test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/nearest.py
+	$(BIN)/python bench/poi_load.py
+	$(BIN)/python bench/webhook.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
