@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
-from bot.database import get_session
-from console import access, localtime, navigation, stats
+from bot.database import get_session, utcnow
+from console import access, localtime, navigation, queue, stats
 from console.access import requires
 from staff.roles import Permission
 
@@ -29,5 +29,10 @@ def dashboard() -> ResponseReturnValue:
             "active_week": stats.active_residents(db, week),
             "followers": stats.followers_now(db),
         }
+    queue_counts = None
+    if me.can(Permission.REPORTS_VIEW):
+        queue_counts = queue.counts(get_session(), now=utcnow())
     sections = [item for item in navigation.items_for(me) if item.endpoint != "console.home.dashboard"]
-    return render_template("console/dashboard.html", figures=figures, sections=sections)
+    return render_template(
+        "console/dashboard.html", figures=figures, queue_counts=queue_counts, sections=sections
+    )

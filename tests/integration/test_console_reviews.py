@@ -60,6 +60,9 @@ def test_queue_lists_open_reports_oldest_first_with_counts(console_app: tuple[Fl
     assert page.count('class="status overdue">超期') == 1
     assert "乱扔垃圾 1" in page
 
+    dashboard = text(client.get("/console/"))
+    assert 'data-figure="open">2<' in dashboard
+    assert 'data-figure="overdue">1<' in dashboard
     overdue = text(client.get("/console/reports/?status=open&overdue=1"))
     assert re.findall(r'/console/reports/(\d+)">SP', overdue) == [str(late)]
     by_category = text(client.get("/console/reports/?category=littering"))
