@@ -100,6 +100,39 @@ class LoggingSettings(_Section):
         return upper
 
 
+class BroadcastSettings(_Section):
+    """城管发布: the menu, the content lexicon, the monthly mass-send quota and its rhythm."""
+
+    menu_file: str = ""
+    lexicon_file: str = ""
+    monthly_quota: int = Field(4, ge=0, le=100)
+    timezone: str = "Asia/Shanghai"
+    staff_tag: str = "城管工作人员"
+    default_cover: str = ""
+    latest_count: int = Field(5, ge=1, le=10)
+    rhythm_tolerance: float = Field(1.0, ge=0)
+    send_ignore_reprint: bool = False
+    notify_reviewers: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not a known IANA time zone such as Asia/Shanghai") from None
+        return value
+
+    @field_validator("staff_tag")
+    @classmethod
+    def _tag(cls, value: str) -> str:
+        if not value.strip() or len(value) > 30:
+            raise ValueError("must be 1-30 characters (a WeChat user tag name)")
+        return value.strip()
+
+
 class Settings(_Section):
     database_url: str = "sqlite:///instance/citybot.db"
     redis_url: str = ""
@@ -110,6 +143,7 @@ class Settings(_Section):
     conversation: ConversationSettings = ConversationSettings()
     texts: TextsSettings = TextsSettings()
     logging: LoggingSettings = LoggingSettings()
+    broadcasts: BroadcastSettings = BroadcastSettings()
 
     @field_validator("redis_url")
     @classmethod

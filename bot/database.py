@@ -24,6 +24,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "bot.journal",
     "bot.residents",
     "staff.models",
+    "broadcasts.models",
 )
 
 NAMING_CONVENTION = {

@@ -4,8 +4,8 @@ which stateless routes are tried (see bot.routing for the full dispatch order)."
 from __future__ import annotations
 
 from bot.routing import Router
-from handlers import basics
+from handlers import basics, broadcasts
 
-ROUTERS: tuple[Router, ...] = (basics.router,)
+ROUTERS: tuple[Router, ...] = (basics.router, broadcasts.router)
 
 FALLBACK = basics.fallback
