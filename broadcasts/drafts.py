@@ -61,22 +61,16 @@ def check_title(title: str) -> str:
     return title
 
 
+_TEXT_LIMITS = {"author": AUTHOR_MAX, "digest": DIGEST_MAX}
+
+
 def _check(field: str, value: Any) -> Any:
     if field == "title":
         return check_title(str(value))
-    if field == "author":
-        value = str(value).strip()
-        if len(value) > AUTHOR_MAX:
-            raise BroadcastError(
-                "author_too_long", f"the author exceeds {AUTHOR_MAX} characters", limit=AUTHOR_MAX
-            )
-        return value
-    if field == "digest":
-        value = str(value).strip()
-        if len(value) > DIGEST_MAX:
-            raise BroadcastError(
-                "digest_too_long", f"the digest exceeds {DIGEST_MAX} characters", limit=DIGEST_MAX
-            )
+    if field in _TEXT_LIMITS:
+        value, limit = str(value).strip(), _TEXT_LIMITS[field]
+        if len(value) > limit:
+            raise BroadcastError(f"{field}_too_long", f"the {field} exceeds {limit} characters", limit=limit)
         return value
     if field == "body":
         value = str(value).replace("\r\n", "\n").strip()

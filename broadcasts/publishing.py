@@ -296,6 +296,12 @@ def _items(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _failed(publication: Publication, error: str) -> None:
+    publication.status = PublicationStatus.FAILED
+    publication.error = error
+    publication.draft.status = DraftStatus.FAILED
+
+
 def mass_job_finished(session: Session, fields: dict[str, Any], now: datetime) -> Publication | None:
     """MASSSENDJOBFINISH: final status and counts of a mass send, by its MsgID."""
     msg_id = _int(fields.get("MsgID") or fields.get("MsgId"))
@@ -321,9 +327,7 @@ def mass_job_finished(session: Session, fields: dict[str, Any], now: datetime) -
         if status == "send success":
             publication.status = PublicationStatus.SENT
         else:
-            publication.status = PublicationStatus.FAILED
-            publication.error = status or "unknown status"
-            publication.draft.status = DraftStatus.FAILED
+            _failed(publication, status or "unknown status")
     audit(
         session,
         "mass_finished",
@@ -378,8 +382,7 @@ def publish_job_finished(session: Session, fields: dict[str, Any], now: datetime
             publication.status = PublicationStatus.WITHDRAWN
             publication.draft.status = DraftStatus.WITHDRAWN
         else:
-            publication.status = PublicationStatus.FAILED
-            publication.draft.status = DraftStatus.FAILED
+            _failed(publication, publication.error)
     audit(
         session,
         "publish_finished",

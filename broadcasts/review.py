@@ -219,6 +219,31 @@ def check_content(
     return screening
 
 
+def _record(
+    session: Session,
+    draft: Draft,
+    reviewer: Staff,
+    stage: Stage,
+    kind: Decision,
+    comment: str,
+    now: datetime,
+    sign_off: SignOff | None = None,
+) -> ReviewDecision:
+    decision = ReviewDecision(
+        draft_id=draft.id,
+        version=draft.version,
+        stage=stage,
+        sign_off=sign_off,
+        decision=kind,
+        reviewer_id=reviewer.id,
+        comment=comment.strip(),
+        created_at=now,
+    )
+    session.add(decision)
+    session.flush()
+    return decision
+
+
 def approve(
     session: Session,
     draft: Draft,
@@ -243,18 +268,7 @@ def approve(
         require_own_acknowledgement=True,
     )
     sign_off = _sign_off_for(session, draft, reviewer) if stage is Stage.SECOND else None
-    decision = ReviewDecision(
-        draft_id=draft.id,
-        version=draft.version,
-        stage=stage,
-        sign_off=sign_off,
-        decision=Decision.APPROVE,
-        reviewer_id=reviewer.id,
-        comment=comment.strip(),
-        created_at=now,
-    )
-    session.add(decision)
-    session.flush()
+    decision = _record(session, draft, reviewer, stage, Decision.APPROVE, comment, now, sign_off)
     if stage is not Stage.SECOND or not missing_sign_offs(session, draft):
         draft.status = NEXT_STATUS[stage]
     draft.updated_at = now
@@ -282,17 +296,7 @@ def return_to_author(
     assert stage is not None
     if not comment.strip():
         raise BroadcastError("comment_required", "a returned draft needs a comment")
-    decision = ReviewDecision(
-        draft_id=draft.id,
-        version=draft.version,
-        stage=stage,
-        sign_off=None,
-        decision=Decision.RETURN,
-        reviewer_id=reviewer.id,
-        comment=comment.strip(),
-        created_at=now,
-    )
-    session.add(decision)
+    decision = _record(session, draft, reviewer, stage, Decision.RETURN, comment, now)
     draft.status = DraftStatus.RETURNED
     draft.updated_at = now
     audit(session, "return", actor=reviewer, draft=draft, comment=decision.comment, stage=stage.value)

@@ -10,13 +10,15 @@ answer (help, or silence for menu events).
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from functools import partial
 
 from flask import Flask
 
 from bot.replies import News, Reply, Silence, Text, fit_utf8
-from bot.routing import Context, Router
+from bot.routing import Context, Handler, Router
 from bot.wechat.inbound import Inbound
 from broadcasts import drafts, markup, notify, publishing, review
 from broadcasts.errors import BlockedError, BroadcastError
@@ -234,6 +236,22 @@ def _in_conversation(msg: Inbound, ctx: Context) -> tuple[Staff, Draft | None] |
     return member, _draft(ctx, member)
 
 
+DraftingHandler = Callable[[Inbound, Context, Staff, Draft], Reply]
+
+
+def drafting(handler: DraftingHandler) -> Handler:
+    """A step of the conversation: the staff member and their draft, or the outsider's answer."""
+
+    @functools.wraps(handler)
+    def step(msg: Inbound, ctx: Context) -> Reply:
+        found = _in_conversation(msg, ctx)
+        if found is None or found[1] is None:
+            return _outsider(msg, ctx)
+        return handler(msg, ctx, found[0], found[1])
+
+    return step
+
+
 @router.text(pattern=r"(?s).+", state=TITLE)
 def title_given(msg: Inbound, ctx: Context) -> Reply:
     found = _in_conversation(msg, ctx)
@@ -251,22 +269,16 @@ def title_given(msg: Inbound, ctx: Context) -> Reply:
 
 
 @router.text("完成", state=BODY)
-def body_done(msg: Inbound, ctx: Context) -> Reply:
-    found = _in_conversation(msg, ctx)
-    if found is None or found[1] is None:
-        return _outsider(msg, ctx)
-    draft = found[1]
+@drafting
+def body_done(msg: Inbound, ctx: Context, member: Staff, draft: Draft) -> Reply:
     if not markup.to_plain(draft.body).strip():
         return Text(ctx.texts("broadcasts.body_empty"))
     return Text(_next_step(ctx, draft))
 
 
 @router.text(pattern=r"(?s).+", state=BODY)
-def body_paragraph(msg: Inbound, ctx: Context) -> Reply:
-    found = _in_conversation(msg, ctx)
-    if found is None or found[1] is None:
-        return _outsider(msg, ctx)
-    member, draft = found
+@drafting
+def body_paragraph(msg: Inbound, ctx: Context, member: Staff, draft: Draft) -> Reply:
     try:
         drafts.append_paragraph(ctx.session, draft, member, msg.raw_content or "", now=ctx.now)
     except BroadcastError as exc:
@@ -281,11 +293,8 @@ def body_paragraph(msg: Inbound, ctx: Context) -> Reply:
 
 
 @router.message("image", state=COVER)
-def cover_photo(msg: Inbound, ctx: Context) -> Reply:
-    found = _in_conversation(msg, ctx)
-    if found is None or found[1] is None:
-        return _outsider(msg, ctx)
-    member, draft = found
+@drafting
+def cover_photo(msg: Inbound, ctx: Context, member: Staff, draft: Draft) -> Reply:
     drafts.set_chat_cover(
         ctx.session,
         draft,
@@ -298,11 +307,8 @@ def cover_photo(msg: Inbound, ctx: Context) -> Reply:
 
 
 @router.text("跳过", state=COVER)
-def cover_skipped(msg: Inbound, ctx: Context) -> Reply:
-    found = _in_conversation(msg, ctx)
-    if found is None or found[1] is None:
-        return _outsider(msg, ctx)
-    draft = found[1]
+@drafting
+def cover_skipped(msg: Inbound, ctx: Context, member: Staff, draft: Draft) -> Reply:
     if draft.grade is not None:
         ctx.conversation.enter(CONFIRM, draft_id=draft.id)
         return Text(_preview(ctx, draft))
@@ -311,22 +317,16 @@ def cover_skipped(msg: Inbound, ctx: Context) -> Reply:
 
 
 @router.text("1", "2", "3", state=GRADE)
-def grade_given(msg: Inbound, ctx: Context) -> Reply:
-    found = _in_conversation(msg, ctx)
-    if found is None or found[1] is None:
-        return _outsider(msg, ctx)
-    member, draft = found
+@drafting
+def grade_given(msg: Inbound, ctx: Context, member: Staff, draft: Draft) -> Reply:
     drafts.edit(ctx.session, draft, member, grade=Grade.from_digit(msg.content or ""), now=ctx.now)
     ctx.conversation.enter(CONFIRM, draft_id=draft.id)
     return Text(_preview(ctx, draft))
 
 
 @router.text("提交", state=CONFIRM)
-def submit(msg: Inbound, ctx: Context) -> Reply:
-    found = _in_conversation(msg, ctx)
-    if found is None or found[1] is None:
-        return _outsider(msg, ctx)
-    member, draft = found
+@drafting
+def submit(msg: Inbound, ctx: Context, member: Staff, draft: Draft) -> Reply:
     lexicon = load_lexicon(ctx.settings.broadcasts.lexicon_file)
     try:
         screening = review.submit(ctx.session, draft, member, lexicon, now=ctx.now)
@@ -343,40 +343,31 @@ def submit(msg: Inbound, ctx: Context) -> Reply:
 
 
 @router.text("标题", state=CONFIRM)
-def change_title(msg: Inbound, ctx: Context) -> Reply:
-    found = _in_conversation(msg, ctx)
-    if found is None or found[1] is None:
-        return _outsider(msg, ctx)
-    ctx.conversation.enter(TITLE, draft_id=found[1].id)
+@drafting
+def change_title(msg: Inbound, ctx: Context, member: Staff, draft: Draft) -> Reply:
+    ctx.conversation.enter(TITLE, draft_id=draft.id)
     return Text(ctx.texts("broadcasts.ask_title", limit=TITLE_MAX))
 
 
 @router.text("正文", state=CONFIRM)
-def rewrite_body(msg: Inbound, ctx: Context) -> Reply:
-    found = _in_conversation(msg, ctx)
-    if found is None or found[1] is None:
-        return _outsider(msg, ctx)
-    member, draft = found
+@drafting
+def rewrite_body(msg: Inbound, ctx: Context, member: Staff, draft: Draft) -> Reply:
     drafts.edit(ctx.session, draft, member, body="", now=ctx.now)
     ctx.conversation.enter(BODY, draft_id=draft.id)
     return Text(ctx.texts("broadcasts.ask_body", title=draft.title))
 
 
 @router.text("封面", state=CONFIRM)
-def change_cover(msg: Inbound, ctx: Context) -> Reply:
-    found = _in_conversation(msg, ctx)
-    if found is None or found[1] is None:
-        return _outsider(msg, ctx)
-    ctx.conversation.enter(COVER, draft_id=found[1].id)
+@drafting
+def change_cover(msg: Inbound, ctx: Context, member: Staff, draft: Draft) -> Reply:
+    ctx.conversation.enter(COVER, draft_id=draft.id)
     return Text(ctx.texts("broadcasts.ask_cover"))
 
 
 @router.text("等级", state=CONFIRM)
-def change_grade(msg: Inbound, ctx: Context) -> Reply:
-    found = _in_conversation(msg, ctx)
-    if found is None or found[1] is None:
-        return _outsider(msg, ctx)
-    ctx.conversation.enter(GRADE, draft_id=found[1].id)
+@drafting
+def change_grade(msg: Inbound, ctx: Context, member: Staff, draft: Draft) -> Reply:
+    ctx.conversation.enter(GRADE, draft_id=draft.id)
     return Text(ctx.texts("broadcasts.ask_grade"))
 
 
