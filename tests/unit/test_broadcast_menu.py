@@ -90,16 +90,18 @@ def _click(name: str, key: str = "LATEST_BROADCASTS") -> str:
         ('[[button]]\nname = "a"\n', "button 1 'a': needs a type"),
         ('[[button]]\nname = ""\ntype = "click"\nkey = "NEARBY_BIKE"\n', "name is empty"),
         (
-            '[[button]]\nname = "a"\ntype = "miniprogram"\nurl = "https://a.cn"\nappid = "abc"\npagepath = "p"\n',
+            '[[button]]\nname = "a"\ntype = "miniprogram"\nurl = "https://a.cn"\n'
+            'appid = "abc"\npagepath = "p"\n',
             "button 1 'a': miniprogram needs an appid",
         ),
         (
-            '[[button]]\nname = "a"\ntype = "miniprogram"\nurl = "https://a.cn"\nappid = "wx0123456789abcdef"\n',
+            '[[button]]\nname = "a"\ntype = "miniprogram"\nurl = "https://a.cn"\n'
+            'appid = "wx0123456789abcdef"\n',
             "miniprogram needs a pagepath",
         ),
         (
-            '[[button]]\nname = "a"\ntype = "click"\nkey = "NEARBY_BIKE"\n[[button.sub_button]]\ntype = "click"\n'
-            'name = "b"\nkey = "NEARBY_TOILET"\n',
+            '[[button]]\nname = "a"\ntype = "click"\nkey = "NEARBY_BIKE"\n'
+            '[[button.sub_button]]\ntype = "click"\nname = "b"\nkey = "NEARBY_TOILET"\n',
             "a button with sub-buttons has no type of its own",
         ),
         (_click("a") + _click("b"), "key 'LATEST_BROADCASTS' is used by 2 buttons"),
