@@ -15,7 +15,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -44,6 +44,7 @@ class WeChatSettings(_Section):
     reply_wait: float = Field(4.0, ge=0, le=4.5)
     api_timeout: float = Field(5.0, gt=0)
     token_refresh_margin: int = Field(300, ge=0)
+    token_endpoint: Literal["stable", "classic"] = "stable"
 
     @field_validator("encoding_aes_key")
     @classmethod

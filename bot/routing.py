@@ -11,6 +11,7 @@ that is the routing policy. Dispatch order:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from bot.wechat.inbound import Inbound, normalise_text
 
 if TYPE_CHECKING:
     from flask import Flask
+
+log = logging.getLogger("citybot.routing")
 
 
 @dataclass
@@ -49,9 +52,13 @@ class Context:
         self._after_commit.append(callback)
 
     def run_after_commit(self) -> None:
+        """Run the callbacks; a failing one is logged and does not stop the others (work is committed)."""
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
-            callback()
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback %r failed", callback)
 
 
 Handler = Callable[[Inbound, Context], Reply]

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import redis as redis_lib
+import requests
 from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -23,6 +24,10 @@ from sqlalchemy.engine import make_url
 from bot import create_app
 from bot.config import load_settings
 from bot.migrations import upgrade
+from bot.store import Store
+from bot.wechat.api import WeChatAPI
+from bot.wechat.fake import FakeWeChat
+from bot.wechat.token import TokenManager
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -170,3 +175,45 @@ def make_app(base_overrides: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
 @pytest.fixture
 def app(make_app: Callable[..., Flask]) -> Flask:
     return make_app()
+
+
+@pytest.fixture
+def fake_wechat() -> Iterator[FakeWeChat]:
+    """A fake WeChat API server on loopback; ``fake_wechat.settings_overrides()`` points an app at it."""
+    with FakeWeChat() as fake:
+        yield fake
+
+
+@pytest.fixture
+def make_wechat_api() -> Iterator[Callable[..., WeChatAPI]]:
+    """Build WeChatAPI clients (each with its own HTTP session) for a store and a fake; closed afterwards."""
+    made: list[WeChatAPI] = []
+
+    def factory(
+        store: Store,
+        fake: FakeWeChat,
+        *,
+        endpoint: str = "stable",
+        margin: float = 300,
+        timeout: float = 2.0,
+        app_secret: str | None = None,
+    ) -> WeChatAPI:
+        secret = fake.app_secret if app_secret is None else app_secret
+        http = requests.Session()
+        tokens = TokenManager(
+            store,
+            fake.app_id,
+            secret,
+            fake.url,
+            http,
+            refresh_margin=margin,
+            endpoint=endpoint,  # type: ignore[arg-type]
+            timeout=timeout,
+        )
+        api = WeChatAPI(tokens, secret, fake.url, http=http, timeout=timeout)
+        made.append(api)
+        return api
+
+    yield factory
+    for api in made:
+        api.close()

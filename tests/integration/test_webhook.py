@@ -512,3 +512,41 @@ def test_simulator_modes_validated() -> None:
         WeChatSimulator(lambda p, b: (200, b""), token="t", mode="weird")
     with pytest.raises(ValueError, match="EncodingAESKey"):
         WeChatSimulator(lambda p, b: (200, b""), token="t", mode="safe")
+
+
+def test_infrastructure_failure_never_gives_wechat_a_500(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = app.extensions["citybot.store"]
+
+    def broken(*args: Any, **kwargs: Any) -> bool:
+        raise ConnectionError("store unreachable")
+
+    monkeypatch.setattr(store, "add", broken)
+    sim = simulator_for(app)
+    reply = sim.send(sim.text("o", "帮助"))
+    assert (reply.status, reply.body) == (200, "success")
+
+
+def test_after_commit_callbacks_run_after_commit_and_failures_are_contained(app: Flask) -> None:
+    from bot.replies import Text
+    from bot.routing import Dispatcher, Router
+
+    router = Router("test")
+    seen: list[str] = []
+
+    @router.text("go")
+    def go(msg: Any, ctx: Any) -> Text:
+        def check_committed() -> None:
+            rows = journal_rows(app)
+            seen.append(rows[0].status.value)
+
+        def explode() -> None:
+            raise RuntimeError("queue down")
+
+        ctx.after_commit(explode)
+        ctx.after_commit(check_committed)
+        return Text("好")
+
+    app.extensions["citybot.dispatcher"] = Dispatcher([router], go)
+    sim = simulator_for(app)
+    assert sim.send(sim.text("o", "go")).text == "好"
+    assert seen == ["handled"]

@@ -1,0 +1,262 @@
+"""The WeChat API client: the one adapter over wechatpy's ``WeChatClient``.
+
+wechatpy's API wrappers build the requests; this module owns everything around them:
+
+- the access token comes from ``TokenManager`` (one owner per app id, shared through the Store);
+  wechatpy's own token cache and its unbounded ``auto_retry`` are not used;
+- a token rejected with 40001/42001/40014 is renewed once and the call retried once, never more;
+- every failure becomes a typed ``WeChatAPIError`` (see ``bot.wechat.errors``); network failures,
+  timeouts and HTTP errors become ``WeChatUnavailableError``;
+- the base URL is configurable (``wechat.api_base_url``), so tests and local development talk to
+  ``bot.wechat.fake.FakeWeChat`` on loopback.
+
+Other code calls the methods of ``WeChatAPI``; an API not covered yet is reached through
+``WeChatAPI.call(lambda client: client.tag.create("staff"))`` or ``WeChatAPI.post("draft/add", {...})``,
+which get the same token handling and errors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import requests
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+
+from bot.config import ConfigError, Settings
+from bot.store import Store
+from bot.wechat.errors import (
+    TOKEN_ERRCODES,
+    WeChatAPIError,
+    WeChatUnavailableError,
+    error_for,
+    redact,
+)
+from bot.wechat.token import TokenManager
+
+log = logging.getLogger("citybot.wechat.api")
+
+T = TypeVar("T")
+
+_BINARY_TYPES = ("image/", "audio/", "video/", "application/octet-stream")
+
+
+class CitybotWeChatClient(WeChatClient):
+    """wechatpy's client with our token owner, our base URL and at most one retry per call."""
+
+    def __init__(
+        self, tokens: TokenManager, app_secret: str, base_url: str, http: requests.Session, timeout: float
+    ) -> None:
+        super().__init__(tokens.app_id, app_secret, timeout=timeout, auto_retry=False)
+        self.tokens = tokens
+        self._http.close()  # wechatpy's own session, never used
+        self._http = http
+        self.API_BASE_URL = f"{base_url.rstrip('/')}/cgi-bin/"
+
+    @property
+    def access_token(self) -> str:  # type: ignore[override]
+        return self.tokens.get()
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        raise RuntimeError("the access token is owned by TokenManager; wechatpy never fetches it")
+
+    def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
+        params = dict(kwargs.pop("params", None) or {})
+        token = self.tokens.get()
+        try:
+            return self._attempt(method, url_or_endpoint, token, params, kwargs)
+        except WeChatClientException as exc:
+            if exc.errcode not in TOKEN_ERRCODES:
+                raise
+            log.info(
+                "WeChat rejected the access token of app %s on %s (errcode %s); renewing it, retrying once",
+                self.appid,
+                url_or_endpoint,
+                exc.errcode,
+            )
+        fresh = self.tokens.renew(token)
+        for file in (kwargs.get("files") or {}).values():
+            if hasattr(file, "seek"):
+                file.seek(0)
+        return self._attempt(method, url_or_endpoint, fresh, params, kwargs)
+
+    def _attempt(
+        self, method: str, url_or_endpoint: str, token: str, params: dict[str, Any], kwargs: dict[str, Any]
+    ) -> Any:
+        return super()._request(method, url_or_endpoint, params={**params, "access_token": token}, **kwargs)
+
+    def _decode_result(self, res: requests.Response) -> Any:
+        # Media downloads: hand back the response itself rather than trying to parse bytes as JSON.
+        if res.headers.get("Content-Type", "").lower().startswith(_BINARY_TYPES):
+            return res
+        return super()._decode_result(res)
+
+
+class WeChatAPI:
+    """The calls citybot makes to WeChat. Thread-safe; one instance per process is enough."""
+
+    def __init__(
+        self,
+        tokens: TokenManager,
+        app_secret: str,
+        base_url: str,
+        *,
+        http: requests.Session | None = None,
+        timeout: float = 5.0,
+    ) -> None:
+        self.tokens = tokens
+        self.http = http or tokens.http
+        self.timeout = timeout
+        self.client = CitybotWeChatClient(tokens, app_secret, base_url, self.http, timeout)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, store: Store, *, http: requests.Session | None = None
+    ) -> WeChatAPI:
+        wechat = settings.wechat
+        if not wechat.app_id or not wechat.app_secret:
+            raise ConfigError("wechat.app_id and wechat.app_secret are needed to call the WeChat API")
+        http = http or requests.Session()
+        tokens = TokenManager(
+            store,
+            wechat.app_id,
+            wechat.app_secret,
+            wechat.api_base_url,
+            http,
+            refresh_margin=wechat.token_refresh_margin,
+            endpoint=wechat.token_endpoint,
+            timeout=wechat.api_timeout,
+        )
+        return cls(tokens, wechat.app_secret, wechat.api_base_url, http=http, timeout=wechat.api_timeout)
+
+    def __repr__(self) -> str:
+        return f"WeChatAPI(app_id={self.tokens.app_id!r}, base_url={self.client.API_BASE_URL!r})"
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- generic access ---------------------------------------------------------------------------
+
+    def call(self, fn: Callable[[WeChatClient], T]) -> T:
+        """Run a wechatpy API wrapper with citybot's token handling and typed errors."""
+        with _translated():
+            return fn(self.client)
+
+    def get(self, endpoint: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """GET ``/cgi-bin/<endpoint>``; the JSON answer (errcode 0) or a WeChatAPIError."""
+        return self._json(self.call(lambda c: c.get(endpoint, params=dict(params or {}))))
+
+    def post(
+        self, endpoint: str, data: Mapping[str, Any], params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """POST JSON to ``/cgi-bin/<endpoint>``; the JSON answer (errcode 0) or a WeChatAPIError."""
+        return self._json(self.call(lambda c: c.post(endpoint, data=dict(data), params=dict(params or {}))))
+
+    # -- messages ---------------------------------------------------------------------------------
+
+    def send_text(self, openid: str, content: str) -> dict[str, Any]:
+        """Customer-service text message (within 48 h of the resident's last message)."""
+        return self._json(self.call(lambda c: c.message.send_text(openid, content)))
+
+    def send_news(self, openid: str, articles: Sequence[Mapping[str, str]]) -> dict[str, Any]:
+        """Customer-service news message: one article of title, description, url, picurl.
+
+        WeChat shows a single article in customer-service news (more is rejected with 45008).
+        """
+        if len(articles) != 1:
+            raise ValueError("a customer-service news message carries exactly one article")
+        normalised = [
+            {
+                "title": article["title"],
+                "description": article.get("description", ""),
+                "url": article["url"],
+                "picurl": article.get("picurl", ""),
+            }
+            for article in articles
+        ]
+        return self._json(self.call(lambda c: c.message.send_articles(openid, normalised)))
+
+    def send_template(
+        self,
+        openid: str,
+        template_id: str,
+        data: Mapping[str, Any],
+        url: str | None = None,
+        miniprogram: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Template message; the answer carries ``msgid``."""
+        return self._json(
+            self.call(
+                lambda c: c.message.send_template(
+                    openid,
+                    template_id,
+                    dict(data),
+                    url=url,
+                    mini_program=dict(miniprogram) if miniprogram else None,
+                )
+            )
+        )
+
+    # -- media ------------------------------------------------------------------------------------
+
+    def download_media(self, media_id: str) -> tuple[bytes, str]:
+        """A temporary media file: its bytes and Content-Type.
+
+        WeChat answers errors as JSON even with HTTP 200; those raise. A video's answer is JSON
+        holding ``video_url``; it is returned as JSON bytes with content type application/json.
+        """
+        result = self.call(lambda c: c.media.download(media_id))
+        if isinstance(result, requests.Response):
+            content_type = result.headers.get("Content-Type", "application/octet-stream")
+            return result.content, content_type.split(";")[0].strip()
+        if isinstance(result, dict):
+            return json.dumps(result, ensure_ascii=False).encode("utf-8"), "application/json"
+        raise WeChatUnavailableError("media download answered neither media nor JSON")
+
+    # -- menus ------------------------------------------------------------------------------------
+
+    def create_menu(self, menu: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace the default menu; ``menu`` is ``{"button": [...]}``."""
+        return self._json(self.call(lambda c: c.menu.create(dict(menu))))
+
+    def create_conditional_menu(self, menu: Mapping[str, Any]) -> str:
+        """Add a conditional (personalised) menu with its ``matchrule``; return its menuid."""
+        result = self._json(self.call(lambda c: c.menu.add_conditional(dict(menu))))
+        return str(result.get("menuid", ""))
+
+    def get_menu(self) -> dict[str, Any] | None:
+        """The menus as WeChat stores them, or None when no menu exists (46003)."""
+        result = self.call(lambda c: c.menu.get())
+        return None if result is None else self._json(result)
+
+    def delete_menu(self) -> dict[str, Any]:
+        """Delete the default menu and every conditional menu."""
+        return self._json(self.call(lambda c: c.menu.delete()))
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _json(result: Any) -> dict[str, Any]:
+        if not isinstance(result, dict):
+            raise WeChatUnavailableError("WeChat answered with something other than a JSON object")
+        return result
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """wechatpy and requests exceptions in, citybot's typed errors out (tokens redacted)."""
+    try:
+        yield
+    except WeChatAPIError:
+        raise
+    except WeChatClientException as exc:
+        if exc.errcode is None:
+            status = exc.response.status_code if exc.response is not None else "error"
+            raise WeChatUnavailableError(f"WeChat answered HTTP {status}") from None
+        raise error_for(int(exc.errcode), str(exc.errmsg or "")) from None
+    except requests.RequestException as exc:
+        raise WeChatUnavailableError(f"{type(exc).__name__}: {redact(str(exc))}") from None

@@ -1,0 +1,45 @@
+"""The app's WeChat API client: built on first use, shared afterwards, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+
+from bot import services
+from bot.wechat.fake import FakeWeChat
+
+
+def test_api_is_built_lazily_and_cached(make_app: Callable[..., Flask], fake_wechat: FakeWeChat) -> None:
+    app = make_app(**fake_wechat.settings_overrides())
+    assert "citybot.wechat_api" not in app.extensions  # nothing connects at app creation
+    assert fake_wechat.calls() == []
+
+    with app.app_context():
+        client = services.api()
+        assert services.api() is client
+    assert services.api(app) is client
+    assert fake_wechat.calls() == []  # built, still not connected
+
+    client.send_text("openid-1", "您好")
+
+    assert fake_wechat.sent_messages[0]["touser"] == "openid-1"
+    assert len(fake_wechat.token_fetches) == 1
+
+
+def test_apps_share_the_token_through_the_store(
+    make_app: Callable[..., Flask], fake_wechat: FakeWeChat, backend: str
+) -> None:
+    first = make_app(**fake_wechat.settings_overrides())
+    second = make_app(**fake_wechat.settings_overrides())
+
+    services.api(first).send_text("openid-1", "一")
+    services.api(second).send_text("openid-2", "二")
+
+    sends = fake_wechat.calls("message/custom/send")
+    assert [c.errcode for c in sends] == [0, 0]
+    assert sends[0].query["access_token"] == sends[1].query["access_token"]
+    if backend == "services":  # one Redis: the second app finds the first app's token
+        assert len(fake_wechat.token_fetches) == 1
+    else:  # two in-process stores: each fetches, and stable_token hands both the same token
+        assert len(fake_wechat.token_fetches) == 2
