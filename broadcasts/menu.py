@@ -309,7 +309,7 @@ def push(session: Session, api: BroadcastAPI, menu: Menu, *, staff_tag_id: int |
             # It may be gone already (removed on the platform): then there is nothing to delete.
             with contextlib.suppress(Exception):
                 api.delete_conditional_menu(previous)
-        menu_id = str(api.add_conditional_menu(menu.staff_payload(staff_tag_id)))
+        menu_id = str(api.create_conditional_menu(menu.staff_payload(staff_tag_id)))
         remember(session, CONDITIONAL_MENU, menu_id)
     audit(session, "menu_push", actor=None, conditional_menu=menu_id, keys=sorted(menu.keys()))
     return menu_id

@@ -267,7 +267,7 @@ class RemoteId(Base):
 
     __tablename__ = "wechat_remote_ids"
 
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -228,6 +228,7 @@ def _mass_send(
         if code == CLIENTMSGID_USED:
             # An earlier attempt reached WeChat and its commit was lost: that send stands.
             log.warning("clientmsgid %s was already used: treating it as sent", publication.clientmsgid)
+            publication.msg_id = _int(getattr(exc, "answer", {}).get("msg_id"))
             publication.status = PublicationStatus.SENT
             publication.accepted_at = now
             publication.error = "45065: clientmsgid already used; the earlier send stands"

@@ -8,7 +8,7 @@ Every failure of a call to WeChat surfaces as a ``WeChatAPIError``: platform err
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 #: errcodes that mean "this access token is not (or no longer) valid": refresh once and retry.
 TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
@@ -23,6 +23,9 @@ class WeChatAPIError(Exception):
         super().__init__(errcode, errmsg)
         self.errcode = errcode
         self.errmsg = errmsg
+        # WeChat's whole JSON answer, when it says more than errcode/errmsg (45065 carries the msg_id
+        # of the earlier mass send).
+        self.answer: dict[str, Any] = {}
 
     def __str__(self) -> str:
         return f"WeChat API error {self.errcode}: {self.errmsg}"

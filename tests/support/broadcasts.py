@@ -58,3 +58,22 @@ def submitted_draft(
     draft = drafts.create(session, author, title=title, body=body, grade=grade, now=now)
     review.submit(session, draft, author, lexicon(), now=now)
     return draft
+
+
+def approved_draft(session: Session, now: datetime, *, grade: Grade = Grade.GENERAL, **fields: str) -> Draft:
+    """A draft through the whole review, by staff created here (author, editor, reviewers, chief)."""
+    from staff.roles import Role
+
+    suffix = str(len(staff_models.all_staff(session)))
+    author = add_staff(session, f"author{suffix}", Role.EDITOR)
+    editor = add_staff(session, f"editor{suffix}", Role.EDITOR)
+    chief = add_staff(session, f"chief{suffix}", Role.CHIEF_EDITOR)
+    signers = [
+        add_staff(session, f"s{suffix}{r.value}", r)
+        for r in (Role.SECTION_CHIEF, Role.DEPUTY_LEADER, Role.HEAD)
+    ]
+    draft = submitted_draft(session, author, now, grade=grade, **fields)
+    for reviewer in (editor, *signers[: len(review.SIGN_OFFS[grade])], chief):
+        review.approve(session, draft, reviewer, lexicon(), now=now, acknowledge_sensitive=True)
+    assert draft.status.value == "approved"
+    return draft
