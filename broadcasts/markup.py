@@ -52,6 +52,11 @@ def paragraph_count(markup: str) -> int:
     return len([p for p in re.split(r"\n\s*\n", markup) if p.strip()])
 
 
+def char_count(markup: str) -> int:
+    """Characters a reader sees, white space not counted."""
+    return len(re.sub(r"\s", "", to_plain(markup)))
+
+
 def excerpt(markup: str, limit: int) -> str:
     plain = re.sub(r"\s+", " ", to_plain(markup))
     return plain if len(plain) <= limit else plain[: limit - 1] + "…"

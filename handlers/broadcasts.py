@@ -189,6 +189,18 @@ def resume(msg: Inbound, ctx: Context) -> Reply:
         returned = [d for d in review.history(ctx.session, draft) if d.comment]
         comment = returned[-1].comment if returned else ""
         lead = ctx.texts("broadcasts.resume_returned", title=draft.title, comment=comment) + "\n"
+    if draft.grade is None and markup.to_plain(draft.body).strip():
+        # Stopped while writing the body: carry on writing it.
+        ctx.conversation.enter(BODY, draft_id=draft.id)
+        return Text(
+            lead
+            + ctx.texts(
+                "broadcasts.resume_body",
+                title=draft.title,
+                count=markup.paragraph_count(draft.body),
+                chars=markup.char_count(draft.body),
+            )
+        )
     return Text(lead + _next_step(ctx, draft))
 
 
@@ -211,7 +223,6 @@ def _next_step(ctx: Context, draft: Draft) -> str:
 
 
 def _preview(ctx: Context, draft: Draft) -> str:
-    plain = markup.to_plain(draft.body)
     size = len(markup.to_html(draft.body).encode("utf-8"))
     text = ctx.texts(
         "broadcasts.preview",
@@ -222,7 +233,7 @@ def _preview(ctx: Context, draft: Draft) -> str:
         grade=ctx.texts(f"broadcasts.grade.{draft.grade.value}") if draft.grade else "-",
         cover=ctx.texts("broadcasts.cover_yes" if draft.has_cover else "broadcasts.cover_no"),
         paragraphs=markup.paragraph_count(draft.body),
-        chars=len(plain),
+        chars=markup.char_count(draft.body),
         kb=f"{size / 1024:.1f}",
         excerpt=markup.excerpt(draft.body, 200),
     )
@@ -287,7 +298,7 @@ def body_paragraph(msg: Inbound, ctx: Context, member: Staff, draft: Draft) -> R
         ctx.texts(
             "broadcasts.paragraph_added",
             count=markup.paragraph_count(draft.body),
-            chars=len(markup.to_plain(draft.body)),
+            chars=markup.char_count(draft.body),
         )
     )
 
