@@ -23,10 +23,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str |
     app.config["SECRET_KEY"] = settings.secret_key
     _configure_logging(settings)
 
-    from bot import database, services, webhook
+    import reports
+    from bot import database, jobs, services, webhook
 
     database.init_app(app)
     services.init_app(app)
+    jobs.init_app(app)
+    reports.init_app(app)
     webhook.init_app(app)
     return app
 

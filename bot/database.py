@@ -24,6 +24,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "bot.journal",
     "bot.residents",
     "staff.models",
+    "reports.models",
     "broadcasts.models",
 )
 

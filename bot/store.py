@@ -224,6 +224,11 @@ class RedisStore(Store):
         return bool(self.client.ping())
 
 
+def binary_redis(url: str) -> redis.Redis:
+    """A client that returns bytes, as job queues need (the store's client decodes to str)."""
+    return redis.Redis.from_url(url, socket_timeout=None, socket_connect_timeout=5.0)
+
+
 def make_store(settings: Settings) -> Store:
     """Choose the backend once, from configuration."""
     if settings.redis_url:

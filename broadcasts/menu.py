@@ -41,6 +41,7 @@ class MenuKey(enum.StrEnum):
     NEARBY_VENDOR = "NEARBY_VENDOR"
     NEARBY_TOILET = "NEARBY_TOILET"
     NEARBY_WATERMELON = "NEARBY_WATERMELON"
+    REPORT_PHOTO = "REPORT_PHOTO"  # 文明随手拍 in the chat (handlers.reports)
     # staff-only (conditional menu)
     DRAFT_NEW = "DRAFT_NEW"  # 新建草稿
     DRAFT_MINE = "DRAFT_MINE"  # 我的草稿

@@ -4,8 +4,8 @@ which stateless routes are tried (see bot.routing for the full dispatch order)."
 from __future__ import annotations
 
 from bot.routing import Router
-from handlers import basics, broadcasts
+from handlers import basics, broadcasts, reports
 
-ROUTERS: tuple[Router, ...] = (basics.router, broadcasts.router)
+ROUTERS: tuple[Router, ...] = (basics.router, reports.router, broadcasts.router)
 
 FALLBACK = basics.fallback

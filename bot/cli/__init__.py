@@ -68,13 +68,17 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 def _assemble() -> None:
     """The command tree, in one place."""
-    from bot.cli import broadcasts, chat, db, fake_wechat, menu, messages, staff
+    from bot.cli import broadcasts, chat, db, fake_wechat, menu, messages, report, rewards, staff, worker
 
     cli.add_command(db.db)
     cli.add_command(chat.chat)
     cli.add_command(messages.messages)
     cli.add_command(staff.staff)
     cli.add_command(fake_wechat.fake_wechat)
+    cli.add_command(report.report)
+    cli.add_command(rewards.rewards)
+    cli.add_command(worker.worker)
+    cli.add_command(worker.jobs_group)
     cli.add_command(menu.menu)
     cli.add_command(broadcasts.broadcasts)
 

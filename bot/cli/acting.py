@@ -1,0 +1,49 @@
+"""Staff acting from the command line: ``--actor USERNAME``, a staff account (``citybot staff``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from bot.cli import Env
+
+
+def actor_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--actor",
+        "actor_name",
+        required=True,
+        envvar="CITYBOT_ACTOR",
+        help="Who acts (a name on the staff roster).",
+    )(func)
+
+
+def resolve_actor(env: Env, name: str, acting_as: str) -> Any:
+    """The staff member ``name`` acting in the role ``acting_as`` (or as admin)."""
+    from reports.roles import PermissionDeniedError, Role, actor_for_staff
+    from staff.models import by_username
+
+    with env.session() as session:
+        member = by_username(session, name)
+        if member is None:
+            raise click.ClickException(f"no staff member {name!r} (see `citybot staff list`)")
+        try:
+            return actor_for_staff(member, Role(acting_as))
+        except PermissionDeniedError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Turn the domain's refusals into a clean command-line error."""
+    from reports.rewards import PayoutError
+    from reports.roles import PermissionDeniedError
+    from reports.workflow import WorkflowError
+
+    try:
+        yield
+    except (WorkflowError, PermissionDeniedError, PayoutError) as exc:
+        raise click.ClickException(str(exc)) from None

@@ -1,0 +1,40 @@
+"""``citybot worker`` (RQ on Redis) and ``citybot jobs run-due`` (any backend, e.g. from cron)."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli import Env, pass_env
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@pass_env
+def worker(env: Env, burst: bool) -> None:
+    """Run background jobs from Redis (needs redis_url; the embedded default runs jobs inline)."""
+    from bot import jobs
+
+    queue = jobs.queue(env.app)
+    if not isinstance(queue, jobs.RQQueue):
+        raise click.ClickException(
+            "redis_url is empty: jobs run inline in the web process; "
+            "schedule `citybot jobs run-due` for retries"
+        )
+    click.echo(f"worker on queue {queue.name}", err=True)
+    with env.app.app_context():
+        queue.work(burst=burst)
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """Background work that is due."""
+
+
+@jobs_group.command("run-due")
+@pass_env
+def run_due(env: Env) -> None:
+    """Retry what is due now (failed photo downloads, pending notices). Safe to run from cron."""
+    from bot import jobs
+
+    for name, count in jobs.run_due(env.app).items():
+        click.echo(f"{name}: {count}")

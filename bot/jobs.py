@@ -1,0 +1,228 @@
+"""Background jobs: RQ on Redis when ``redis_url`` is set, else inline in this process.
+
+A job is a plain importable function taking JSON-able arguments, named by its dotted path. Domain
+code never enqueues directly: it calls ``defer(session, func, *args)``, and the job is handed to the
+queue only after that session commits (dropped if it rolls back), so a worker never looks for a row
+that is not there yet.
+
+- ``InlineQueue`` (embedded default) runs the job right after the commit, in-process, inside an app
+  context; work due later runs on a timer thread of this process (lost on restart: what must not be
+  lost is recorded in rows that ``citybot jobs run-due`` sweeps).
+- ``RQQueue`` hands the job to RQ (JSON serializer); ``citybot worker`` runs it, with RQ's scheduler
+  for work due later.
+
+This is the only module that imports rq. Work that must never be lost is recorded in the database
+first (photo downloads, notifications) and swept by the functions listed in ``DUE_SWEEPERS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from bot.database import sessionmaker_for, utcnow
+
+log = logging.getLogger("citybot.jobs")
+
+# Functions ``citybot jobs run-due`` calls, each ``fn(app) -> int`` (how many items it handled).
+DUE_SWEEPERS: tuple[str, ...] = ("reports.jobs.run_due",)
+
+_PENDING = "citybot.jobs.pending"
+
+JobRef = str | Callable[..., Any]
+
+
+class JobError(Exception):
+    """A job reference cannot be resolved, or its arguments are not JSON-able."""
+
+
+def job_path(func: JobRef) -> str:
+    """The dotted path of a module-level function; checks that it resolves back to it."""
+    if isinstance(func, str):
+        resolve(func)
+        return func
+    path = f"{func.__module__}.{func.__qualname__}"
+    if resolve(path) is not func:
+        raise JobError(f"{path} is not an importable module-level function")
+    return path
+
+
+def resolve(path: str) -> Callable[..., Any]:
+    module_name, _, name = path.rpartition(".")
+    try:
+        target = getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise JobError(f"cannot import job {path}: {exc}") from exc
+    if not callable(target):
+        raise JobError(f"job {path} is not callable")
+    return target
+
+
+def _check_args(path: str, args: tuple[Any, ...]) -> list[Any]:
+    try:
+        return json.loads(json.dumps(list(args)))
+    except (TypeError, ValueError) as exc:
+        raise JobError(f"arguments of {path} must be JSON-able: {exc}") from exc
+
+
+class JobQueue(ABC):
+    @abstractmethod
+    def enqueue(self, path: str, args: list[Any], *, at: datetime | None = None) -> None:
+        """Run ``path(*args)`` now, or not before ``at``."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release what the queue holds (connections, timers)."""
+
+
+class InlineQueue(JobQueue):
+    """Runs each job in this process inside an app context, now or on a timer; failures are logged."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._timers: set[threading.Timer] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def enqueue(self, path: str, args: list[Any], *, at: datetime | None = None) -> None:
+        delay = 0.0 if at is None else (at - utcnow()).total_seconds()
+        if delay <= 0:
+            self._run(path, args)
+            return
+        with self._lock:
+            if self._closed:
+                return
+            timer = threading.Timer(delay, self._fire, args=(path, args))
+            timer.daemon = True
+            self._timers.add(timer)
+        timer.start()
+
+    def _fire(self, path: str, args: list[Any]) -> None:
+        with self._lock:
+            self._timers = {t for t in self._timers if t.is_alive() and t is not threading.current_thread()}
+            if self._closed:
+                return
+        self._run(path, args)
+
+    def _run(self, path: str, args: list[Any]) -> None:
+        try:
+            with self.app.app_context():
+                resolve(path)(*args)
+        except Exception:
+            log.exception("inline job %s failed", path)
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(1 for t in self._timers if t.is_alive())
+
+    def close(self) -> None:
+        """Cancel the jobs waiting on timers (at shutdown, and in tests)."""
+        with self._lock:
+            self._closed = True
+            timers, self._timers = self._timers, set()
+        for timer in timers:
+            timer.cancel()
+
+
+class RQQueue(JobQueue):
+    def __init__(self, settings: Settings) -> None:
+        from rq import Queue
+        from rq.serializers import JSONSerializer
+
+        from bot.store import binary_redis
+
+        self.connection = binary_redis(settings.redis_url)
+        self.name = f"{settings.redis_prefix}{settings.jobs.queue}"
+        self.queue = Queue(
+            self.name,
+            connection=self.connection,
+            default_timeout=settings.jobs.job_timeout,
+            serializer=JSONSerializer,
+        )
+
+    def enqueue(self, path: str, args: list[Any], *, at: datetime | None = None) -> None:
+        if at is not None and at > utcnow():
+            self.queue.enqueue_at(at, path, *args)
+        else:
+            self.queue.enqueue(path, *args)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def work(self, *, burst: bool = False) -> bool:
+        """Run a worker on this queue in this process (no fork), with RQ's scheduler."""
+        from rq.serializers import JSONSerializer
+        from rq.worker import SimpleWorker
+
+        # No job descriptions in the log: job arguments may identify a resident.
+        worker = SimpleWorker(
+            [self.queue], connection=self.connection, serializer=JSONSerializer, log_job_description=False
+        )
+        return worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+
+
+def make_queue(app: Flask) -> JobQueue:
+    """Choose the backend once, from configuration."""
+    settings: Settings = app.config["CITYBOT"]
+    if settings.redis_url:
+        return RQQueue(settings)
+    return InlineQueue(app)
+
+
+def init_app(app: Flask) -> None:
+    queue = make_queue(app)
+    app.extensions["citybot.jobs"] = queue
+    attach(sessionmaker_for(app), queue)
+
+
+def queue(app: Flask) -> JobQueue:
+    return app.extensions["citybot.jobs"]
+
+
+def attach(maker: sessionmaker[Session], queue: JobQueue) -> None:
+    """Hand jobs deferred in this maker's sessions to ``queue`` once their transaction commits."""
+
+    @event.listens_for(maker, "after_commit")
+    def _after_commit(session: Session) -> None:
+        for path, args, at in session.info.pop(_PENDING, []):
+            try:
+                queue.enqueue(path, args, at=at)
+            except Exception:
+                # The job's rows are committed; `citybot jobs run-due` will find them.
+                log.exception("could not enqueue job %s", path)
+
+    @event.listens_for(maker, "after_rollback")
+    def _after_rollback(session: Session) -> None:
+        session.info.pop(_PENDING, None)
+
+
+def defer(session: Session, func: JobRef, *args: Any, at: datetime | None = None) -> None:
+    """Enqueue ``func(*args)`` once ``session`` commits."""
+    path = job_path(func)
+    checked = _check_args(path, args)
+    session.info.setdefault(_PENDING, []).append((path, checked, at))
+
+
+def deferred(session: Session) -> list[tuple[str, list[Any], datetime | None]]:
+    """Jobs waiting for this session to commit (for tests and diagnostics)."""
+    return list(session.info.get(_PENDING, []))
+
+
+def run_due(app: Flask) -> dict[str, int]:
+    """Call every sweeper once; returns how many items each handled."""
+    done: dict[str, int] = {}
+    with app.app_context():
+        for path in DUE_SWEEPERS:
+            done[path] = int(resolve(path)(app))
+    return done

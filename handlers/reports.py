@@ -1,0 +1,380 @@
+"""文明随手拍 in the chat: a photo (or the menu button) opens a report; the bot asks for what is
+missing (photos, location, category, an optional description) in any order, then submits it.
+
+Also the resident's own account: ``积分`` (balance and recent entries), ``我的举报`` (recent reports),
+``绑定手机 13800138000`` (the number that receives phone credit).
+
+The draft lives in the conversation (``report.*`` states) and is closed with a message after
+``reports.draft_timeout`` seconds of silence (a job scheduled at every change, and a check at the
+next message).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from bot import services
+from bot.conversation import Conversation
+from bot.database import utcnow
+from bot.jobs import defer
+from bot.replies import Reply, Text
+from bot.routing import Context, Router
+from bot.wechat.inbound import Inbound
+from geodata.datums import CoordinateError, Datum, GeoPoint
+from reports import limits, phones, rewards
+from reports.intake import IntakeError, PhotoRef, submit_report
+from reports.jobs import sender_for
+from reports.limits import RateLimitedError
+from reports.models import LedgerEntry, LedgerKind, active_categories, category_by_code, reports_of
+
+log = logging.getLogger("citybot.handlers.reports")
+router = Router(__name__)
+
+MENU_KEY = "REPORT_PHOTO"
+PHOTO, LOCATION, CATEGORY, DESCRIPTION = (
+    "report.awaiting_photo",
+    "report.awaiting_location",
+    "report.awaiting_category",
+    "report.awaiting_description",
+)
+STATES = (PHOTO, LOCATION, CATEGORY, DESCRIPTION)
+SUBMIT_WORDS = frozenset({"跳过", "完成", "提交", "不用了", "没有", "无"})
+HELP_WORDS = frozenset({"帮助", "?", "？"})
+BALANCE_WORDS = ("积分", "我的积分", "积分查询")
+MY_REPORTS_WORDS = ("我的举报", "举报进度")
+BIND_PATTERN = r"^(?:绑定手机|绑定手机号|手机号)\s*[:：]?\s*(?P<phone>[\d\s+\-－（）()]+)$"
+BIND_RE = re.compile(BIND_PATTERN)
+
+
+# -- the draft ---------------------------------------------------------------------------------------
+
+
+def current_draft(conversation: Conversation) -> dict[str, Any] | None:
+    if conversation.state not in STATES:
+        return None
+    draft = conversation.data.get("report")
+    return draft if isinstance(draft, dict) else None
+
+
+def _idle_limit(settings: Any) -> timedelta:
+    # never later than the conversation itself is forgotten
+    return timedelta(seconds=min(settings.reports.draft_timeout, settings.conversation.timeout - 5))
+
+
+def is_idle(draft: dict[str, Any], now: datetime, settings: Any) -> bool:
+    touched = datetime.fromisoformat(draft["touched"])
+    return now - touched >= _idle_limit(settings)
+
+
+def _new_draft() -> dict[str, Any]:
+    return {"photos": [], "location": None, "category": None, "choices": None, "description": None}
+
+
+def _missing(draft: dict[str, Any]) -> str | None:
+    if not draft["photos"]:
+        return PHOTO
+    if draft["location"] is None:
+        return LOCATION
+    if draft["category"] is None:
+        return CATEGORY
+    if draft["description"] is None:
+        return DESCRIPTION
+    return None
+
+
+def _prompt(ctx: Context, draft: dict[str, Any], state: str) -> str:
+    maximum = ctx.settings.reports.max_photos
+    if state == PHOTO:
+        return ctx.texts("reports.chat.ask_photo", max=maximum)
+    if state == LOCATION:
+        return ctx.texts("reports.chat.ask_location")
+    if state == CATEGORY:
+        categories = active_categories(ctx.session)
+        draft["choices"] = [c.code for c in categories]
+        choices = "\n".join(f"{i} {c.name}" for i, c in enumerate(categories, start=1))
+        return ctx.texts("reports.chat.ask_category", choices=choices)
+    return ctx.texts("reports.chat.ask_description", max=maximum)
+
+
+def _proceed(msg: Inbound, ctx: Context, draft: dict[str, Any], lead: list[str]) -> Reply:
+    """Ask for what is missing, or submit when nothing is."""
+    state = _missing(draft)
+    if state is None:
+        return _submit(msg, ctx, draft, lead)
+    prompt = _prompt(ctx, draft, state)
+    draft["touched"] = ctx.now.isoformat()
+    ctx.conversation.enter(state, report=draft)
+    defer(ctx.session, close_idle_draft, msg.openid, at=ctx.now + _idle_limit(ctx.settings))
+    return Text("\n".join([*lead, prompt]))
+
+
+def _submit(msg: Inbound, ctx: Context, draft: dict[str, Any], lead: list[str]) -> Reply:
+    category = category_by_code(ctx.session, draft["category"])
+    if category is None or not category.active:
+        draft["category"] = None
+        return _proceed(msg, ctx, draft, lead)
+    location = draft["location"]
+    photos = [
+        PhotoRef(p["media_id"], p["pic_url"], datetime.fromisoformat(p["received_at"]))
+        for p in draft["photos"]
+    ]
+    ctx.conversation.end()
+    try:
+        report = submit_report(
+            ctx.session,
+            ctx.store,
+            ctx.settings.reports,
+            openid=msg.openid,
+            category=category,
+            point=GeoPoint(location["lat"], location["lon"], Datum(location["datum"])),
+            photos=photos,
+            address=location.get("label") or "",
+            description=draft["description"] or "",
+            now=ctx.now,
+        )
+    except RateLimitedError as exc:
+        return Text(_rate_limited(ctx, exc))
+    except (IntakeError, CoordinateError) as exc:
+        log.warning("draft refused at submission: %s", exc)
+        return Text(ctx.texts("reports.chat.not_accepted"))
+    return Text("\n".join([*lead, ctx.texts("reports.chat.submitted", number=report.number)]))
+
+
+def _rate_limited(ctx: Context, exc: RateLimitedError) -> str:
+    return ctx.texts(f"reports.chat.rate_limited_{exc.window}", limit=exc.limit)
+
+
+def _open(msg: Inbound, ctx: Context) -> tuple[dict[str, Any] | None, list[str]]:
+    """The resident's draft (a new one if none is open or it went idle), with lead lines; None
+    with the reason when the resident may not report now."""
+    draft = current_draft(ctx.conversation)
+    if draft is not None and not is_idle(draft, ctx.now, ctx.settings):
+        return draft, [ctx.texts("reports.chat.resumed")]
+    lead = [ctx.texts("reports.chat.draft_expired")] if draft is not None else []
+    ctx.conversation.end()
+    try:
+        limits.check(ctx.store, msg.openid, ctx.settings.reports, ctx.now)
+    except RateLimitedError as exc:
+        return None, [*lead, _rate_limited(ctx, exc)]
+    return _new_draft(), [*lead, ctx.texts("reports.chat.opened")]
+
+
+def _live_draft(msg: Inbound, ctx: Context) -> dict[str, Any] | None:
+    """The open draft, or None after closing an idle one."""
+    draft = current_draft(ctx.conversation)
+    if draft is None or is_idle(draft, ctx.now, ctx.settings):
+        ctx.conversation.end()
+        return None
+    return draft
+
+
+def _add_photo(msg: Inbound, ctx: Context, draft: dict[str, Any], lead: list[str]) -> list[str]:
+    maximum = ctx.settings.reports.max_photos
+    media_id = str(msg.raw.get("MediaId") or "")
+    known = {p["media_id"] for p in draft["photos"]}
+    if len(draft["photos"]) >= maximum:
+        return [*lead, ctx.texts("reports.chat.too_many_photos", max=maximum)]
+    if media_id and media_id not in known:
+        received = msg.created_at if abs(msg.created_at - ctx.now) < timedelta(hours=1) else ctx.now
+        draft["photos"].append(
+            {
+                "media_id": media_id,
+                "pic_url": str(msg.raw.get("PicUrl") or ""),
+                "received_at": received.isoformat(),
+            }
+        )
+    return [*lead, ctx.texts("reports.chat.photo_received", count=len(draft["photos"]), max=maximum)]
+
+
+# -- routes ------------------------------------------------------------------------------------------
+
+
+@router.message("image")
+def photo_opens_report(msg: Inbound, ctx: Context) -> Reply:
+    draft, lead = _open(msg, ctx)
+    if draft is None:
+        return Text("\n".join(lead))
+    return _proceed(msg, ctx, draft, _add_photo(msg, ctx, draft, lead))
+
+
+@router.click(MENU_KEY)
+def menu_opens_report(msg: Inbound, ctx: Context) -> Reply:
+    draft, lead = _open(msg, ctx)
+    if draft is None:
+        return Text("\n".join(lead))
+    return _proceed(msg, ctx, draft, lead)
+
+
+@router.message("image", state=STATES)
+def more_photos(msg: Inbound, ctx: Context) -> Reply:
+    draft = _live_draft(msg, ctx)
+    if draft is None:
+        return photo_opens_report(msg, ctx)
+    return _proceed(msg, ctx, draft, _add_photo(msg, ctx, draft, []))
+
+
+def _location_of(msg: Inbound) -> tuple[GeoPoint, str] | None:
+    fields = msg.raw.get("SendLocationInfo") if msg.event == "location_select" else msg.raw
+    if not isinstance(fields, dict):
+        return None
+    try:  # both the location message and the menu's location picker give GCJ-02
+        point = GeoPoint(float(fields["Location_X"]), float(fields["Location_Y"]), Datum.GCJ02)
+    except (KeyError, TypeError, ValueError, CoordinateError):
+        return None
+    if point.lat == 0 and point.lon == 0:
+        return None
+    return point, str(fields.get("Label") or "").strip()
+
+
+@router.message("location", state=STATES)
+@router.event("location_select", state=STATES)
+def location(msg: Inbound, ctx: Context) -> Reply:
+    draft = _live_draft(msg, ctx)
+    if draft is None:
+        return Text(ctx.texts("reports.chat.draft_expired"))
+    found = _location_of(msg)
+    if found is None:
+        return _proceed(msg, ctx, draft, [])
+    point, label = found
+    draft["location"] = {"lat": point.lat, "lon": point.lon, "datum": str(point.datum), "label": label[:255]}
+    lead = [
+        ctx.texts("reports.chat.location_received", label=label)
+        if label
+        else ctx.texts("reports.chat.location_received_unnamed")
+    ]
+    return _proceed(msg, ctx, draft, lead)
+
+
+def _category_from(ctx: Context, draft: dict[str, Any], text: str) -> str | None:
+    choices = draft.get("choices") or [c.code for c in active_categories(ctx.session)]
+    if text.isdigit() and 1 <= int(text) <= len(choices):
+        return choices[int(text) - 1]
+    for category in active_categories(ctx.session):
+        if text == category.name:
+            return category.code
+    return None
+
+
+@router.text(pattern=r"[\s\S]+", state=STATES)
+def draft_text(msg: Inbound, ctx: Context) -> Reply:
+    text = msg.content or ""
+    if text in BALANCE_WORDS:
+        return balance(msg, ctx)
+    if text in MY_REPORTS_WORDS:
+        return my_reports(msg, ctx)
+    phone = BIND_RE.search(text)
+    if phone is not None:
+        ctx.match = phone
+        return bind_phone(msg, ctx)
+    draft = _live_draft(msg, ctx)
+    if draft is None:
+        return Text(ctx.texts("reports.chat.draft_expired"))
+    if text in HELP_WORDS:
+        return _proceed(msg, ctx, draft, [])
+    if text in SUBMIT_WORDS:
+        if draft["description"] is None and _missing(draft) == DESCRIPTION:
+            draft["description"] = ""
+        return _proceed(msg, ctx, draft, [])
+    if draft["category"] is None:
+        code = _category_from(ctx, draft, text)
+        if code is not None:
+            draft["category"] = code
+            name = next(c.name for c in active_categories(ctx.session) if c.code == code)
+            return _proceed(msg, ctx, draft, [ctx.texts("reports.chat.category_received", name=name)])
+        if ctx.conversation.state == CATEGORY:
+            return _proceed(msg, ctx, draft, [])
+    draft["description"] = text[:500]
+    return _proceed(msg, ctx, draft, [])
+
+
+# -- the resident's account --------------------------------------------------------------------------
+
+
+def _entry_label(ctx: Context, entry: LedgerEntry) -> str:
+    if entry.kind == LedgerKind.EARN and entry.capped_points:
+        return ctx.texts("reports.ledger.capped")
+    if entry.kind == LedgerKind.REVERSE and entry.reason == "payout_failed":
+        return ctx.texts("reports.ledger.payout_failed")
+    return ctx.texts(f"reports.ledger.{entry.kind}")
+
+
+@router.text(*BALANCE_WORDS)
+def balance(msg: Inbound, ctx: Context) -> Reply:
+    zone = ZoneInfo(ctx.settings.reports.timezone)
+    lines = [ctx.texts("reports.account.balance", balance=rewards.balance(ctx.session, msg.openid))]
+    entries = rewards.recent_entries(ctx.session, msg.openid, limit=5)
+    if entries:
+        lines.append(ctx.texts("reports.account.recent_header"))
+        for entry in entries:
+            date = entry.created_at.astimezone(zone).strftime("%m-%d")
+            lines.append(
+                ctx.texts(
+                    "reports.account.entry",
+                    date=date,
+                    label=_entry_label(ctx, entry),
+                    points=f"{entry.points:+d}",
+                )
+            )
+    else:
+        lines.append(ctx.texts("reports.account.no_entries"))
+    phone = phones.phone_of(ctx.session, msg.openid)
+    if phone:
+        lines.append(ctx.texts("reports.account.phone_bound_hint", phone=phones.mask(phone)))
+    else:
+        lines.append(ctx.texts("reports.account.phone_missing_hint"))
+    return Text("\n".join(lines))
+
+
+@router.text(*MY_REPORTS_WORDS)
+def my_reports(msg: Inbound, ctx: Context) -> Reply:
+    found = reports_of(ctx.session, msg.openid, limit=5)
+    if not found:
+        return Text(ctx.texts("reports.account.no_reports"))
+    lines = [ctx.texts("reports.account.reports_header")]
+    for report in found:
+        status = ctx.texts(f"reports.status.{report.status}")
+        lines.append(
+            ctx.texts(
+                "reports.account.report_line",
+                number=report.number,
+                category=report.category.name,
+                status=status,
+            )
+        )
+    return Text("\n".join(lines))
+
+
+@router.text(pattern=BIND_PATTERN)
+def bind_phone(msg: Inbound, ctx: Context) -> Reply:
+    assert ctx.match is not None
+    try:
+        binding = phones.bind_phone(ctx.session, msg.openid, ctx.match.group("phone"), now=ctx.now)
+    except phones.InvalidPhoneError:
+        return Text(ctx.texts("reports.account.phone_invalid"))
+    return Text(ctx.texts("reports.account.phone_bound", phone=phones.mask(binding.phone)))
+
+
+# -- the idle check ----------------------------------------------------------------------------------
+
+
+def close_idle_draft(openid: str) -> None:
+    """Job: close the resident's draft if it has been idle for the timeout, and tell them."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = services.settings(app)
+    conversation = Conversation(services.store(app), openid, settings.conversation.timeout)
+    draft = current_draft(conversation)
+    now = utcnow()
+    if draft is None or not is_idle(draft, now, settings):
+        return
+    conversation.end()
+    conversation.save()
+    try:
+        sender_for(app).send_text(openid, services.texts(app)("reports.chat.draft_expired"))
+    except Exception as exc:
+        log.warning("could not tell a resident that their draft closed: %s", type(exc).__name__)

@@ -1,0 +1,131 @@
+"""Submitting a report: checks, a public number, photo rows, the first audit entry, duplicate hints.
+
+Photos are recorded at once by MediaId and PicUrl; a job downloads them after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.config import ReportsSettings
+from bot.database import utcnow
+from bot.jobs import defer
+from bot.residents import get_or_create
+from bot.store import Store
+from geodata.datums import Datum, GeoPoint
+from reports import duplicates, limits
+from reports.models import Category, Photo, PhotoStatus, Report, ReportCounter, ReportStatus, Source
+from reports.roles import RESIDENT
+from reports.workflow import record
+
+MAX_DESCRIPTION = 500
+MAX_ADDRESS = 255
+
+
+class IntakeError(ValueError):
+    """The report cannot be submitted as given."""
+
+
+@dataclass(frozen=True)
+class PhotoRef:
+    media_id: str
+    pic_url: str = ""
+    received_at: datetime | None = None
+
+
+def next_number(session: Session, settings: ReportsSettings, now: datetime) -> str:
+    """``SP20261127-0001``: prefix, local date, sequence of the day (safe under concurrency)."""
+    day = now.astimezone(ZoneInfo(settings.timezone)).strftime("%Y%m%d")
+    bump = (
+        update(ReportCounter)
+        .where(ReportCounter.day == day)
+        .values(last=ReportCounter.last + 1)
+        .returning(ReportCounter.last)
+        .execution_options(synchronize_session=False)
+    )
+    value = session.execute(bump).scalar_one_or_none()
+    if value is None:
+        try:
+            with session.begin_nested():
+                session.add(ReportCounter(day=day, last=1))
+                session.flush()
+            value = 1
+        except IntegrityError:
+            value = session.execute(bump).scalar_one()
+    return f"{settings.number_prefix}{day}-{value:04d}"
+
+
+def submit_report(
+    session: Session,
+    store: Store,
+    settings: ReportsSettings,
+    *,
+    openid: str,
+    category: Category,
+    point: GeoPoint,
+    photos: Sequence[PhotoRef],
+    address: str = "",
+    description: str = "",
+    source: Source = Source.CHAT,
+    now: datetime | None = None,
+) -> Report:
+    """Create a submitted report; raises RateLimitedError or IntakeError before writing anything."""
+    now = now or utcnow()
+    if not category.active:
+        raise IntakeError(f"category {category.code} is not active")
+    if not photos:
+        raise IntakeError("a report needs at least one photo")
+    if len(photos) > settings.max_photos:
+        raise IntakeError(f"at most {settings.max_photos} photos")
+    if len({photo.media_id for photo in photos}) != len(photos):
+        raise IntakeError("the same photo was given twice")
+    if not (-90 <= point.lat <= 90 and -180 <= point.lon <= 180):
+        raise IntakeError("coordinates out of range")
+    limits.consume(store, openid, settings, now)
+
+    canonical = point.to(Datum.WGS84)
+    get_or_create(session, openid)
+    report = Report(
+        number=next_number(session, settings, now),
+        openid=openid,
+        category_id=category.id,
+        status=ReportStatus.SUBMITTED,
+        source=source,
+        lat=canonical.lat,
+        lon=canonical.lon,
+        given_datum=str(point.datum),
+        given_lat=point.lat,
+        given_lon=point.lon,
+        address=address.strip()[:MAX_ADDRESS],
+        description=description.strip()[:MAX_DESCRIPTION],
+        created_at=now,
+        updated_at=now,
+        review_due_at=now + timedelta(hours=category.review_hours),
+        acceptances=0,
+    )
+    session.add(report)
+    session.flush()
+    for position, ref in enumerate(photos):
+        photo = Photo(
+            report_id=report.id,
+            position=position,
+            media_id=ref.media_id,
+            pic_url=ref.pic_url,
+            received_at=ref.received_at or now,
+            status=PhotoStatus.PENDING,
+            attempts=0,
+        )
+        session.add(photo)
+    session.flush()
+    record(session, report, RESIDENT, None, ReportStatus.SUBMITTED, now=now)
+    duplicates.flag_duplicates(session, report.id, settings)
+    for photo in report.photos:
+        defer(session, "reports.jobs.download_photo", photo.id)
+    return report

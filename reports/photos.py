@@ -1,0 +1,308 @@
+"""Report photos: download within the media's validity, check, hash, read EXIF, store, strip.
+
+Residents' photos carry EXIF (time, GPS, device). We read it for checks, keep the original
+privately, and serve only a re-encoded derivative without any metadata. A failed download is
+recorded on the photo (attempts, last error, next attempt) and retried with exponential backoff
+until the media's validity (3 days on WeChat) runs out; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import uuid
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import imagehash
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot.config import ReportsSettings
+from bot.database import utcnow
+from reports.models import Photo, PhotoStatus
+from reports.retry import backoff
+from reports.storage import Storage
+
+log = logging.getLogger("citybot.reports.photos")
+
+Fetch = Callable[[str], tuple[bytes, str]]
+
+# Sniffed content type -> the format Pillow must agree on, and the original's file extension.
+FORMATS: dict[str, tuple[str, str]] = {
+    "image/jpeg": ("JPEG", ".jpg"),
+    "image/png": ("PNG", ".png"),
+    "image/webp": ("WEBP", ".webp"),
+}
+MAX_PIXELS = 40_000_000
+FINAL = (PhotoStatus.STORED, PhotoStatus.FAILED, PhotoStatus.EXPIRED, PhotoStatus.INVALID)
+# Never plan a retry closer than this to the end of the media's validity.
+EXPIRY_MARGIN = timedelta(minutes=5)
+
+
+class PhotoRejectedError(ValueError):
+    """The bytes are not an acceptable image; retrying will not help."""
+
+
+def sniff(data: bytes) -> str | None:
+    """Content type from magic bytes: JPEG, PNG or WebP; None for anything else."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    content_type: str
+    width: int
+    height: int
+    sha256: str
+    phash: str
+    taken_at: datetime | None
+    lat: float | None
+    lon: float | None
+
+
+def _open_checked(data: bytes, content_type: str) -> Image.Image:
+    expected_format = FORMATS[content_type][0]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                probe.verify()
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > MAX_PIXELS:
+                raise PhotoRejectedError(f"image too large: {image.width}x{image.height}")
+            image.load()
+    except PhotoRejectedError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
+        raise PhotoRejectedError(f"not a readable {expected_format} image: {exc}") from exc
+    except Image.DecompressionBombError as exc:
+        raise PhotoRejectedError(str(exc)) from exc
+    if image.format != expected_format:
+        raise PhotoRejectedError(f"content is {image.format}, magic bytes say {expected_format}")
+    return image
+
+
+def _ratio(value: object) -> float:
+    return float(value)  # IFDRational and ints both convert
+
+
+def _gps_coordinate(parts: object, ref: object, negative: str) -> float | None:
+    if not isinstance(parts, tuple) or len(parts) != 3:
+        return None
+    try:
+        degrees, minutes, seconds = (_ratio(part) for part in parts)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    value = degrees + minutes / 60 + seconds / 3600
+    if isinstance(ref, bytes):
+        ref = ref.decode("ascii", "ignore")
+    if str(ref).strip().upper() == negative:
+        value = -value
+    return value
+
+
+def _exif_time(raw: object, offset: object, zone: ZoneInfo) -> datetime | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        naive = datetime.strptime(raw.strip().rstrip("\x00"), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    if isinstance(offset, str):
+        try:
+            return datetime.fromisoformat(naive.isoformat() + offset.strip())
+        except ValueError:
+            pass
+    return naive.replace(tzinfo=zone)  # EXIF time is the camera's local time
+
+
+def read_exif(image: Image.Image, zone: ZoneInfo) -> tuple[datetime | None, float | None, float | None]:
+    """(time taken, latitude, longitude); GPS in EXIF is WGS-84."""
+    exif = image.getexif()
+    details = exif.get_ifd(ExifTags.IFD.Exif)
+    taken = _exif_time(
+        details.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime),
+        details.get(ExifTags.Base.OffsetTimeOriginal),
+        zone,
+    )
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    lat = _gps_coordinate(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), "S")
+    lon = _gps_coordinate(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), "W")
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == lon == 0):
+        lat = lon = None
+    return taken, lat, lon
+
+
+def inspect_image(data: bytes, zone: ZoneInfo) -> tuple[ImageFacts, Image.Image]:
+    """Check the bytes and gather the facts; returns the upright image (EXIF orientation applied)."""
+    content_type = sniff(data)
+    if content_type is None:
+        raise PhotoRejectedError("not a JPEG, PNG or WebP image")
+    image = _open_checked(data, content_type)
+    taken, lat, lon = read_exif(image, zone)
+    upright = ImageOps.exif_transpose(image)
+    facts = ImageFacts(
+        content_type=content_type,
+        width=upright.width,
+        height=upright.height,
+        sha256=hashlib.sha256(data).hexdigest(),
+        phash=str(imagehash.phash(upright)),
+        taken_at=taken,
+        lat=lat,
+        lon=lon,
+    )
+    return facts, upright
+
+
+def stripped_derivative(upright: Image.Image, max_px: int) -> bytes:
+    """A JPEG rebuilt from pixels only: no EXIF, no GPS, no ICC or comments."""
+    image = upright
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        image = background
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    if max(image.size) > max_px:
+        image = image.copy()
+        image.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+    clean = Image.frombytes("RGB", image.size, image.tobytes())
+    out = io.BytesIO()
+    clean.save(out, format="JPEG", quality=85, optimize=True)
+    return out.getvalue()
+
+
+def hamming(a: str, b: str) -> int:
+    """Bits that differ between two hex perceptual hashes."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def media_expires_at(photo: Photo, settings: ReportsSettings) -> datetime:
+    return photo.received_at + timedelta(hours=settings.media_validity_hours)
+
+
+def _record_failure(photo: Photo, error: str, now: datetime, settings: ReportsSettings) -> None:
+    photo.last_error = error[:1000]
+    expires = media_expires_at(photo, settings)
+    if photo.attempts >= settings.download_max_attempts:
+        photo.status = PhotoStatus.FAILED
+        photo.next_attempt_at = None
+        return
+    next_at = min(now + backoff(photo.attempts, settings), expires - EXPIRY_MARGIN)
+    if next_at <= now:
+        photo.status = PhotoStatus.EXPIRED
+        photo.next_attempt_at = None
+        photo.last_error = f"{photo.last_error} (media validity ends before another attempt)"[:1000]
+        return
+    photo.status = PhotoStatus.RETRYING
+    photo.next_attempt_at = next_at
+
+
+def process_photo(
+    session: Session,
+    storage: Storage,
+    photo_id: int,
+    fetch: Fetch,
+    *,
+    settings: ReportsSettings | None = None,
+    now: datetime | None = None,
+) -> Photo | None:
+    """Download, check and store one photo; every outcome is recorded on the row.
+
+    Returns the photo (None if it does not exist). A photo already in a final state is left as is,
+    so running this twice (a retried job, the sweeper) does no harm.
+    """
+    settings = settings or ReportsSettings()
+    now = now or utcnow()
+    photo = session.get(Photo, photo_id, with_for_update=True, populate_existing=True)
+    if photo is None or photo.status in FINAL:
+        return photo
+    if now >= media_expires_at(photo, settings):
+        photo.status = PhotoStatus.EXPIRED
+        photo.next_attempt_at = None
+        photo.last_error = "media validity ended before it could be downloaded"
+        session.flush()
+        return photo
+
+    photo.attempts += 1
+    try:
+        data, _declared_type = fetch(photo.media_id)
+    except Exception as exc:
+        log.warning("photo %s: download attempt %s failed: %s", photo.id, photo.attempts, type(exc).__name__)
+        _record_failure(photo, f"{type(exc).__name__}: {exc}", now, settings)
+        session.flush()
+        return photo
+
+    try:
+        if len(data) > settings.photo_max_bytes:
+            raise PhotoRejectedError(f"{len(data)} bytes exceeds the limit of {settings.photo_max_bytes}")
+        facts, upright = inspect_image(data, ZoneInfo(settings.timezone))
+        derivative = stripped_derivative(upright, settings.derivative_max_px)
+    except PhotoRejectedError as exc:
+        photo.status = PhotoStatus.INVALID
+        photo.last_error = str(exc)[:1000]
+        photo.next_attempt_at = None
+        photo.size_bytes = len(data)
+        session.flush()
+        return photo
+
+    extension = FORMATS[facts.content_type][1]
+    original_key = f"originals/{photo.report.number}/{photo.id}-{facts.sha256[:16]}{extension}"
+    derivative_key = f"{uuid.uuid4().hex}.jpg"
+    try:
+        storage.put(original_key, data, public=False)
+        storage.put(derivative_key, derivative, public=True)
+    except OSError as exc:
+        log.error("photo %s: storage failed: %s", photo.id, exc)
+        _record_failure(photo, f"storage: {exc}", now, settings)
+        session.flush()
+        return photo
+
+    photo.status = PhotoStatus.STORED
+    photo.processed_at = now
+    photo.last_error = None
+    photo.next_attempt_at = None
+    photo.original_key = original_key
+    photo.derivative_key = derivative_key
+    photo.content_type = facts.content_type
+    photo.size_bytes = len(data)
+    photo.width, photo.height = facts.width, facts.height
+    photo.sha256 = facts.sha256
+    photo.phash = facts.phash
+    photo.exif_taken_at = facts.taken_at
+    photo.exif_lat, photo.exif_lon = facts.lat, facts.lon
+    photo.exif_too_old = facts.taken_at is not None and facts.taken_at < photo.received_at - timedelta(
+        hours=settings.exif_max_age_hours
+    )
+    session.flush()
+    return photo
+
+
+def due_photos(session: Session, *, now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Photos to (re)try now: retries that are due, and pending ones no job took within a minute."""
+    now = now or utcnow()
+    query = (
+        select(Photo.id)
+        .where(
+            or_(
+                (Photo.status == PhotoStatus.RETRYING) & (Photo.next_attempt_at <= now),
+                (Photo.status == PhotoStatus.PENDING) & (Photo.received_at <= now - timedelta(minutes=1)),
+            )
+        )
+        .order_by(Photo.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))

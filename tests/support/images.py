@@ -1,0 +1,76 @@
+"""Test images made with Pillow: distinct patterns, optional EXIF time, GPS and orientation."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import numpy as np
+from PIL import ExifTags, Image, TiffImagePlugin
+
+
+def pattern(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
+    """Coarse random blocks: different seeds give perceptually different pictures."""
+    rng = np.random.default_rng(seed)
+    blocks = (rng.random((6, 8, 3)) * 255).astype("uint8")
+    return Image.fromarray(blocks).resize(size, Image.Resampling.NEAREST)
+
+
+def _dms(value: float) -> tuple[TiffImagePlugin.IFDRational, ...]:
+    value = abs(value)
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    seconds = round((value - degrees - minutes / 60) * 3600 * 1000)
+    rational = TiffImagePlugin.IFDRational
+    return rational(degrees), rational(minutes), rational(seconds, 1000)
+
+
+def exif_for(
+    *, gps: tuple[float, float] | None = None, taken: datetime | None = None, orientation: int | None = None
+) -> Image.Exif:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "TestCam"
+    exif[ExifTags.Base.Model] = "Serial-12345"
+    if orientation is not None:
+        exif[ExifTags.Base.Orientation] = orientation
+    if taken is not None:
+        exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = taken.strftime("%Y:%m:%d %H:%M:%S")
+    if gps is not None:
+        lat, lon = gps
+        info = exif.get_ifd(ExifTags.IFD.GPSInfo)
+        info[ExifTags.GPS.GPSLatitudeRef] = "N" if lat >= 0 else "S"
+        info[ExifTags.GPS.GPSLatitude] = _dms(lat)
+        info[ExifTags.GPS.GPSLongitudeRef] = "E" if lon >= 0 else "W"
+        info[ExifTags.GPS.GPSLongitude] = _dms(lon)
+    return exif
+
+
+def jpeg(
+    seed: int = 1,
+    *,
+    size: tuple[int, int] = (640, 480),
+    gps: tuple[float, float] | None = None,
+    taken: datetime | None = None,
+    orientation: int | None = None,
+    quality: int = 90,
+) -> bytes:
+    out = io.BytesIO()
+    pattern(seed, size).save(
+        out, format="JPEG", quality=quality, exif=exif_for(gps=gps, taken=taken, orientation=orientation)
+    )
+    return out.getvalue()
+
+
+def png(seed: int = 1, size: tuple[int, int] = (320, 240), *, alpha: bool = False) -> bytes:
+    image = pattern(seed, size)
+    if alpha:
+        image = image.convert("RGBA")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def webp(seed: int = 1, size: tuple[int, int] = (320, 240)) -> bytes:
+    out = io.BytesIO()
+    pattern(seed, size).save(out, format="WEBP", quality=80)
+    return out.getvalue()
