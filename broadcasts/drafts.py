@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcasts import markup
+from bot.jobs import defer
+from broadcasts import markup, notify
 from broadcasts.errors import BroadcastError
 from broadcasts.models import (
     AUTHOR_MAX,
@@ -176,6 +177,7 @@ def _changed(session: Session, draft: Draft, editor: Staff, now: datetime, field
         previous_status=previous.value,
         approvals_reset=approvals,
     )
+    notify.announce(session, draft, editor)
 
 
 def edit(session: Session, draft: Draft, editor: Staff, *, now: datetime, **changes: Any) -> list[str]:
@@ -234,6 +236,8 @@ def set_chat_cover(
     draft.cover_media_id = media_id
     draft.cover_pic_url = pic_url
     _changed(session, draft, editor, now, ["cover"])
+    session.flush()
+    defer(session, "broadcasts.jobs.fetch_cover", draft.id, media_id)
 
 
 def check_complete(draft: Draft) -> None:

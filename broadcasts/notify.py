@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from bot.jobs import defer
 from bot.texts import Texts
 from broadcasts import review
 from broadcasts.models import Draft, DraftStatus
@@ -26,6 +27,13 @@ log = logging.getLogger("citybot.broadcasts.notify")
 class Notice:
     openid: str
     text: str
+
+
+def announce(session: Session, draft: Draft, actor: Staff | None) -> None:
+    """Once this unit of work commits, tell whoever the draft now waits for (broadcasts.jobs.announce)."""
+    defer(
+        session, "broadcasts.jobs.announce", draft.id, draft.status.value, None if actor is None else actor.id
+    )
 
 
 def _stage_label(texts: Texts, draft: Draft) -> str:

@@ -13,14 +13,11 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from functools import partial
-
-from flask import Flask
 
 from bot.replies import News, Reply, Silence, Text, fit_utf8
 from bot.routing import Context, Handler, Router
 from bot.wechat.inbound import Inbound
-from broadcasts import drafts, markup, notify, publishing, review
+from broadcasts import drafts, markup, publishing, review
 from broadcasts.errors import BlockedError, BroadcastError
 from broadcasts.menu import MenuKey
 from broadcasts.models import TITLE_MAX, WORKING, Draft, DraftStatus, Grade
@@ -346,7 +343,6 @@ def submit(msg: Inbound, ctx: Context, member: Staff, draft: Draft) -> Reply:
     except BroadcastError as exc:
         return Text(_error(ctx, exc))
     ctx.conversation.end()
-    _notify_later(ctx, draft, member)
     lines = [ctx.texts("broadcasts.submitted", title=draft.title, id=draft.id)]
     if screening.sensitive_terms:
         lines.append(ctx.texts("broadcasts.submitted_sensitive", terms="、".join(screening.sensitive_terms)))
@@ -419,22 +415,3 @@ def _hit_lines(ctx: Context, hits: tuple[Hit, ...]) -> str:
         )
         for hit in hits
     )
-
-
-def _notify_later(ctx: Context, draft: Draft, actor: Staff) -> None:
-    if not ctx.settings.broadcasts.notify_reviewers or ctx.app is None:
-        return
-    notices = notify.after_change(ctx.session, draft, ctx.texts, actor=actor)
-    if notices:
-        ctx.after_commit(partial(_deliver, ctx.app, notices))
-
-
-def _deliver(app: Flask, notices: list[notify.Notice]) -> None:
-    from bot import services
-
-    try:
-        api = services.api(app)  # type: ignore[attr-defined]
-    except Exception:
-        log.exception("no WeChat API client: %d notices not sent", len(notices))
-        return
-    notify.deliver(api, notices)

@@ -3,16 +3,21 @@ no double approval, an edit after approval restarts the chain, returns need a co
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from bot.database import session_scope, utcnow
+from bot.wechat.fake import FakeWeChat
 from broadcasts import drafts, review
 from broadcasts.errors import BlockedError, BroadcastError, SensitiveUnacknowledgedError
-from broadcasts.models import AuditEntry, AuditTamperError, DraftStatus, Grade, Stage, audit_trail
+from broadcasts.models import AuditEntry, AuditTamperError, Draft, DraftStatus, Grade, Stage, audit_trail
+from staff import models as staff_models
 from staff.roles import Role
 from tests.support.broadcasts import add_staff, lexicon, submitted_draft
+from tests.support.reports import drain
 
 # The bureau's rules, written out independently of the code: who may approve at each stage.
 FIRST = {Role.EDITOR, Role.ADMIN}
@@ -232,3 +237,47 @@ def test_audit_entries_are_append_only(app: Flask) -> None:
         session.rollback()
     with session_scope(app) as session:
         assert [e.comment for e in session.scalars(select(AuditEntry))] == ["", ""]
+
+
+def test_reviewers_are_told_in_the_chat(make_app: Callable[..., Flask], fake_wechat: FakeWeChat) -> None:
+    app = make_app(**fake_wechat.settings_overrides())
+    now = utcnow()
+
+    def told() -> list[str]:
+        drain(app)
+        return [m["touser"] for m in fake_wechat.sent_messages]
+
+    with session_scope(app) as session:
+        author = add_staff(session, "author", Role.EDITOR, openid="o_author")
+        add_staff(session, "editor", Role.EDITOR, openid="o_editor")
+        add_staff(session, "section", Role.SECTION_CHIEF, openid="o_section")
+        add_staff(session, "head", Role.HEAD, openid="o_head")
+        add_staff(session, "chief", Role.CHIEF_EDITOR, openid="o_chief")
+        add_staff(session, "unlinked", Role.EDITOR)
+        draft_id = submitted_draft(session, author, now).id
+    assert told() == ["o_editor"]
+    for username, expected in (("editor", "o_section"), ("section", "o_chief")):
+        with session_scope(app) as session:
+            draft = session.get(Draft, draft_id)
+            assert draft is not None
+            review.approve(session, draft, staff_models.require(session, username), lexicon(), now=now)
+        assert told()[-1] == expected
+    assert "待终审" in fake_wechat.sent_messages[-1]["text"]["content"]
+    with session_scope(app) as session:
+        draft = session.get(Draft, draft_id)
+        assert draft is not None
+        review.return_to_author(
+            session, draft, staff_models.require(session, "chief"), comment="重写", now=now
+        )
+    assert told()[-1] == "o_author"
+    assert len(fake_wechat.sent_messages) == 4
+
+
+def test_no_chat_notices_when_turned_off(make_app: Callable[..., Flask], fake_wechat: FakeWeChat) -> None:
+    app = make_app(**fake_wechat.settings_overrides(), broadcasts={"notify_reviewers": False})
+    with session_scope(app) as session:
+        author = add_staff(session, "author", Role.EDITOR)
+        add_staff(session, "editor", Role.EDITOR, openid="o_editor")
+        submitted_draft(session, author, utcnow())
+    drain(app)
+    assert fake_wechat.sent_messages == []

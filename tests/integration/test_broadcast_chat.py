@@ -19,7 +19,8 @@ from broadcasts.menu import MenuKey
 from broadcasts.models import Draft, DraftStatus, Grade, Publication, PublicationKind, PublicationStatus
 from staff import models as staff_models
 from staff.roles import Role
-from tests.support.broadcasts import add_staff, approved_draft, lexicon
+from tests.support.broadcasts import add_staff, approved_draft, lexicon, png
+from tests.support.reports import drain
 from tests.support.wechat import simulator_for
 
 AUTHOR = "o_staff_author"
@@ -84,6 +85,7 @@ def test_drafting_from_the_chat(wx_app: Flask, sim: WeChatSimulator, fake_wechat
     assert "已记录第1段（正文共11字）" in say(sim, AUTHOR, "西瓜摊点6月1日开放。")
     assert "已记录第2段" in say(sim, AUTHOR, "请**文明购买**。")
     assert "如需封面" in say(sim, AUTHOR, "完成")
+    fake_wechat.add_media("MEDIA_COVER_1", png(5, 5), "image/png")
     photo = sim.send(sim.image(AUTHOR, "http://mmbiz.qpic.cn/cover/0", "MEDIA_COVER_1")).text or ""
     assert "封面已保存" in photo
     assert "请选择稿件等级" in photo
@@ -98,6 +100,7 @@ def test_drafting_from_the_chat(wx_app: Flask, sim: WeChatSimulator, fake_wechat
 
     submitted = say(sim, AUTHOR, "提交")
     assert "已提交初审" in submitted
+    drain(wx_app)  # jobs: the cover download, the reviewers' notice
     (draft,) = drafts_of(wx_app)
     assert (draft.title, draft.status, draft.version, draft.grade) == (
         "夏季西瓜摊点开放",
@@ -107,6 +110,11 @@ def test_drafting_from_the_chat(wx_app: Flask, sim: WeChatSimulator, fake_wechat
     )
     assert draft.body == "西瓜摊点6月1日开放。\n\n请**文明购买**。"
     assert (draft.cover_media_id, draft.cover_pic_url) == ("MEDIA_COVER_1", "http://mmbiz.qpic.cn/cover/0")
+    with session_scope(wx_app) as session:
+        stored = session.get(Draft, draft.id)
+        assert stored is not None
+        assert stored.cover is not None
+        assert (stored.cover.data, stored.cover.content_type) == (png(5, 5), "image/png")
     # the other editor is told in the chat; the author is not
     assert [m["touser"] for m in fake_wechat.sent_messages] == [REVIEWER]
     assert "夏季西瓜摊点开放" in fake_wechat.sent_messages[0]["text"]["content"]
@@ -205,6 +213,10 @@ def test_returned_draft_resumes_with_the_comment(
         draft = session.scalars(select(Draft)).one()
         reviewer = staff_models.require(session, "zhang.review")
         review.return_to_author(session, draft, reviewer, comment="请写明时间", now=utcnow())
+    drain(wx_app)
+    told = [m["text"]["content"] for m in fake_wechat.sent_messages if m["touser"] == AUTHOR]
+    assert len(told) == 1
+    assert "被退回修改：请写明时间" in told[0]
     resumed = say(sim, AUTHOR, "继续")
     assert "被退回修改，意见：请写明时间" in resumed
     assert "【预览】" in resumed
