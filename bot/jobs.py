@@ -5,9 +5,9 @@ code never enqueues directly: it calls ``defer(session, func, *args)``, and the 
 queue only after that session commits (dropped if it rolls back), so a worker never looks for a row
 that is not there yet.
 
-- ``InlineQueue`` (embedded default) runs the job right after the commit, in-process, inside an app
-  context; work due later runs on a timer thread of this process (lost on restart: what must not be
-  lost is recorded in rows that ``citybot jobs run-due`` sweeps).
+- ``InlineQueue`` (embedded default) hands the job, right after the commit, to a background thread
+  of this process, so the request that deferred it answers at once; work due later waits on a timer
+  (lost on restart: what must not be lost is recorded in rows that ``citybot jobs run-due`` sweeps).
 - ``RQQueue`` hands the job to RQ (JSON serializer); ``citybot worker`` runs it, with RQ's scheduler
   for work due later.
 
@@ -17,10 +17,13 @@ first (photo downloads, notifications) and swept by the functions listed in ``DU
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import json
 import logging
+import queue as queue_module
 import threading
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime
@@ -87,18 +90,27 @@ class JobQueue(ABC):
 
 
 class InlineQueue(JobQueue):
-    """Runs each job in this process inside an app context, now or on a timer; failures are logged."""
+    """Runs jobs in this process on one background thread, inside an app context; failures are logged.
+
+    The thread keeps slow work (a photo download, a WeChat API call) out of the webhook's 5-second
+    window, as an RQ worker would. Work due later waits on a timer, then joins the same thread.
+    ``drain()`` waits until nothing is queued or running (for tests and orderly shutdown).
+    """
 
     def __init__(self, app: Flask) -> None:
         self.app = app
         self._timers: set[threading.Timer] = set()
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._work: queue_module.SimpleQueue[tuple[str, list[Any]] | None] = queue_module.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._inflight = 0
         self._closed = False
 
     def enqueue(self, path: str, args: list[Any], *, at: datetime | None = None) -> None:
         delay = 0.0 if at is None else (at - utcnow()).total_seconds()
         if delay <= 0:
-            self._run(path, args)
+            self._submit(path, args)
             return
         with self._lock:
             if self._closed:
@@ -111,28 +123,52 @@ class InlineQueue(JobQueue):
     def _fire(self, path: str, args: list[Any]) -> None:
         with self._lock:
             self._timers = {t for t in self._timers if t.is_alive() and t is not threading.current_thread()}
+        self._submit(path, args)
+
+    def _submit(self, path: str, args: list[Any]) -> None:
+        with self._lock:
             if self._closed:
                 return
-        self._run(path, args)
+            self._inflight += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="citybot-inline-jobs", daemon=True)
+                self._thread.start()
+        self._work.put((path, args))
 
-    def _run(self, path: str, args: list[Any]) -> None:
-        try:
-            with self.app.app_context():
-                resolve(path)(*args)
-        except Exception:
-            log.exception("inline job %s failed", path)
+    def _loop(self) -> None:
+        while (item := self._work.get()) is not None:
+            path, args = item
+            try:
+                with self.app.app_context():
+                    resolve(path)(*args)
+            except Exception:
+                log.exception("inline job %s failed", path)
+            finally:
+                with self._idle:
+                    self._inflight -= 1
+                    self._idle.notify_all()
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until no job is queued or running; False when ``timeout`` passed first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._inflight == 0, timeout)
 
     def pending(self) -> int:
+        """Jobs waiting on timers (due later)."""
         with self._lock:
             return sum(1 for t in self._timers if t.is_alive())
 
     def close(self) -> None:
-        """Cancel the jobs waiting on timers (at shutdown, and in tests)."""
+        """Cancel the jobs waiting on timers and stop the thread once it has finished its queue."""
         with self._lock:
             self._closed = True
             timers, self._timers = self._timers, set()
+            thread = self._thread
         for timer in timers:
             timer.cancel()
+        if thread is not None:
+            self._work.put(None)
+            thread.join(timeout=30)
 
 
 class RQQueue(JobQueue):
@@ -184,6 +220,15 @@ def init_app(app: Flask) -> None:
     queue = make_queue(app)
     app.extensions["citybot.jobs"] = queue
     attach(sessionmaker_for(app), queue)
+    if isinstance(queue, InlineQueue):
+        # Let the inline thread finish what it holds when the process exits normally.
+        atexit.register(_close_if_alive, weakref.ref(queue))
+
+
+def _close_if_alive(ref: weakref.ref[InlineQueue]) -> None:
+    queue = ref()
+    if queue is not None:
+        queue.close()
 
 
 def queue(app: Flask) -> JobQueue:

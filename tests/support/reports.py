@@ -120,11 +120,14 @@ def close_queue(app: Flask) -> None:
 
 
 def drain(app: Flask) -> None:
-    """Run queued jobs: inline jobs already ran at commit; RQ jobs run here in a burst worker."""
+    """Run queued jobs: wait for the inline thread; RQ jobs run here in a burst worker."""
     queue = jobs.queue(app)
     if isinstance(queue, jobs.RQQueue):
         with app.app_context():
             queue.work(burst=True)
+    else:
+        assert isinstance(queue, jobs.InlineQueue)
+        assert queue.drain(timeout=30), "inline jobs did not finish"
 
 
 def new_report(
