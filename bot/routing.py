@@ -85,8 +85,10 @@ class Route:
     pattern: re.Pattern[str] | None = None
     states: frozenset[str] = frozenset()
     interrupt: bool = False
+    # Words that come from the settings (e.g. configurable keywords), read when a message arrives.
+    words_from: Callable[[Settings], Iterable[str]] | None = None
 
-    def match(self, msg: Inbound) -> re.Match[str] | bool:
+    def match(self, msg: Inbound, settings: Settings | None = None) -> re.Match[str] | bool:
         """A truthy value when this route takes ``msg`` (the regex match for pattern routes)."""
         if self.msg_types and msg.msg_type not in self.msg_types:
             return False
@@ -96,6 +98,11 @@ class Route:
             return False
         if self.words and (msg.content or "") not in self.words:
             return False
+        if self.words_from is not None:
+            if settings is None:
+                return False
+            if (msg.content or "") not in {normalise_text(w) for w in self.words_from(settings)}:
+                return False
         if self.pattern is not None:
             return self.pattern.search(msg.content or "") or False
         return True
@@ -123,14 +130,19 @@ class Router:
         pattern: str | None = None,
         state: str | Sequence[str] | None = None,
         interrupt: bool = False,
+        words_from: Callable[[Settings], Iterable[str]] | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Text messages equal to one of ``words`` or matching ``pattern`` (after normalisation)."""
+        """Text messages equal to one of ``words`` or matching ``pattern`` (after normalisation).
+
+        ``words_from`` gives words that the settings decide (configurable keywords).
+        """
         return self._add(
             msg_types=frozenset({"text"}),
             words=frozenset(normalise_text(w) for w in words),
             pattern=re.compile(pattern) if pattern else None,
             states=_states(state),
             interrupt=interrupt,
+            words_from=words_from,
         )
 
     def message(
@@ -170,7 +182,9 @@ class Dispatcher:
     routers: Sequence[Router]
     fallback: Handler
 
-    def resolve(self, msg: Inbound, state: str | None) -> tuple[Route, re.Match[str] | None]:
+    def resolve(
+        self, msg: Inbound, state: str | None, settings: Settings | None = None
+    ) -> tuple[Route, re.Match[str] | None]:
         routes = [route for router in self.routers for route in router.routes]
         tiers = (
             [r for r in routes if r.interrupt and (not r.states or state in r.states)],
@@ -179,13 +193,13 @@ class Dispatcher:
         )
         for tier in tiers:
             for route in tier:
-                found = route.match(msg)
+                found = route.match(msg, settings)
                 if found:
                     return route, found if isinstance(found, re.Match) else None
         return Route(handler=self.fallback, name=f"{self.fallback.__module__}.{self.fallback.__name__}"), None
 
     def dispatch(self, msg: Inbound, ctx: Context) -> tuple[str, Reply]:
-        route, match = self.resolve(msg, ctx.conversation.state)
+        route, match = self.resolve(msg, ctx.conversation.state, ctx.settings)
         ctx.match = match
         return route.name, route.handler(msg, ctx)
 

@@ -4,8 +4,8 @@ which stateless routes are tried (see bot.routing for the full dispatch order)."
 from __future__ import annotations
 
 from bot.routing import Router
-from handlers import basics, broadcasts, reports
+from handlers import basics, broadcasts, nearby, reports
 
-ROUTERS: tuple[Router, ...] = (basics.router, reports.router, broadcasts.router)
+ROUTERS: tuple[Router, ...] = (basics.router, reports.router, nearby.router, broadcasts.router)
 
 FALLBACK = basics.fallback

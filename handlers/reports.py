@@ -25,7 +25,7 @@ from bot.database import utcnow
 from bot.jobs import defer
 from bot.replies import Reply, Text
 from bot.routing import Context, Router
-from bot.wechat.inbound import Inbound
+from bot.wechat.inbound import Inbound, sent_location
 from geodata.datums import CoordinateError, Datum, GeoPoint
 from reports import limits, phones, rewards
 from reports.intake import IntakeError, PhotoRef, submit_report
@@ -220,16 +220,8 @@ def more_photos(msg: Inbound, ctx: Context) -> Reply:
 
 
 def _location_of(msg: Inbound) -> tuple[GeoPoint, str] | None:
-    fields = msg.raw.get("SendLocationInfo") if msg.event == "location_select" else msg.raw
-    if not isinstance(fields, dict):
-        return None
-    try:  # both the location message and the menu's location picker give GCJ-02
-        point = GeoPoint(float(fields["Location_X"]), float(fields["Location_Y"]), Datum.GCJ02)
-    except (KeyError, TypeError, ValueError, CoordinateError):
-        return None
-    if point.lat == 0 and point.lon == 0:
-        return None
-    return point, str(fields.get("Label") or "").strip()
+    found = sent_location(msg)
+    return None if found is None else (found.point, found.label)
 
 
 @router.message("location", state=STATES)

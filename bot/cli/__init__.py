@@ -68,9 +68,10 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 def _assemble() -> None:
     """The command tree, in one place."""
-    from bot.cli import broadcasts, chat, db, fake_wechat, menu, messages, report, rewards, staff, worker
+    from bot.cli import broadcasts, chat, db, fake_wechat, menu, messages, poi, report, rewards, staff, worker
 
     cli.add_command(db.db)
+    cli.add_command(poi.poi)
     cli.add_command(chat.chat)
     cli.add_command(messages.messages)
     cli.add_command(staff.staff)

@@ -18,6 +18,8 @@ from defusedxml import DefusedXmlException
 from wechatpy import parse_message
 from wechatpy.messages import BaseMessage, UnknownMessage
 
+from geodata.datums import Datum, GeoPoint
+
 
 class BadMessageError(Exception):
     """The body is not a WeChat message we can accept."""
@@ -132,3 +134,38 @@ def parse_inbound(xml: str) -> Inbound:
         xml=xml,
         message=message,
     )
+
+
+@dataclass(frozen=True)
+class SentLocation:
+    """Where a resident said they are, in the datum WeChat used for that kind of message."""
+
+    point: GeoPoint
+    label: str
+    source: str  # "location_message", "location_select" or "location_event"
+
+
+def sent_location(msg: Inbound) -> SentLocation | None:
+    """The location in a location message or location_select event (GCJ-02: WeChat's picker) or a
+    LOCATION event (WGS-84: the phone's own report); None for anything else or unreadable values."""
+    if msg.msg_type == "location":
+        fields: Any = msg.raw
+        keys, datum, source = ("Location_X", "Location_Y"), Datum.GCJ02, "location_message"
+    elif msg.event == "location_select":
+        fields = msg.raw.get("SendLocationInfo")
+        keys, datum, source = ("Location_X", "Location_Y"), Datum.GCJ02, "location_select"
+    elif msg.event == "location":
+        fields = msg.raw
+        keys, datum, source = ("Latitude", "Longitude"), Datum.WGS84, "location_event"
+    else:
+        return None
+    if not isinstance(fields, dict):
+        return None
+    try:
+        point = GeoPoint(float(fields[keys[0]]), float(fields[keys[1]]), datum)
+    except (KeyError, TypeError, ValueError):  # CoordinateError is a ValueError
+        return None
+    if point.lat == 0 and point.lon == 0:
+        return None
+    label = fields.get("Label")
+    return SentLocation(point, label.strip() if isinstance(label, str) else "", source)

@@ -1,0 +1,178 @@
+"""``citybot poi``: facility datasets for 一键查找 (load, list, rollback, demo)."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+from tqdm import tqdm
+
+from bot.cli import Env, pass_env
+from bot.config import Settings
+from geodata.datasets import LoadResult, LoadStatus, RollbackError, list_versions, load_dataset, rollback
+from geodata.datums import Datum
+from geodata.kinds import PoiKind
+from geodata.loaders import Rules
+
+SHOWN_PROBLEMS = 200
+
+
+class KindParam(click.ParamType):
+    name = "kind"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> PoiKind:
+        if isinstance(value, PoiKind):
+            return value
+        try:
+            return PoiKind.parse(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+KIND = KindParam()
+
+
+class ProgressBar:
+    """tqdm bars for the load phases; tqdm hides them when the output is not a terminal."""
+
+    def __init__(self) -> None:
+        self._bar: tqdm[Any] | None = None
+        self._phase = ""
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        if phase != self._phase:
+            self.close()
+            self._phase = phase
+            self._bar = tqdm(total=total, desc=phase, unit="row", unit_scale=True, disable=None, leave=False)
+        if self._bar is not None:
+            if total is not None and self._bar.total != total:
+                self._bar.total = total
+            self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _who() -> str:
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _settings(env: Env) -> Settings:
+    return env.app.config["CITYBOT"]
+
+
+def report(result: LoadResult) -> None:
+    """Print what a load did, with every problem by line (errors first)."""
+    for problem in result.errors[:SHOWN_PROBLEMS]:
+        click.echo(f"error  {result.source_name} {problem}", err=True)
+    if result.error_count > SHOWN_PROBLEMS:
+        click.echo(f"... and {result.error_count - SHOWN_PROBLEMS} more errors", err=True)
+    for problem in result.warnings[:SHOWN_PROBLEMS]:
+        click.echo(f"warning {result.source_name} {problem}", err=True)
+    head = f"{result.kind}: {result.source_name} ({result.datum}, sha256 {result.checksum[:12]})"
+    if result.status is LoadStatus.INVALID:
+        click.echo(f"{head}: {result.error_count} error(s), nothing loaded", err=True)
+    elif result.status is LoadStatus.CHECKED:
+        click.echo(f"{head}: {result.row_count} rows valid (dry run, nothing written)")
+    elif result.status is LoadStatus.UNCHANGED:
+        click.echo(f"{head}: already the active version {result.version}, nothing changed")
+    elif result.status is LoadStatus.REACTIVATED:
+        click.echo(f"{head}: identical to version {result.version}, which is active again")
+    else:
+        click.echo(f"{head}: {result.row_count} rows loaded as version {result.version}, now active")
+
+
+@click.group()
+def poi() -> None:
+    """Facility datasets for 一键查找 (bike, vendor, toilet, watermelon)."""
+
+
+@poi.command("load")
+@click.argument("kind", type=KIND)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option(
+    "--datum",
+    type=click.Choice([d.value for d in Datum]),
+    required=True,
+    help="The datum the file's coordinates are in (GeoJSON is normally wgs84).",
+)
+@click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
+@pass_env
+def poi_load(env: Env, kind: PoiKind, file: str, datum: str, dry_run: bool) -> None:
+    """Load FILE (CSV or GeoJSON) as the new version of KIND; all rows or none."""
+    rules = Rules.from_settings(_settings(env).geo)
+    source: Any = sys.stdin.buffer if file == "-" else file
+    with env.session() as session, ProgressBar() as bar:
+        result = load_dataset(
+            session, kind, source, Datum(datum), dry_run=dry_run, progress=bar, rules=rules, loaded_by=_who()
+        )
+    report(result)
+    if not result.ok:
+        sys.exit(1)
+
+
+@poi.command("list")
+@click.option("--kind", "kind", type=KIND, default=None, help="Only this kind.")
+@pass_env
+def poi_list(env: Env, kind: PoiKind | None) -> None:
+    """Every kind's versions: rows, datum, source, load time; * marks the active one."""
+    zone = ZoneInfo(_settings(env).geo.timezone)
+    with env.session() as session:
+        datasets = list_versions(session, kind)
+        if not datasets:
+            click.echo("no datasets loaded (try: citybot poi demo)")
+            return
+        click.echo(f"{'kind':<11} {'ver':>4}   {'rows':>9}  {'datum':<6} {'loaded':<16}  {'by':<14} source")
+        for d in datasets:
+            mark = "*" if d.active else " "
+            loaded = d.loaded_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            click.echo(
+                f"{d.kind:<11} {d.version:>4} {mark} {d.row_count:>9}  {d.datum:<6} {loaded:<16}  "
+                f"{d.loaded_by[:14]:<14} {d.source_name} ({d.checksum[:12]})"
+            )
+        shown = {d.kind for d in datasets}
+        for missing in (k for k in PoiKind if k.value not in shown and kind in (None, k)):
+            click.echo(f"{missing.value:<11}    -   no dataset")
+
+
+@poi.command("rollback")
+@click.argument("kind", type=KIND)
+@pass_env
+def poi_rollback(env: Env, kind: PoiKind) -> None:
+    """Make the version before the active one of KIND active again."""
+    try:
+        with env.session() as session:
+            restored = rollback(session, kind)
+            version, rows = restored.version, restored.row_count
+    except RollbackError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{kind}: version {version} ({rows} rows) is active again")
+
+
+@poi.command("demo")
+@pass_env
+def poi_demo(env: Env) -> None:
+    """Load the demo city's sample datasets (each kind), so the chat shows real answers."""
+    from geodata.demo import load_demo
+
+    rules = Rules.from_settings(_settings(env).geo)
+    with env.session() as session:
+        results = load_demo(session, rules=rules, loaded_by=_who())
+    for result in results:
+        report(result)
+    if not all(result.ok for result in results):
+        sys.exit(1)

@@ -1,0 +1,63 @@
+"""The whole answer to "the nearest <kind> to here", configured by the ``[geo]`` settings.
+
+Adapters (the chat handlers, the mini-program API) call this with their session, texts and clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.config import GeoSettings
+from bot.texts import Texts
+from geodata.datums import GeoPoint
+from geodata.format import ReplyStyle, format_nearest
+from geodata.index import IndexCache
+from geodata.kinds import KindCatalogue, PoiKind
+from geodata.links import NavProvider
+from geodata.nearest import NearestResult, nearest
+
+
+def search(
+    session: Session,
+    kind: PoiKind,
+    origin: GeoPoint,
+    geo: GeoSettings,
+    now: datetime,
+    *,
+    cache: IndexCache | None = None,
+) -> NearestResult:
+    return nearest(
+        session,
+        kind,
+        origin,
+        limit=geo.results,
+        radius_m=geo.radius_m,
+        now=now,
+        cache=cache,
+        timezone=geo.timezone,
+        holiday_country=geo.holiday_country,
+        walking_speed=geo.walking_speed,
+        walking_detour=geo.walking_detour,
+    )
+
+
+def reply_style(geo: GeoSettings, kind: PoiKind) -> ReplyStyle:
+    label = KindCatalogue.from_settings(geo).label(kind)
+    return ReplyStyle(label=label, provider=NavProvider(geo.navigation), app=geo.navigation_app)
+
+
+def answer_text(
+    session: Session,
+    kind: PoiKind,
+    origin: GeoPoint,
+    geo: GeoSettings,
+    texts: Texts,
+    now: datetime,
+    *,
+    cache: IndexCache | None = None,
+) -> str:
+    """The text reply (≤ 2048 bytes) for the nearest facilities of ``kind`` around ``origin``."""
+    result = search(session, kind, origin, geo, now, cache=cache)
+    return format_nearest(result, texts, reply_style(geo, kind))
