@@ -1,7 +1,11 @@
-"""The WeChat API calls 城管发布 makes, as a Protocol: the domain depends on this, not on a client."""
+"""The WeChat API calls 城管发布 makes, as a Protocol: the domain depends on this, not on a client.
+
+``bot.wechat.api.WeChatAPI`` implements it; its errors carry ``errcode`` (and ``answer``, WeChat's JSON).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 # WeChat error codes this package handles.
@@ -32,7 +36,7 @@ class BroadcastAPI(Protocol):
         """media/get: (bytes, content type) of a temporary media id."""
         ...
 
-    def add_draft(self, articles: list[dict[str, Any]]) -> str:
+    def add_draft(self, articles: Sequence[Mapping[str, Any]]) -> str:
         """draft/add: the draft's media_id."""
         ...
 
@@ -54,10 +58,10 @@ class BroadcastAPI(Protocol):
 
     def list_tags(self) -> list[dict[str, Any]]: ...
 
-    def tag_users(self, tag_id: int, openids: list[str]) -> Any: ...
+    def tag_users(self, tag_id: int, openids: Sequence[str]) -> Any: ...
 
-    def create_menu(self, menu: dict[str, Any]) -> Any: ...
+    def create_menu(self, menu: Mapping[str, Any]) -> Any: ...
 
-    def create_conditional_menu(self, menu: dict[str, Any]) -> str: ...
+    def create_conditional_menu(self, menu: Mapping[str, Any]) -> str: ...
 
     def delete_conditional_menu(self, menu_id: str) -> Any: ...
