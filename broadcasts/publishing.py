@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot.config import BroadcastSettings
@@ -46,6 +46,7 @@ from staff.roles import Permission
 log = logging.getLogger("citybot.broadcasts.publishing")
 
 LIVE = (PublicationStatus.SENDING, PublicationStatus.SENT)
+PUBLISH_LOCK = 0x6369_7479_0006  # an arbitrary, fixed advisory-lock key for mass sends
 
 
 def clientmsgid_for(draft: Draft, kind: PublicationKind = PublicationKind.MASS) -> str:
@@ -127,6 +128,16 @@ def publications(session: Session, draft: Draft) -> list[Publication]:
     )
 
 
+def _one_publisher_at_a_time(session: Session) -> None:
+    """Serialise mass sends so two publishers cannot both take the last of the quota.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: every write transaction is already
+    exclusive (BEGIN IMMEDIATE, see bot.database).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUBLISH_LOCK})
+
+
 def publish(
     session: Session,
     api: BroadcastAPI,
@@ -159,6 +170,7 @@ def publish(
         require_own_acknowledgement=False,
     )
     if kind is PublicationKind.MASS:
+        _one_publisher_at_a_time(session)
         status = quota.rhythm(session, settings, now)
         if status.used >= status.quota:
             raise QuotaExhaustedError(status.used, status.quota)

@@ -3,6 +3,7 @@ clientmsgid, the monthly quota, job-finish events through the webhook, 一键撤
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -359,3 +360,42 @@ def test_quota_counts_sends_in_the_bureaus_month(app: Flask) -> None:
             ).used
             == 0
         )
+
+
+def test_two_publishers_cannot_both_take_the_last_send(
+    make_app: Callable[..., Flask], fake_wechat: FakeWeChat
+) -> None:
+    app = make_app(**fake_wechat.settings_overrides(), broadcasts={"monthly_quota": 1})
+    ids = [_approved_with_cover(app, title=f"稿件{i}") for i in range(2)]
+    with session_scope(app) as session:
+        for i in range(2):
+            add_staff(session, f"chief{i}x", Role.CHIEF_EDITOR)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def publish_as(i: int) -> None:
+        start.wait()
+        try:
+            with session_scope(app) as session:
+                draft = session.get(Draft, ids[i])
+                assert draft is not None
+                publishing.publish(
+                    session,
+                    services.api(app),
+                    draft,
+                    staff_models.require(session, f"chief{i}x"),
+                    settings=services.settings(app).broadcasts,
+                    lexicon=lexicon(),
+                    now=utcnow(),
+                )
+            outcomes.append("sent")
+        except QuotaExhaustedError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=publish_as, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["refused", "sent"]
+    assert len(fake_wechat.mass_sends) == 1
