@@ -227,7 +227,7 @@ class Publication(Base):
     draft: Mapped[Draft] = relationship(lazy="joined")
 
 
-class AuditEntry(Base):
+class DraftAudit(Base):
     """Append-only: every decision and every act on a draft, with its actor and comment."""
 
     __tablename__ = "broadcast_audit"
@@ -252,13 +252,13 @@ class AuditTamperError(RuntimeError):
     """An audit entry was about to be changed or deleted."""
 
 
-@event.listens_for(AuditEntry, "before_update")
-def _refuse_update(_mapper: Any, _connection: Any, target: AuditEntry) -> None:
+@event.listens_for(DraftAudit, "before_update")
+def _refuse_update(_mapper: Any, _connection: Any, target: DraftAudit) -> None:
     raise AuditTamperError(f"audit entry {target.id} is append-only")
 
 
-@event.listens_for(AuditEntry, "before_delete")
-def _refuse_delete(_mapper: Any, _connection: Any, target: AuditEntry) -> None:
+@event.listens_for(DraftAudit, "before_delete")
+def _refuse_delete(_mapper: Any, _connection: Any, target: DraftAudit) -> None:
     raise AuditTamperError(f"audit entry {target.id} is append-only")
 
 
@@ -280,10 +280,10 @@ def audit(
     draft: Draft | None = None,
     comment: str = "",
     **details: Any,
-) -> AuditEntry:
+) -> DraftAudit:
     if draft is not None and draft.id is None:
         session.flush()
-    entry = AuditEntry(
+    entry = DraftAudit(
         draft_id=None if draft is None else draft.id,
         version=None if draft is None else draft.version,
         actor_id=None if actor is None else actor.id,
@@ -296,9 +296,9 @@ def audit(
     return entry
 
 
-def audit_trail(session: Session, draft_id: int) -> list[AuditEntry]:
+def audit_trail(session: Session, draft_id: int) -> list[DraftAudit]:
     return list(
-        session.scalars(select(AuditEntry).where(AuditEntry.draft_id == draft_id).order_by(AuditEntry.id))
+        session.scalars(select(DraftAudit).where(DraftAudit.draft_id == draft_id).order_by(DraftAudit.id))
     )
 
 

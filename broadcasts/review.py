@@ -25,9 +25,9 @@ from broadcasts.models import (
     IN_REVIEW,
     STAGE_OF_STATUS,
     WORKING,
-    AuditEntry,
     Decision,
     Draft,
+    DraftAudit,
     DraftStatus,
     Grade,
     ReviewDecision,
@@ -178,10 +178,10 @@ def may_decide(session: Session, draft: Draft, reviewer: Staff) -> bool:
 def acknowledged_terms(session: Session, draft: Draft) -> set[str]:
     terms: set[str] = set()
     for entry in session.scalars(
-        select(AuditEntry).where(
-            AuditEntry.draft_id == draft.id,
-            AuditEntry.version == draft.version,
-            AuditEntry.action == ACKNOWLEDGE,
+        select(DraftAudit).where(
+            DraftAudit.draft_id == draft.id,
+            DraftAudit.version == draft.version,
+            DraftAudit.action == ACKNOWLEDGE,
         )
     ):
         terms.update(entry.details.get("terms", []))

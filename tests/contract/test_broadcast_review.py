@@ -13,7 +13,7 @@ from bot.database import session_scope, utcnow
 from bot.wechat.fake import FakeWeChat
 from broadcasts import drafts, review
 from broadcasts.errors import BlockedError, BroadcastError, SensitiveUnacknowledgedError
-from broadcasts.models import AuditEntry, AuditTamperError, Draft, DraftStatus, Grade, Stage, audit_trail
+from broadcasts.models import AuditTamperError, Draft, DraftAudit, DraftStatus, Grade, Stage, audit_trail
 from staff import models as staff_models
 from staff.roles import Role
 from tests.support.broadcasts import add_staff, lexicon, submitted_draft
@@ -225,18 +225,18 @@ def test_audit_entries_are_append_only(app: Flask) -> None:
         author = add_staff(session, "author", Role.EDITOR)
         submitted_draft(session, author, now)
     with session_scope(app) as session:
-        entry = session.scalars(select(AuditEntry)).first()
+        entry = session.scalars(select(DraftAudit)).first()
         assert entry is not None
         entry.comment = "rewritten"
         with pytest.raises(AuditTamperError):
             session.flush()
         session.rollback()
-        session.delete(session.scalars(select(AuditEntry)).first())
+        session.delete(session.scalars(select(DraftAudit)).first())
         with pytest.raises(AuditTamperError):
             session.flush()
         session.rollback()
     with session_scope(app) as session:
-        assert [e.comment for e in session.scalars(select(AuditEntry))] == ["", ""]
+        assert [e.comment for e in session.scalars(select(DraftAudit))] == ["", ""]
 
 
 def test_reviewers_are_told_in_the_chat(make_app: Callable[..., Flask], fake_wechat: FakeWeChat) -> None:
