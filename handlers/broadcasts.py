@@ -11,6 +11,7 @@ answer (help, or silence for menu events).
 from __future__ import annotations
 
 import functools
+import html
 import logging
 from collections.abc import Callable
 
@@ -93,7 +94,14 @@ def latest(msg: Inbound, ctx: Context) -> Reply:
             or (item.draft.cover_pic_url or ""),
         )
     lines = [ctx.texts("broadcasts.latest_header")]
-    lines += [ctx.texts("broadcasts.latest_line", url=i.article_url, title=i.draft.title) for i in items]
+    lines += [
+        ctx.texts(
+            "broadcasts.latest_line",
+            url=html.escape(i.article_url or "", quote=True),
+            title=html.escape(i.draft.title, quote=False),
+        )
+        for i in items
+    ]
     return Text(fit_utf8("\n".join(lines)))
 
 
