@@ -18,6 +18,7 @@ setup: $(BIN)/citybot
 run: setup
 	$(DEMO) $(BIN)/citybot db upgrade
 	$(DEMO) $(BIN)/citybot poi demo
+	$(DEMO) $(BIN)/citybot sorting load --sample
 	@echo "citybot demo on http://127.0.0.1:$(PORT)/wechat - chat with it from another terminal: make chat"
 	$(DEMO) $(BIN)/gunicorn --workers 1 --threads 4 --bind 127.0.0.1:$(PORT) 'bot:create_app()'
 
@@ -30,7 +31,9 @@ test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/nearest.py
+	$(BIN)/python bench/poi_load.py
+	$(BIN)/python bench/webhook.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -21,8 +21,15 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str |
     app = Flask(__name__, instance_path=None)
     app.config["CITYBOT"] = settings
     app.config["SECRET_KEY"] = settings.secret_key
+    if settings.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     _configure_logging(settings)
 
+    import miniprogram_api
+    import open311
     import reports
     from bot import database, jobs, services, webhook
 
@@ -31,6 +38,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str |
     jobs.init_app(app)
     reports.init_app(app)
     webhook.init_app(app)
+    miniprogram_api.init_app(app)
+    open311.init_app(app)
     return app
 
 

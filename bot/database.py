@@ -26,6 +26,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "geodata.models",
     "staff.models",
     "reports.models",
+    "waste.models",
+    "miniprogram_api.models",
     "broadcasts.models",
 )
 

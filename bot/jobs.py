@@ -31,7 +31,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from bot.config import Settings
 from bot.database import sessionmaker_for, utcnow
@@ -240,28 +240,35 @@ def attach(maker: sessionmaker[Session], queue: JobQueue) -> None:
 
     @event.listens_for(maker, "after_commit")
     def _after_commit(session: Session) -> None:
-        for path, args, at in session.info.pop(_PENDING, []):
+        if session.in_nested_transaction():
+            return  # a savepoint was released: the outer transaction may still roll back
+        for path, args, at, _savepoint in session.info.pop(_PENDING, []):
             try:
                 queue.enqueue(path, args, at=at)
             except Exception:
                 # The job's rows are committed; `citybot jobs run-due` will find them.
                 log.exception("could not enqueue job %s", path)
 
-    @event.listens_for(maker, "after_rollback")
-    def _after_rollback(session: Session) -> None:
-        session.info.pop(_PENDING, None)
+    @event.listens_for(maker, "after_soft_rollback")
+    def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+        if not previous.nested:
+            session.info.pop(_PENDING, None)
+            return
+        # A savepoint rolled back: drop only what was deferred inside it.
+        kept = [job for job in session.info.get(_PENDING, []) if job[3] is not previous]
+        session.info[_PENDING] = kept
 
 
 def defer(session: Session, func: JobRef, *args: Any, at: datetime | None = None) -> None:
     """Enqueue ``func(*args)`` once ``session`` commits."""
     path = job_path(func)
     checked = _check_args(path, args)
-    session.info.setdefault(_PENDING, []).append((path, checked, at))
+    session.info.setdefault(_PENDING, []).append((path, checked, at, session.get_nested_transaction()))
 
 
 def deferred(session: Session) -> list[tuple[str, list[Any], datetime | None]]:
     """Jobs waiting for this session to commit (for tests and diagnostics)."""
-    return list(session.info.get(_PENDING, []))
+    return [(path, args, at) for path, args, at, _savepoint in session.info.get(_PENDING, [])]
 
 
 def run_due(app: Flask) -> dict[str, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.database import Base, utcnow
@@ -23,11 +24,21 @@ class Resident(Base):
 
 
 def get_or_create(session: Session, openid: str) -> Resident:
+    """The resident's row, created if absent; safe when two transactions create it at once (the
+    loser's savepoint rolls back and it reads the winner's row)."""
     resident = session.get(Resident, openid)
-    if resident is None:
-        now = utcnow()
-        resident = Resident(openid=openid, subscribed=False, first_seen_at=now, last_seen_at=now)
-        session.add(resident)
+    if resident is not None:
+        return resident
+    now = utcnow()
+    try:
+        with session.begin_nested():
+            resident = Resident(openid=openid, subscribed=False, first_seen_at=now, last_seen_at=now)
+            session.add(resident)
+    except IntegrityError:
+        found = session.get(Resident, openid, populate_existing=True)
+        if found is None:
+            raise
+        return found
     return resident
 
 

@@ -31,7 +31,7 @@ from reports import limits, phones, rewards
 from reports.intake import IntakeError, PhotoRef, submit_report
 from reports.jobs import sender_for
 from reports.limits import RateLimitedError
-from reports.models import LedgerEntry, LedgerKind, active_categories, category_by_code, reports_of
+from reports.models import active_categories, category_by_code, reports_of
 
 log = logging.getLogger("citybot.handlers.reports")
 router = Router(__name__)
@@ -288,14 +288,6 @@ def draft_text(msg: Inbound, ctx: Context) -> Reply:
 # -- the resident's account --------------------------------------------------------------------------
 
 
-def _entry_label(ctx: Context, entry: LedgerEntry) -> str:
-    if entry.kind == LedgerKind.EARN and entry.capped_points:
-        return ctx.texts("reports.ledger.capped")
-    if entry.kind == LedgerKind.REVERSE and entry.reason == "payout_failed":
-        return ctx.texts("reports.ledger.payout_failed")
-    return ctx.texts(f"reports.ledger.{entry.kind}")
-
-
 @router.text(*BALANCE_WORDS)
 def balance(msg: Inbound, ctx: Context) -> Reply:
     zone = ZoneInfo(ctx.settings.reports.timezone)
@@ -309,7 +301,7 @@ def balance(msg: Inbound, ctx: Context) -> Reply:
                 ctx.texts(
                     "reports.account.entry",
                     date=date,
-                    label=_entry_label(ctx, entry),
+                    label=ctx.texts(rewards.label_key(entry)),
                     points=f"{entry.points:+d}",
                 )
             )

@@ -1,6 +1,8 @@
 """Submitting a report: checks, a public number, photo rows, the first audit entry, duplicate hints.
 
-Photos are recorded at once by MediaId and PicUrl; a job downloads them after the commit.
+Chat photos are recorded at once by MediaId and PicUrl; a job downloads them after the commit.
+Uploaded photos (the mini-program API) arrive as bytes, already checked by ``photos.prepare``: they
+are stored within the submission, through the same ``photos.store_prepared`` the download job uses.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from bot.store import Store
 from geodata.datums import Datum, GeoPoint
 from reports import duplicates, limits
 from reports.models import Category, Photo, PhotoStatus, Report, ReportCounter, ReportStatus, Source
+from reports.photos import PreparedPhoto, store_prepared
 from reports.roles import RESIDENT
+from reports.storage import Storage
 from reports.workflow import record
 
 MAX_DESCRIPTION = 500
@@ -35,9 +39,17 @@ class IntakeError(ValueError):
 
 @dataclass(frozen=True)
 class PhotoRef:
+    """A photo of a report: a WeChat MediaId to download later, or ``prepared`` uploaded bytes
+    (then ``media_id`` is only a name unique within the report, such as ``upload:<sha256>``)."""
+
     media_id: str
     pic_url: str = ""
     received_at: datetime | None = None
+    prepared: PreparedPhoto | None = None
+
+    @classmethod
+    def upload(cls, prepared: PreparedPhoto, received_at: datetime | None = None) -> PhotoRef:
+        return cls(f"upload:{prepared.facts.sha256[:48]}", "", received_at, prepared)
 
 
 def next_number(session: Session, settings: ReportsSettings, now: datetime) -> str:
@@ -75,8 +87,13 @@ def submit_report(
     description: str = "",
     source: Source = Source.CHAT,
     now: datetime | None = None,
+    storage: Storage | None = None,
 ) -> Report:
-    """Create a submitted report; raises RateLimitedError or IntakeError before writing anything."""
+    """Create a submitted report; raises RateLimitedError or IntakeError before writing anything.
+
+    ``storage`` is needed when photos carry prepared bytes; a storage failure raises OSError and
+    the caller rolls back.
+    """
     now = now or utcnow()
     if not category.active:
         raise IntakeError(f"category {category.code} is not active")
@@ -88,6 +105,8 @@ def submit_report(
         raise IntakeError("the same photo was given twice")
     if not (-90 <= point.lat <= 90 and -180 <= point.lon <= 180):
         raise IntakeError("coordinates out of range")
+    if storage is None and any(ref.prepared is not None for ref in photos):
+        raise IntakeError("uploaded photos need a storage")
     limits.consume(store, openid, settings, now)
 
     canonical = point.to(Datum.WGS84)
@@ -125,7 +144,11 @@ def submit_report(
         session.add(photo)
     session.flush()
     record(session, report, RESIDENT, None, ReportStatus.SUBMITTED, now=now)
+    for photo, ref in zip(report.photos, photos, strict=True):
+        if ref.prepared is not None:
+            assert storage is not None
+            store_prepared(session, storage, photo, ref.prepared, settings, now)
+        else:
+            defer(session, "reports.jobs.download_photo", photo.id)
     duplicates.flag_duplicates(session, report.id, settings)
-    for photo in report.photos:
-        defer(session, "reports.jobs.download_photo", photo.id)
     return report

@@ -6,7 +6,8 @@ Keys carry a digest of the openid, never the openid itself.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import ReportsSettings
@@ -52,3 +53,15 @@ def consume(store: Store, openid: str, settings: ReportsSettings, now: datetime)
                 store.incr(earlier, -1)
             raise RateLimitedError(window, limit)
         taken.append(key)
+
+
+def retry_after(window: str, settings: ReportsSettings, now: datetime) -> int:
+    """Seconds until the ``hour`` or ``day`` window of a RateLimitedError ends (local time)."""
+    local = now.astimezone(ZoneInfo(settings.timezone))
+    if window == "hour":
+        start = local.replace(minute=0, second=0, microsecond=0)
+        end = start + timedelta(hours=1)
+    else:
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        end = (start + timedelta(days=1, hours=3)).replace(hour=0)  # the next local midnight, DST-safe
+    return max(1, math.ceil((end - local).total_seconds()))

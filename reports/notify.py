@@ -24,7 +24,7 @@ from bot.jobs import defer
 from bot.residents import Resident
 from bot.texts import Texts
 from bot.wechat.errors import CustomerServiceQuotaError, OutsideServiceWindowError
-from reports.models import Notification, NotificationStatus, Report
+from reports.models import Notification, NotificationStatus, Report, Source
 from reports.retry import backoff
 
 log = logging.getLogger("citybot.reports.notify")
@@ -70,6 +70,21 @@ def status_changed(
     if report.duplicate_of_id is not None:
         original = session.get(Report, report.duplicate_of_id)
         payload["original"] = None if original is None else original.number
+    if report.source == Source.MINIPROGRAM:
+        # A mini program's openid is not a follower of the service account, which cannot message
+        # it; the mini program shows the status (GET /api/v1/me/reports). Recorded, not sent.
+        notification = Notification(
+            openid=report.openid,
+            kind="status",
+            report_id=report.id,
+            payload=payload,
+            status=NotificationStatus.UNDELIVERABLE,
+            last_error="reported in a mini program: the status is shown there",
+            created_at=now,
+        )
+        session.add(notification)
+        session.flush()
+        return notification
     return _queue(
         session,
         Notification(

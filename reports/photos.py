@@ -14,7 +14,7 @@ import logging
 import uuid
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 
 from bot.config import ReportsSettings
 from bot.database import utcnow
+from reports.imageformat import ImageFormatError, check_single_image
+from reports.imageformat import sniff as sniff  # re-exported: callers sniff before they prepare
 from reports.models import Photo, PhotoStatus
 from reports.retry import backoff
 from reports.storage import Storage
@@ -49,15 +51,8 @@ class PhotoRejectedError(ValueError):
     """The bytes are not an acceptable image; retrying will not help."""
 
 
-def sniff(data: bytes) -> str | None:
-    """Content type from magic bytes: JPEG, PNG or WebP; None for anything else."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+class PhotoTooLargeError(PhotoRejectedError):
+    """More bytes than ``reports.photo_max_bytes``."""
 
 
 @dataclass(frozen=True)
@@ -147,9 +142,10 @@ def read_exif(image: Image.Image, zone: ZoneInfo) -> tuple[datetime | None, floa
 
 def inspect_image(data: bytes, zone: ZoneInfo) -> tuple[ImageFacts, Image.Image]:
     """Check the bytes and gather the facts; returns the upright image (EXIF orientation applied)."""
-    content_type = sniff(data)
-    if content_type is None:
-        raise PhotoRejectedError("not a JPEG, PNG or WebP image")
+    try:
+        content_type = check_single_image(data)
+    except ImageFormatError as exc:
+        raise PhotoRejectedError(str(exc)) from exc
     image = _open_checked(data, content_type)
     taken, lat, lon = read_exif(image, zone)
     upright = ImageOps.exif_transpose(image)
@@ -183,6 +179,66 @@ def stripped_derivative(upright: Image.Image, max_px: int) -> bytes:
     out = io.BytesIO()
     clean.save(out, format="JPEG", quality=85, optimize=True)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    """A checked photo, ready to store: the original bytes, their facts, the stripped derivative."""
+
+    data: bytes = field(repr=False)
+    facts: ImageFacts
+    derivative: bytes = field(repr=False)
+
+
+def prepare(data: bytes, settings: ReportsSettings) -> PreparedPhoto:
+    """Check size, format and content; read EXIF; build the stripped derivative. Writes nothing.
+
+    Raises PhotoTooLargeError or PhotoRejectedError. Chat photos (downloaded from WeChat) and
+    uploaded photos (the mini-program API) both pass through here.
+    """
+    if len(data) > settings.photo_max_bytes:
+        raise PhotoTooLargeError(f"{len(data)} bytes exceeds the limit of {settings.photo_max_bytes}")
+    facts, upright = inspect_image(data, ZoneInfo(settings.timezone))
+    derivative = stripped_derivative(upright, settings.derivative_max_px)
+    return PreparedPhoto(data, facts, derivative)
+
+
+def store_prepared(
+    session: Session,
+    storage: Storage,
+    photo: Photo,
+    prepared: PreparedPhoto,
+    settings: ReportsSettings,
+    now: datetime,
+) -> Photo:
+    """Write the private original and the public derivative, and record the facts on the row.
+
+    Raises OSError when the storage fails (the row is left unchanged).
+    """
+    facts = prepared.facts
+    extension = FORMATS[facts.content_type][1]
+    original_key = f"originals/{photo.report.number}/{photo.id}-{facts.sha256[:16]}{extension}"
+    derivative_key = f"{uuid.uuid4().hex}.jpg"
+    storage.put(original_key, prepared.data, public=False)
+    storage.put(derivative_key, prepared.derivative, public=True)
+    photo.status = PhotoStatus.STORED
+    photo.processed_at = now
+    photo.last_error = None
+    photo.next_attempt_at = None
+    photo.original_key = original_key
+    photo.derivative_key = derivative_key
+    photo.content_type = facts.content_type
+    photo.size_bytes = len(prepared.data)
+    photo.width, photo.height = facts.width, facts.height
+    photo.sha256 = facts.sha256
+    photo.phash = facts.phash
+    photo.exif_taken_at = facts.taken_at
+    photo.exif_lat, photo.exif_lon = facts.lat, facts.lon
+    photo.exif_too_old = facts.taken_at is not None and facts.taken_at < photo.received_at - timedelta(
+        hours=settings.exif_max_age_hours
+    )
+    session.flush()
+    return photo
 
 
 def hamming(a: str, b: str) -> int:
@@ -247,10 +303,7 @@ def process_photo(
         return photo
 
     try:
-        if len(data) > settings.photo_max_bytes:
-            raise PhotoRejectedError(f"{len(data)} bytes exceeds the limit of {settings.photo_max_bytes}")
-        facts, upright = inspect_image(data, ZoneInfo(settings.timezone))
-        derivative = stripped_derivative(upright, settings.derivative_max_px)
+        prepared = prepare(data, settings)
     except PhotoRejectedError as exc:
         photo.status = PhotoStatus.INVALID
         photo.last_error = str(exc)[:1000]
@@ -259,36 +312,13 @@ def process_photo(
         session.flush()
         return photo
 
-    extension = FORMATS[facts.content_type][1]
-    original_key = f"originals/{photo.report.number}/{photo.id}-{facts.sha256[:16]}{extension}"
-    derivative_key = f"{uuid.uuid4().hex}.jpg"
     try:
-        storage.put(original_key, data, public=False)
-        storage.put(derivative_key, derivative, public=True)
+        return store_prepared(session, storage, photo, prepared, settings, now)
     except OSError as exc:
         log.error("photo %s: storage failed: %s", photo.id, exc)
         _record_failure(photo, f"storage: {exc}", now, settings)
         session.flush()
         return photo
-
-    photo.status = PhotoStatus.STORED
-    photo.processed_at = now
-    photo.last_error = None
-    photo.next_attempt_at = None
-    photo.original_key = original_key
-    photo.derivative_key = derivative_key
-    photo.content_type = facts.content_type
-    photo.size_bytes = len(data)
-    photo.width, photo.height = facts.width, facts.height
-    photo.sha256 = facts.sha256
-    photo.phash = facts.phash
-    photo.exif_taken_at = facts.taken_at
-    photo.exif_lat, photo.exif_lon = facts.lat, facts.lon
-    photo.exif_too_old = facts.taken_at is not None and facts.taken_at < photo.received_at - timedelta(
-        hours=settings.exif_max_age_hours
-    )
-    session.flush()
-    return photo
 
 
 def due_photos(session: Session, *, now: datetime | None = None, limit: int = 100) -> list[int]:

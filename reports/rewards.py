@@ -152,6 +152,15 @@ def reverse_award(
     return _insert_once(session, entry)
 
 
+def label_key(entry: LedgerEntry) -> str:
+    """The catalogue key of the entry's label for residents (``reports.ledger.*``)."""
+    if entry.kind == LedgerKind.EARN and entry.capped_points:
+        return "reports.ledger.capped"
+    if entry.kind == LedgerKind.REVERSE and entry.reason == "payout_failed":
+        return "reports.ledger.payout_failed"
+    return f"reports.ledger.{entry.kind}"
+
+
 def balance(session: Session, openid: str) -> int:
     query = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(LedgerEntry.openid == openid)
     return int(session.scalar(query) or 0)

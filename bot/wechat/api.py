@@ -21,6 +21,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import requests
@@ -33,6 +34,7 @@ from bot.wechat.errors import (
     TOKEN_ERRCODES,
     WeChatAPIError,
     WeChatUnavailableError,
+    checked_json,
     error_for,
     redact,
 )
@@ -43,6 +45,39 @@ log = logging.getLogger("citybot.wechat.api")
 T = TypeVar("T")
 
 _BINARY_TYPES = ("image/", "audio/", "video/", "application/octet-stream")
+
+
+@dataclass(frozen=True)
+class MiniProgramSession:
+    """What ``sns/jscode2session`` tells about a mini-program user. ``session_key`` is a secret that
+    must never leave the server (it is left out of the repr, so it cannot reach a log by accident)."""
+
+    openid: str
+    session_key: str = field(repr=False)
+    unionid: str | None = None
+
+
+def code_to_session(
+    http: requests.Session, base_url: str, app_id: str, app_secret: str, js_code: str, *, timeout: float
+) -> MiniProgramSession:
+    """Exchange a mini program's ``wx.login`` code for the user's openid (``sns/jscode2session``).
+
+    The call is made with the mini program's own app id and secret; it needs no access token.
+    Errors: 40029 invalid code, 40163 code already used, 45011 too frequent, 40226 high-risk user,
+    -1 busy, all as typed ``WeChatAPIError``; an unreachable WeChat is ``WeChatUnavailableError``.
+    """
+    url = f"{base_url.rstrip('/')}/sns/jscode2session"
+    params = {"appid": app_id, "secret": app_secret, "js_code": js_code, "grant_type": "authorization_code"}
+    try:
+        response = http.get(url, params=params, timeout=timeout)
+    except requests.RequestException as exc:
+        raise WeChatUnavailableError(f"{type(exc).__name__}: {redact(str(exc))}") from None
+    data = checked_json(response, "jscode2session")
+    openid, session_key = data.get("openid"), data.get("session_key")
+    if not isinstance(openid, str) or not openid or not isinstance(session_key, str):
+        raise WeChatUnavailableError("jscode2session answered without openid or session_key")
+    unionid = data.get("unionid")
+    return MiniProgramSession(openid, session_key, unionid if isinstance(unionid, str) and unionid else None)
 
 
 class CitybotWeChatClient(WeChatClient):
@@ -111,6 +146,7 @@ class WeChatAPI:
         self.tokens = tokens
         self.http = http or tokens.http
         self.timeout = timeout
+        self.base_url = base_url.rstrip("/")
         self.client = CitybotWeChatClient(tokens, app_secret, base_url, self.http, timeout)
 
     @classmethod
@@ -216,6 +252,12 @@ class WeChatAPI:
         if isinstance(result, dict):
             return json.dumps(result, ensure_ascii=False).encode("utf-8"), "application/json"
         raise WeChatUnavailableError("media download answered neither media nor JSON")
+
+    # -- mini programs ----------------------------------------------------------------------------
+
+    def code_to_session(self, app_id: str, app_secret: str, js_code: str) -> MiniProgramSession:
+        """``sns/jscode2session`` for one of the bureau's mini programs (its own app id and secret)."""
+        return code_to_session(self.http, self.base_url, app_id, app_secret, js_code, timeout=self.timeout)
 
     # -- menus ------------------------------------------------------------------------------------
 

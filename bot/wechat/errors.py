@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
+import requests
+
 #: errcodes that mean "this access token is not (or no longer) valid": refresh once and retry.
 TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
 
@@ -67,6 +69,24 @@ class SystemBusyError(WeChatAPIError):
     errcodes = frozenset({-1})
 
 
+class LoginCodeError(WeChatAPIError):
+    """40029 / 40163: a mini program's login code is invalid, expired or already used."""
+
+    errcodes = frozenset({40029, 40163})
+
+
+class TooFrequentError(WeChatAPIError):
+    """45011: this user called the API too often; try again a minute later."""
+
+    errcodes = frozenset({45011})
+
+
+class RiskyUserError(WeChatAPIError):
+    """40226: WeChat refuses to log in a user it flags as high-risk."""
+
+    errcodes = frozenset({40226})
+
+
 class WeChatUnavailableError(WeChatAPIError):
     """WeChat could not be reached: connection failure, timeout, or an HTTP error status."""
 
@@ -86,6 +106,9 @@ _BY_ERRCODE: dict[int, type[WeChatAPIError]] = {
         MassSendQuotaError,
         RateLimitError,
         SystemBusyError,
+        LoginCodeError,
+        TooFrequentError,
+        RiskyUserError,
     )
     for code in cls.errcodes
 }
@@ -102,3 +125,19 @@ _SECRETS = re.compile(r"(access_token|secret)=[^&\s'\"]+", re.IGNORECASE)
 def redact(text: str) -> str:
     """Hide access tokens and secrets in URLs quoted by error messages."""
     return _SECRETS.sub(r"\1=***", text)
+
+
+def checked_json(response: requests.Response, what: str) -> dict[str, Any]:
+    """The JSON object of a WeChat answer with errcode 0 (or none); a typed error otherwise."""
+    if response.status_code >= 400:
+        raise WeChatUnavailableError(f"{what} answered HTTP {response.status_code}")
+    try:
+        data = response.json()
+    except ValueError:
+        raise WeChatUnavailableError(f"{what} response is not JSON") from None
+    if not isinstance(data, dict):
+        raise WeChatUnavailableError(f"{what} response is not a JSON object")
+    errcode = int(data.get("errcode") or 0)
+    if errcode:
+        raise error_for(errcode, str(data.get("errmsg", "")))
+    return data

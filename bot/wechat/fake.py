@@ -52,8 +52,11 @@ ERRMSGS: dict[int, str] = {
     40018: "invalid button name size",
     40023: "invalid sub button size",
     40025: "invalid sub button name size",
+    40029: "invalid code",
     40037: "invalid template_id",
     40125: "invalid appsecret",
+    40163: "code been used",
+    40226: "high risk user",
     41001: "access_token missing",
     42001: "access_token expired",
     43001: "require GET method",
@@ -61,6 +64,7 @@ ERRMSGS: dict[int, str] = {
     44002: "empty post data",
     45008: "article size out of limit",
     45009: "reach max api daily quota limit",
+    45011: "api minute-quota reach limit mustslower retry next minute",
     45015: "response out of time limit or subscription is canceled",
     45028: "has no masssend quota",
     45047: "out of response count limit",
@@ -191,6 +195,9 @@ class FakeWeChat:
         self._latency: dict[str, float] = {}
         self._calls: list[Call] = []
         self._media: dict[str, tuple[bytes, str]] = {}
+        self._miniprograms: dict[str, str] = {}  # mini-program app id -> secret
+        self._login_codes: dict[str, tuple[str, str, str | None]] = {}  # code -> (app id, openid, unionid)
+        self._used_codes: set[str] = set()
         self.menu: dict[str, Any] | None = None
         self.conditional_menus: list[dict[str, Any]] = []
         self.materials: dict[str, tuple[bytes, str]] = {}  # permanent media: media_id -> (data, type)
@@ -283,6 +290,18 @@ class FakeWeChat:
     def add_media(self, media_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
         with self._lock:
             self._media[media_id] = (data, content_type)
+
+    def add_miniprogram(self, app_id: str, app_secret: str) -> None:
+        """A mini program whose codes ``sns/jscode2session`` exchanges."""
+        with self._lock:
+            self._miniprograms[app_id] = app_secret
+
+    def login_code(self, app_id: str, openid: str, *, unionid: str | None = None) -> str:
+        """A ``wx.login`` code of ``openid`` in the mini program ``app_id``; it works once."""
+        code = secrets.token_urlsafe(24)
+        with self._lock:
+            self._login_codes[code] = (app_id, openid, unionid)
+        return code
 
     def valid_tokens(self) -> set[str]:
         now = time.monotonic()
@@ -412,6 +431,29 @@ class FakeWeChat:
             content_type=content_type,
             headers={"Content-disposition": f'attachment; filename="{media_id}.{extension}"'},
         )
+
+    @endpoint("sns/jscode2session", methods=("GET",), auth=False, envelope=False)
+    def _jscode2session(self, incoming: Incoming) -> dict[str, Any]:
+        q = incoming.query
+        app_id = q.get("appid", "")
+        if q.get("grant_type") != "authorization_code":
+            raise Fail(40002)
+        if app_id not in self._miniprograms:
+            raise Fail(40013)
+        if q.get("secret") != self._miniprograms[app_id]:
+            raise Fail(40125)
+        code = q.get("js_code", "")
+        if code in self._used_codes:
+            raise Fail(40163)
+        issued = self._login_codes.pop(code, None)
+        if issued is None or issued[0] != app_id:
+            raise Fail(40029)
+        self._used_codes.add(code)
+        _app, openid, unionid = issued
+        answer = {"openid": openid, "session_key": secrets.token_urlsafe(16)}
+        if unionid:
+            answer["unionid"] = unionid
+        return answer
 
     @endpoint("menu/create", methods=("POST",))
     def _menu_create(self, incoming: Incoming) -> dict[str, Any]:

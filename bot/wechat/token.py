@@ -25,7 +25,7 @@ from typing import Literal
 import requests
 
 from bot.store import LockTimeoutError, Store
-from bot.wechat.errors import WeChatAPIError, WeChatUnavailableError, error_for, redact
+from bot.wechat.errors import WeChatAPIError, WeChatUnavailableError, checked_json, redact
 
 log = logging.getLogger("citybot.wechat.token")
 
@@ -226,17 +226,7 @@ class TokenManager:
             raise WeChatUnavailableError(
                 f"access token request failed: {type(exc).__name__}: {redact(str(exc))}"
             ) from None
-        if response.status_code >= 400:
-            raise WeChatUnavailableError(f"access token request answered HTTP {response.status_code}")
-        try:
-            data = response.json()
-        except ValueError:
-            raise WeChatUnavailableError("access token response is not JSON") from None
-        if not isinstance(data, dict):
-            raise WeChatUnavailableError("access token response is not a JSON object")
-        errcode = int(data.get("errcode") or 0)
-        if errcode:
-            raise error_for(errcode, str(data.get("errmsg", "")))
+        data = checked_json(response, "access token request")
         token = data.get("access_token")
         if not isinstance(token, str) or not token:
             raise WeChatAPIError(None, "access token response has no access_token")

@@ -89,3 +89,19 @@ def test_only_importable_functions_with_json_arguments(
         pytest.raises(jobs.JobError, match=message),
     ):
         jobs.defer(session, func, *args)  # type: ignore[arg-type]
+
+
+def test_savepoints_neither_release_nor_drop_the_outer_jobs(job_app: Flask) -> None:
+    with job_app.app_context(), session_scope(job_app) as session:
+        jobs.defer(session, remember, "outer", "yes")
+        with session.begin_nested():
+            jobs.defer(session, remember, "released-savepoint", "yes")
+        assert mark(job_app, "outer") is None  # releasing a savepoint is not the commit
+        savepoint = session.begin_nested()
+        jobs.defer(session, remember, "rolled-back-savepoint", "yes")
+        savepoint.rollback()
+        assert [path_args[1][0] for path_args in jobs.deferred(session)] == ["outer", "released-savepoint"]
+    drain(job_app)
+    assert mark(job_app, "outer") == "yes"
+    assert mark(job_app, "released-savepoint") == "yes"
+    assert mark(job_app, "rolled-back-savepoint") is None

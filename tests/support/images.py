@@ -74,3 +74,38 @@ def webp(seed: int = 1, size: tuple[int, int] = (320, 240)) -> bytes:
     out = io.BytesIO()
     pattern(seed, size).save(out, format="WEBP", quality=80)
     return out.getvalue()
+
+
+def progressive_jpeg(seed: int = 1, size: tuple[int, int] = (320, 240)) -> bytes:
+    out = io.BytesIO()
+    pattern(seed, size).save(out, format="JPEG", quality=85, progressive=True, optimize=True)
+    return out.getvalue()
+
+
+def zip_archive(name: str = "payload.txt", content: bytes = b"hidden") -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(name, content)
+    return out.getvalue()
+
+
+# A file that is both a GIF image (by its header) and a line of JavaScript (GIF89a=...).
+GIF_JS_POLYGLOT = (
+    b"GIF89a/*\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00*/=1;alert(document.domain);//;"
+)
+
+# An executable (ELF header) that someone renamed photo.jpg.
+ELF_EXECUTABLE = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x00" * 200
+
+
+def noise_png(megabytes: float) -> bytes:
+    """An uncompressible PNG of roughly ``megabytes`` MB (random pixels, no compression)."""
+    side = int((megabytes * 1024 * 1024 / 3) ** 0.5) + 1
+    rng = np.random.default_rng(0)
+    out = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)).save(
+        out, format="PNG", compress_level=0
+    )
+    return out.getvalue()

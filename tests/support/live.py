@@ -45,3 +45,9 @@ def write_config(path: str, overrides: dict[str, object]) -> str:
     with open(path, "w", encoding="utf-8") as file:
         file.write("\n".join([*lines, *sections]) + "\n")
     return path
+
+
+def cli_config(path: str, base_overrides: dict[str, object]) -> str:
+    """A config file for ``citybot`` commands that share a test app's database and store."""
+    keys = ("database_url", "redis_url", "redis_prefix", "secret_key", "instance_path", "wechat")
+    return write_config(path, {key: base_overrides[key] for key in keys if key in base_overrides})

@@ -1,7 +1,7 @@
 """broadcast drafts, review, publications, audit
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0007
 Create Date: 2026-11-27 05:04:21.214336
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import bot.database
 
 
 revision = '0006'
-down_revision = '0002'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,56 @@
+"""``citybot sorting``: the 垃圾分类 table (load, look up)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bot.cli import Env, pass_env
+
+
+@click.group()
+def sorting() -> None:
+    """垃圾分类: the table of items and their bins."""
+
+
+@sorting.command("load")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--sample", is_flag=True, help="Load the table that ships with citybot.")
+@click.option("--dry-run", is_flag=True, help="Check the file; change nothing.")
+@pass_env
+def sorting_load(env: Env, file: Path | None, sample: bool, dry_run: bool) -> None:
+    """Replace the table with FILE (CSV: name, category, note, aliases), all or nothing."""
+    from waste.table import TableError, load_table, read_table, sample_path
+
+    if (file is None) == (not sample):
+        raise click.UsageError("give either FILE or --sample")
+    path = sample_path() if sample else file
+    assert path is not None
+    try:
+        rows = read_table(path.read_bytes())
+    except TableError as exc:
+        for error in exc.errors:
+            click.echo(f"{path}: {error}", err=True)
+        raise click.ClickException(f"{len(exc.errors)} error(s); nothing loaded") from None
+    if dry_run:
+        click.echo(f"{path}: {len(rows)} items, no errors (dry run: nothing loaded)")
+        return
+    with env.session() as session:
+        count = load_table(session, rows)
+    click.echo(f"loaded {count} items from {path}")
+
+
+@sorting.command("lookup")
+@click.argument("query")
+@pass_env
+def sorting_lookup(env: Env, query: str) -> None:
+    """Answer QUERY as the chat would."""
+    from bot import services
+    from waste.answer import reply_text
+    from waste.lookup import lookup
+
+    settings = services.settings(env.app).waste
+    with env.session() as session:
+        result = lookup(session, query, min_score=settings.min_score, suggestions=settings.suggestions)
+        click.echo(reply_text(result, services.texts(env.app)))

@@ -1,0 +1,380 @@
+"""The /api/v1 blueprint: hooks (size caps, rate limits, bearer auth) and the routes.
+
+Views parse and check the request, call domain functions and commit once; errors are raised as
+``ApiError`` and rendered in the one JSON error shape (``miniprogram_api.errors``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import requests
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+
+from bot import httperrors, ratelimit, services
+from bot.database import get_session, utcnow
+from bot.wechat.api import MiniProgramSession, code_to_session
+from bot.wechat.errors import LoginCodeError, RiskyUserError, TooFrequentError, WeChatAPIError
+from geodata.answer import reply_style, search
+from geodata.datums import Datum, GeoPoint
+from geodata.kinds import PoiKind
+from geodata.links import navigation_url
+from miniprogram_api import auth, openapi
+from miniprogram_api.errors import ApiError, render_api_error, render_http_exception, render_unexpected
+from miniprogram_api.serialize import category_view, ledger_view, report_view
+from miniprogram_api.uploads import create_report, parse_upload, report_of, validation_details
+from reports import phones, rewards
+from reports.models import LedgerEntry, Report, active_categories
+from waste.answer import category_view as waste_category_view
+from waste.answer import item_view
+from waste.categories import WasteCategory
+from waste.lookup import lookup
+
+log = logging.getLogger("citybot.api")
+
+PREFIX = "/api/v1"
+bp = Blueprint("miniprogram_api", __name__, url_prefix=PREFIX)
+
+# Routes that need no bearer token.
+PUBLIC = frozenset({"miniprogram_api.create_session", "miniprogram_api.openapi_document"})
+UPLOAD = "miniprogram_api.create_report"
+MAX_ID = 2**31 - 1
+PHONE_PATTERN = r"^(?:(?:\+|00)?86)?1[3-9][0-9]{9}$"
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["miniprogram.http"] = requests.Session()
+    app.register_blueprint(bp)
+    httperrors.register(app, PREFIX, render_http_exception)
+    if not services.settings(app).miniprogram.programs:
+        log.debug("no mini programs configured: POST %s/session refuses every login", PREFIX)
+
+
+bp.register_error_handler(ApiError, render_api_error)
+bp.register_error_handler(Exception, render_unexpected)
+
+
+# -- hooks -----------------------------------------------------------------------------------------
+
+
+def _limit(scope: str, subject: str, limit: int) -> None:
+    try:
+        ratelimit.hit(services.store(), scope, subject, limit)
+    except ratelimit.LimitExceededError as exc:
+        raise ApiError(
+            "rate_limited",
+            {"limit": exc.limit, "period_seconds": 60},
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
+
+
+@bp.before_request
+def _guard() -> None:
+    settings = services.settings().miniprogram
+    cap = settings.max_upload_bytes if request.endpoint == UPLOAD else settings.max_body_bytes
+    request.max_content_length = cap
+    if request.content_length is not None and request.content_length > cap:
+        raise ApiError("request_too_large", {"max_bytes": cap})
+    _limit("api:ip", request.remote_addr or "-", settings.requests_per_minute_ip)
+    if request.endpoint in PUBLIC:
+        return
+    try:
+        user = auth.read_token(services.settings(), auth.bearer(request.headers.get("Authorization")))
+    except auth.TokenError as exc:
+        raise ApiError(exc.code) from None
+    g.api_user = user
+    _limit("api:openid", user.openid, settings.requests_per_minute)
+
+
+def current_user() -> auth.ApiUser:
+    user: auth.ApiUser = g.api_user
+    return user
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(services.settings().reports.timezone)
+
+
+def _json_body() -> dict[str, Any]:
+    if not request.is_json:
+        raise ApiError("unsupported_media_type", {"expected": "application/json"})
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError("bad_request", {"problem": "the body must be a JSON object"})
+    return data
+
+
+def _validated(model: type[BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError("validation_failed", validation_details(exc)) from None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- session ---------------------------------------------------------------------------------------
+
+
+class SessionBody(_Strict):
+    code: str = Field(min_length=1, max_length=128)
+    program: str | None = Field(None, min_length=1, max_length=64)
+
+
+def _code_to_session(app: Flask, app_id: str, app_secret: str, code: str) -> MiniProgramSession:
+    wechat = services.settings(app).wechat
+    http: requests.Session = app.extensions["miniprogram.http"]
+    return code_to_session(http, wechat.api_base_url, app_id, app_secret, code, timeout=wechat.api_timeout)
+
+
+@bp.post("/session")
+def create_session() -> tuple[Response, int]:
+    settings = services.settings()
+    body = _validated(SessionBody, _json_body())
+    _limit("api:session", request.remote_addr or "-", settings.miniprogram.sessions_per_minute_ip)
+    program = settings.miniprogram.program(body.program or request.headers.get("X-Mini-Program"))
+    if program is None:
+        raise ApiError("unknown_program", {"field": "program"})
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        session = _code_to_session(app, program.app_id, program.app_secret, body.code)
+    except LoginCodeError:
+        raise ApiError("invalid_code") from None
+    except TooFrequentError:
+        raise ApiError("rate_limited", {"source": "wechat"}, headers={"Retry-After": "60"}) from None
+    except RiskyUserError:
+        raise ApiError("login_refused") from None
+    except WeChatAPIError as exc:
+        log.warning("jscode2session failed for program %s: %s", program.name, exc)
+        raise ApiError("wechat_unavailable", headers={"Retry-After": "5"}) from None
+    store = services.store()
+    auth.keep_session_key(
+        store, program.name, session.openid, session.session_key, settings.miniprogram.session_key_ttl
+    )
+    token, expires = auth.issue_token(settings, session.openid, program, utcnow())
+    return jsonify(
+        {
+            "token": token,
+            "token_type": "Bearer",
+            "expires_in": settings.miniprogram.token_ttl,
+            "expires_at": expires.astimezone(_zone()).isoformat(timespec="seconds"),
+            "program": program.name,
+        }
+    ), 201
+
+
+# -- the contract ----------------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    with_categories = [c.code for c in active_categories(get_session())]
+    return jsonify(openapi.document(services.settings(), with_categories))
+
+
+# -- reference data --------------------------------------------------------------------------------
+
+
+@bp.get("/categories")
+def categories() -> Response:
+    return jsonify({"categories": [category_view(c) for c in active_categories(get_session())]})
+
+
+class SortingQuery(_Strict):
+    q: str = Field(min_length=1, max_length=64)
+
+
+@bp.get("/sorting")
+def sorting() -> Response:
+    query = _validated(SortingQuery, request.args.to_dict())
+    settings = services.settings().waste
+    texts = services.texts()
+    result = lookup(get_session(), query.q, min_score=settings.min_score, suggestions=settings.suggestions)
+    match = None
+    if result.item is not None:
+        match = {**item_view(result.item, texts), "score": round(result.score, 1), "exact": result.exact}
+    return jsonify(
+        {
+            "query": query.q,
+            "match": match,
+            "suggestions": [item_view(item, texts) for item in result.suggestions],
+            "categories": [waste_category_view(c, texts) for c in WasteCategory],
+        }
+    )
+
+
+# -- 一键查找 ----------------------------------------------------------------------------------------
+
+
+class NearestQuery(_Strict):
+    kind: Literal["bike", "vendor", "toilet", "watermelon"]
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    datum: Literal["gcj02", "wgs84"] = "gcj02"
+    limit: int | None = Field(None, ge=1)
+
+
+@bp.get("/places/nearest")
+def nearest_places() -> Response:
+    settings = services.settings()
+    query = _validated(NearestQuery, request.args.to_dict())
+    if query.limit is not None and query.limit > settings.miniprogram.nearest_max:
+        raise ApiError(
+            "validation_failed",
+            [{"field": "limit", "problem": f"at most {settings.miniprogram.nearest_max}"}],
+        )
+    geo = settings.geo
+    datum = Datum(query.datum)
+    kind = PoiKind(query.kind)
+    if query.limit is not None:
+        geo = geo.model_copy(update={"results": query.limit})
+    result = search(get_session(), kind, GeoPoint(query.lat, query.lon, datum), geo, utcnow())
+    style = reply_style(geo, kind)
+    places = []
+    for entry in result.entries:
+        shown = entry.point.to(datum)
+        places.append(
+            {
+                "id": entry.poi_id,
+                "name": entry.name,
+                "address": entry.address,
+                "lat": round(shown.lat, 6),
+                "lon": round(shown.lon, 6),
+                "datum": datum.value,
+                "distance_m": round(entry.distance_m),
+                "walking_minutes": entry.walking_minutes,
+                "open_status": None if entry.status is None else entry.status.value,
+                "opening_hours": entry.opening_hours,
+                "capacity": entry.capacity,
+                "within_radius": entry.within_radius,
+                "navigation_url": navigation_url(style.provider, entry.point, entry.name, app=style.app),
+            }
+        )
+    return jsonify(
+        {
+            "kind": kind.value,
+            "label": style.label,
+            "datum": datum.value,
+            "radius_m": result.radius_m,
+            "has_dataset": result.has_dataset,
+            "in_season": result.in_season,
+            "places": places,
+        }
+    )
+
+
+# -- reports ---------------------------------------------------------------------------------------
+
+
+def create_report_view() -> tuple[Response, int, dict[str, str]]:
+    if request.mimetype != "multipart/form-data":
+        raise ApiError("unsupported_media_type", {"expected": "multipart/form-data"})
+    settings = services.settings().reports
+    fields = {key: value for key, value in request.form.items() if key != "photos"}
+    files = request.files.getlist("photos")
+    unexpected = sorted(set(request.files) - {"photos"})
+    if unexpected:
+        raise ApiError(
+            "validation_failed", [{"field": name, "problem": "unexpected file"} for name in unexpected]
+        )
+    upload = parse_upload(fields, files, max_photos=settings.max_photos, max_bytes=settings.photo_max_bytes)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    created = create_report(app, current_user(), upload, request.headers.get("Idempotency-Key"))
+    session = get_session()
+    report = session.get(Report, created.report_id)
+    assert report is not None
+    headers = {"Location": f"{PREFIX}/me/reports/{report.id}"}
+    if created.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return jsonify(report_view(session, report, services.texts(), _zone())), 201, headers
+
+
+bp.add_url_rule("/reports", endpoint="create_report", view_func=create_report_view, methods=["POST"])
+
+
+class PageQuery(_Strict):
+    limit: int = Field(20, ge=1, le=100)
+    offset: int = Field(0, ge=0, le=100_000)
+
+
+@bp.get("/me/reports")
+def my_reports() -> Response:
+    page = _validated(PageQuery, request.args.to_dict())
+    session = get_session()
+    query = (
+        select(Report)
+        .where(Report.openid == current_user().openid)
+        .order_by(Report.id.desc())
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    texts, zone = services.texts(), _zone()
+    return jsonify({"reports": [report_view(session, r, texts, zone) for r in session.scalars(query)]})
+
+
+@bp.get("/me/reports/<int:report_id>")
+def my_report(report_id: int) -> Response:
+    session = get_session()
+    report = report_of(session, current_user(), report_id) if report_id <= MAX_ID else None
+    if report is None:
+        raise ApiError("not_found")
+    return jsonify(report_view(session, report, services.texts(), _zone()))
+
+
+@bp.get("/me/points")
+def my_points() -> Response:
+    page = _validated(PageQuery, request.args.to_dict())
+    openid = current_user().openid
+    session = get_session()
+    entries = list(
+        session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.openid == openid)
+            .order_by(LedgerEntry.id.desc())
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+    )
+    numbers = {
+        r.id: r.number
+        for r in session.scalars(
+            select(Report).where(Report.id.in_({e.report_id for e in entries if e.report_id}))
+        )
+    }
+    phone = phones.phone_of(session, openid)
+    texts, zone = services.texts(), _zone()
+    return jsonify(
+        {
+            "balance": rewards.balance(session, openid),
+            "phone": None if phone is None else phones.mask(phone),
+            "entries": [ledger_view(e, numbers.get(e.report_id or 0), texts, zone) for e in entries],
+        }
+    )
+
+
+class PhoneBody(_Strict):
+    phone: str = Field(pattern=PHONE_PATTERN)
+
+
+@bp.put("/me/phone")
+def bind_phone() -> Response:
+    data = _json_body()
+    try:
+        body = PhoneBody.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError("invalid_phone", validation_details(exc)) from None
+    session = get_session()
+    try:
+        binding = phones.bind_phone(session, current_user().openid, body.phone, now=utcnow())
+    except phones.InvalidPhoneError:
+        raise ApiError(
+            "invalid_phone", [{"field": "phone", "problem": "not a mainland mobile number"}]
+        ) from None
+    session.commit()
+    return jsonify({"phone": phones.mask(binding.phone)})

@@ -1,0 +1,119 @@
+"""Reading and loading the sorting table: a CSV file (UTF-8, with or without BOM).
+
+Columns: ``name`` and ``category`` (required), ``note`` (a sentence about this item) and ``aliases``
+(other names, separated by ``|`` or ``、``). A category is written as its code or a bin's name
+(可回收物, 有害垃圾, 厨余垃圾 / 湿垃圾, 其他垃圾 / 干垃圾). Every row is checked and every error is
+reported with its line number; a load is all-or-nothing and replaces the whole table in one
+transaction, so readers see the old table or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from waste.categories import WasteCategory
+from waste.lookup import normalise
+from waste.models import WasteItem, WasteTerm
+
+REQUIRED = ("name", "category")
+KNOWN = (*REQUIRED, "note", "aliases")
+MAX_NAME = 64
+MAX_NOTE = 500
+_ALIAS_SPLIT = re.compile(r"[|、]")
+
+
+class TableError(ValueError):
+    """The file cannot be loaded; ``errors`` lists every problem with its line."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class TableRow:
+    line: int
+    name: str
+    category: WasteCategory
+    note: str
+    aliases: tuple[str, ...]
+
+
+def sample_path() -> Path:
+    """The table that ships with citybot (common household items)."""
+    return Path(str(resources.files("waste").joinpath("sample.csv")))
+
+
+def read_table(data: bytes) -> list[TableRow]:
+    """Parse and check a table; raise TableError listing every problem."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TableError([f"the file is not UTF-8 (byte {exc.start})"]) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    missing = [column for column in REQUIRED if column not in header]
+    if missing:
+        raise TableError([f"line 1: missing column(s) {', '.join(missing)}"])
+    unknown = [column for column in header if column not in KNOWN]
+    if unknown:
+        raise TableError([f"line 1: unknown column(s) {', '.join(unknown)}; known: {', '.join(KNOWN)}"])
+    reader.fieldnames = header
+    errors: list[str] = []
+    rows: list[TableRow] = []
+    term_lines: dict[str, int] = {}
+    for raw in reader:
+        line = reader.line_num
+        name = (raw.get("name") or "").strip()
+        problems: list[str] = []
+        if not name:
+            problems.append("name is empty")
+        elif len(name) > MAX_NAME:
+            problems.append(f"name is longer than {MAX_NAME} characters")
+        elif not normalise(name):
+            problems.append("name has no characters to search by")
+        try:
+            category = WasteCategory.parse(raw.get("category") or "")
+        except ValueError:
+            problems.append(f"unknown category {(raw.get('category') or '').strip()!r}")
+        note = (raw.get("note") or "").strip()
+        if len(note) > MAX_NOTE:
+            problems.append(f"note is longer than {MAX_NOTE} characters")
+        aliases = tuple(a.strip() for a in _ALIAS_SPLIT.split(raw.get("aliases") or "") if a.strip())
+        for term in dict.fromkeys(normalise(word) for word in (name, *aliases) if word):
+            if not term:
+                continue
+            if term in term_lines:
+                problems.append(f"{term!r} is already on line {term_lines[term]}")
+            else:
+                term_lines[term] = line
+        if problems:
+            errors.extend(f"line {line}: {problem}" for problem in problems)
+            continue
+        rows.append(TableRow(line, name, category, note, aliases))
+    if not rows and not errors:
+        errors.append("the file has no rows")
+    if errors:
+        raise TableError(errors)
+    return rows
+
+
+def load_table(session: Session, rows: list[TableRow]) -> int:
+    """Replace the table with ``rows``; returns how many items were loaded. Never commits."""
+    session.execute(delete(WasteTerm))
+    session.execute(delete(WasteItem))
+    for row in rows:
+        item = WasteItem(name=row.name, category=row.category.value, note=row.note)
+        terms = dict.fromkeys(normalise(word) for word in (row.name, *row.aliases))
+        item.terms = [WasteTerm(term=term) for term in terms if term]
+        session.add(item)
+    session.flush()
+    return len(rows)
