@@ -339,6 +339,33 @@ class WasteSettings(_Section):
     suggestions: int = Field(3, ge=0, le=10)
 
 
+class BroadcastSettings(_Section):
+    """城管发布: the menu, the content lexicon, the monthly mass-send quota and its rhythm."""
+
+    menu_file: str = ""
+    lexicon_file: str = ""
+    monthly_quota: int = Field(4, ge=0, le=100)
+    timezone: str = "Asia/Shanghai"
+    staff_tag: str = "城管工作人员"
+    default_cover: str = ""
+    latest_count: int = Field(5, ge=1, le=10)
+    rhythm_tolerance: float = Field(1.0, ge=0)
+    send_ignore_reprint: bool = False
+    notify_reviewers: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return _time_zone(value)
+
+    @field_validator("staff_tag")
+    @classmethod
+    def _tag(cls, value: str) -> str:
+        if not value.strip() or len(value) > 30:
+            raise ValueError("must be 1-30 characters (a WeChat user tag name)")
+        return value.strip()
+
+
 class Settings(_Section):
     database_url: str = "sqlite:///instance/citybot.db"
     redis_url: str = ""
@@ -359,6 +386,7 @@ class Settings(_Section):
     open311: Open311Settings = Open311Settings()
     waste: WasteSettings = WasteSettings()
     console: ConsoleSettings = ConsoleSettings()
+    broadcasts: BroadcastSettings = BroadcastSettings()
 
     @field_validator("redis_url")
     @classmethod

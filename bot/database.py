@@ -29,6 +29,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "waste.models",
     "miniprogram_api.models",
     "console.audit",
+    "broadcasts.models",
 )
 
 NAMING_CONVENTION = {

@@ -4,8 +4,14 @@ which stateless routes are tried (see bot.routing for the full dispatch order)."
 from __future__ import annotations
 
 from bot.routing import Router
-from handlers import basics, nearby, reports, sorting
+from handlers import basics, broadcasts, nearby, reports, sorting
 
-ROUTERS: tuple[Router, ...] = (basics.router, reports.router, nearby.router, sorting.router)
+ROUTERS: tuple[Router, ...] = (
+    basics.router,
+    reports.router,
+    nearby.router,
+    sorting.router,
+    broadcasts.router,
+)
 
 FALLBACK = basics.fallback

@@ -50,14 +50,18 @@ def _remember_after_commit(msg: Inbound, ctx: Context, found: SentLocation) -> N
 
 @router.text(words_from=keywords)
 def kind_keyword(msg: Inbound, ctx: Context) -> Reply:
-    catalogue = _catalogue(ctx)
-    kind = catalogue.kind_for(msg.content)
+    kind = _catalogue(ctx).kind_for(msg.content)
     if kind is None:  # the route matched a keyword, so only a settings change in between gets here
         return basics.fallback(msg, ctx)
+    return find(msg, ctx, kind)
+
+
+def find(msg: Inbound, ctx: Context, kind: PoiKind) -> Reply:
+    """The nearest facilities of ``kind``, or a prompt for a location (a keyword, a menu button)."""
     origin = recall(ctx.store, msg.openid)
     if origin is None:
         ctx.conversation.enter(AWAITING, kind=kind.value)
-        return Text(ctx.texts("nearby.ask_location", label=catalogue.label(kind)))
+        return Text(ctx.texts("nearby.ask_location", label=_catalogue(ctx).label(kind)))
     if ctx.conversation.in_state(AWAITING):
         ctx.conversation.end()
     return _answer(ctx, kind, origin.point)

@@ -50,6 +50,10 @@ class Permission(StrEnum):
     DRAFTS_WRITE = "drafts.write"
     DRAFTS_FIRST_REVIEW = "drafts.review.first"
     DRAFTS_SECOND_REVIEW = "drafts.review.second"
+    # 复审 sign-offs: which reviewer a graded item needs (see broadcasts.review.SIGN_OFFS)
+    DRAFTS_SIGN_SECTION = "drafts.review.second.section"
+    DRAFTS_SIGN_DEPUTY = "drafts.review.second.deputy"
+    DRAFTS_SIGN_HEAD = "drafts.review.second.head"
     DRAFTS_FINAL_REVIEW = "drafts.review.final"
     BROADCAST_PUBLISH = "broadcast.publish"
     MENU_MANAGE = "menu.manage"
@@ -66,9 +70,11 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     ),
     Role.DATA_ADMIN: frozenset(_BASE | {Permission.DATASETS_VIEW, Permission.DATASETS_PUBLISH}),
     Role.EDITOR: frozenset(_BASE | {Permission.DRAFTS_WRITE, Permission.DRAFTS_FIRST_REVIEW}),
-    Role.SECTION_CHIEF: frozenset(_BASE | {Permission.DRAFTS_WRITE, Permission.DRAFTS_SECOND_REVIEW}),
-    Role.DEPUTY_LEADER: frozenset(_BASE | {Permission.DRAFTS_SECOND_REVIEW}),
-    Role.HEAD: frozenset(_BASE | {Permission.DRAFTS_SECOND_REVIEW}),
+    Role.SECTION_CHIEF: frozenset(
+        _BASE | {Permission.DRAFTS_WRITE, Permission.DRAFTS_SECOND_REVIEW, Permission.DRAFTS_SIGN_SECTION}
+    ),
+    Role.DEPUTY_LEADER: frozenset(_BASE | {Permission.DRAFTS_SECOND_REVIEW, Permission.DRAFTS_SIGN_DEPUTY}),
+    Role.HEAD: frozenset(_BASE | {Permission.DRAFTS_SECOND_REVIEW, Permission.DRAFTS_SIGN_HEAD}),
     Role.CHIEF_EDITOR: frozenset(
         _BASE
         | {

@@ -168,7 +168,10 @@ def make_app(base_overrides: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
         return app
 
     yield factory
+    from tests.support.reports import close_queue
+
     for app in apps:
+        close_queue(app)  # jobs a test left queued (RQ keys in Redis, inline timers)
         app.extensions["citybot.engine"].dispose()
 
 

@@ -68,7 +68,20 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 def _assemble() -> None:
     """The command tree, in one place."""
-    from bot.cli import chat, db, fake_wechat, messages, poi, report, rewards, sorting, staff, worker
+    from bot.cli import (
+        broadcasts,
+        chat,
+        db,
+        fake_wechat,
+        menu,
+        messages,
+        poi,
+        report,
+        rewards,
+        sorting,
+        staff,
+        worker,
+    )
 
     cli.add_command(db.db)
     cli.add_command(poi.poi)
@@ -81,6 +94,8 @@ def _assemble() -> None:
     cli.add_command(sorting.sorting)
     cli.add_command(worker.worker)
     cli.add_command(worker.jobs_group)
+    cli.add_command(menu.menu)
+    cli.add_command(broadcasts.broadcasts)
 
 
 _assemble()

@@ -101,3 +101,22 @@ def list_staff(env: Env) -> None:
             state = "active" if member.active else "disabled"
             linked = " wechat-linked" if member.wechat_openid else ""
             click.echo(f"{member.username:<20} {state:<8} {member.roles_text}{linked}")
+
+
+@staff.command("link-wechat")
+@click.argument("username")
+@click.argument("openid")
+@pass_env
+def link_wechat(env: Env, username: str, openid: str) -> None:
+    """Link USERNAME to the WeChat follower OPENID and tag it as staff (the staff menu)."""
+    from bot import services
+    from bot.wechat.errors import WeChatAPIError
+    from broadcasts import staff_tag
+
+    tag = services.settings(env.app).broadcasts.staff_tag
+    try:
+        with _unit(env) as session:
+            member = staff_tag.link(session, services.api(env.app), username, openid, tag)
+            click.echo(f"{member.username} linked to {openid}, tagged {tag!r}")
+    except WeChatAPIError as exc:
+        raise click.ClickException(f"{exc} (nothing was changed)") from None

@@ -279,6 +279,75 @@ class WeChatAPI:
         """Delete the default menu and every conditional menu."""
         return self._json(self.call(lambda c: c.menu.delete()))
 
+    def delete_conditional_menu(self, menu_id: str) -> dict[str, Any]:
+        return self.post("menu/delconditional", {"menuid": str(menu_id)})
+
+    # -- user tags --------------------------------------------------------------------------------
+
+    def create_tag(self, name: str) -> int:
+        """Create a user tag (at most 30 characters); its id. 45157: the name exists already."""
+        return int(self.post("tags/create", {"tag": {"name": name}})["tag"]["id"])
+
+    def list_tags(self) -> list[dict[str, Any]]:
+        """Every tag: ``{"id", "name", "count"}``."""
+        return list(self.get("tags/get").get("tags", []))
+
+    def tag_users(self, tag_id: int, openids: Sequence[str]) -> dict[str, Any]:
+        """Tag up to 50 followers."""
+        return self.post("tags/members/batchtagging", {"openid_list": list(openids), "tagid": int(tag_id)})
+
+    # -- materials, drafts, publishing, mass sends ------------------------------------------------
+
+    def upload_image_material(self, data: bytes, filename: str, content_type: str) -> tuple[str, str]:
+        """A permanent image material (covers need one): its (media_id, url)."""
+        result = self._json(
+            self.call(
+                lambda c: c.post(
+                    "material/add_material",
+                    params={"type": "image"},
+                    files={"media": (filename, data, content_type)},
+                )
+            )
+        )
+        return str(result["media_id"]), str(result.get("url", ""))
+
+    def add_draft(self, articles: Sequence[Mapping[str, Any]]) -> str:
+        """Add articles to the draft box (draft/add); the draft's media_id."""
+        return str(self.post("draft/add", {"articles": [dict(a) for a in articles]})["media_id"])
+
+    def mass_send_all(
+        self, media_id: str, *, tag_id: int | None, clientmsgid: str, send_ignore_reprint: bool
+    ) -> dict[str, Any]:
+        """Mass-send a draft (mpnews) to every follower or to one tag; ``msg_id`` and ``msg_data_id``.
+
+        45065: this ``clientmsgid`` was sent already; 45028 (MassSendQuotaError): no quota left.
+        """
+        target: dict[str, Any] = (
+            {"is_to_all": True} if tag_id is None else {"is_to_all": False, "tag_id": tag_id}
+        )
+        return self.post(
+            "message/mass/sendall",
+            {
+                "filter": target,
+                "mpnews": {"media_id": media_id},
+                "msgtype": "mpnews",
+                "send_ignore_reprint": 1 if send_ignore_reprint else 0,
+                "clientmsgid": clientmsgid,
+            },
+        )
+
+    def delete_mass(self, msg_id: int, article_idx: int = 0) -> dict[str, Any]:
+        """Delete a mass-sent article (0: every article of the message)."""
+        return self.post("message/mass/delete", {"msg_id": int(msg_id), "article_idx": int(article_idx)})
+
+    def submit_publish(self, media_id: str) -> str:
+        """Publish a draft without notifying followers (freepublish/submit); the publish_id."""
+        return str(self.post("freepublish/submit", {"media_id": media_id})["publish_id"])
+
+    def delete_publish(self, article_id: str, index: int = 0) -> dict[str, Any]:
+        """Delete a published article (0: every article of it)."""
+        return self.post("freepublish/delete", {"article_id": article_id, "index": int(index)})
+
     # -- helpers ----------------------------------------------------------------------------------
 
     @staticmethod
@@ -299,6 +368,16 @@ def _translated() -> Iterator[None]:
         if exc.errcode is None:
             status = exc.response.status_code if exc.response is not None else "error"
             raise WeChatUnavailableError(f"WeChat answered HTTP {status}") from None
-        raise error_for(int(exc.errcode), str(exc.errmsg or "")) from None
+        error = error_for(int(exc.errcode), str(exc.errmsg or ""))
+        error.answer = _answer(exc)
+        raise error from None
     except requests.RequestException as exc:
         raise WeChatUnavailableError(f"{type(exc).__name__}: {redact(str(exc))}") from None
+
+
+def _answer(exc: WeChatClientException) -> dict[str, Any]:
+    try:
+        data = exc.response.json() if exc.response is not None else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -25,6 +25,9 @@ class WeChatAPIError(Exception):
         super().__init__(errcode, errmsg)
         self.errcode = errcode
         self.errmsg = errmsg
+        # WeChat's whole JSON answer, when it says more than errcode/errmsg (45065 carries the msg_id
+        # of the earlier mass send).
+        self.answer: dict[str, Any] = {}
 
     def __str__(self) -> str:
         return f"WeChat API error {self.errcode}: {self.errmsg}"

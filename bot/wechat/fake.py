@@ -68,8 +68,12 @@ ERRMSGS: dict[int, str] = {
     45015: "response out of time limit or subscription is canceled",
     45028: "has no masssend quota",
     45047: "out of response count limit",
+    45065: "clientmsgid exist",
+    45157: "invalid tag name",
+    45159: "invalid tag id",
     46003: "menu no exist",
     47001: "data format error",
+    53600: "article id invalid",
     65303: "there is no selfmenu, please create selfmenu first",
     65304: "match rule empty",
 }
@@ -119,16 +123,18 @@ class Incoming:
 
     method: str
     query: dict[str, str]
-    body: Any  # parsed JSON, or None for an empty body
+    body: Any  # parsed JSON (the form fields of a multipart upload), or None for an empty body
+    files: dict[str, tuple[str, bytes, str]] = field(default_factory=dict)  # name -> (filename, data, type)
 
 
 class Fail(Exception):  # noqa: N818 - a control-flow signal, not an error of the fake itself
     """Raised by a handler: answer ``errcode`` with WeChat's message for it."""
 
-    def __init__(self, errcode: int, errmsg: str | None = None) -> None:
+    def __init__(self, errcode: int, errmsg: str | None = None, **extra: Any) -> None:
         super().__init__(errcode)
         self.errcode = errcode
         self.errmsg = errmsg or ERRMSGS.get(errcode, "error")
+        self.extra = extra  # more fields of the answer, as WeChat adds to some errors
 
 
 Handler = Callable[[Incoming], "dict[str, Any] | Response"]
@@ -194,6 +200,15 @@ class FakeWeChat:
         self._used_codes: set[str] = set()
         self.menu: dict[str, Any] | None = None
         self.conditional_menus: list[dict[str, Any]] = []
+        self.materials: dict[str, tuple[bytes, str]] = {}  # permanent media: media_id -> (data, type)
+        self.drafts: dict[str, list[dict[str, Any]]] = {}  # draft box: media_id -> articles
+        self.mass_quota: int | None = None  # mass sends left (None: unlimited); 0 answers 45028
+        self.mass_messages: dict[int, dict[str, Any]] = {}  # msg_id -> the accepted sendall body
+        self.publishes: dict[str, str] = {}  # publish_id -> draft media_id
+        self.deleted_articles: list[str] = []  # freepublish/delete article ids
+        self.tags: dict[int, str] = {}
+        self.tag_members: dict[int, set[str]] = {}
+        self._clientmsgids: dict[str, int] = {}  # clientmsgid -> msg_id of its send
         self._ids = itertools.count(1000)
         self._routes: dict[str, tuple[_Spec, Handler]] = {}
         for attr in dir(type(self)):
@@ -313,6 +328,15 @@ class FakeWeChat:
     def sent_templates(self) -> list[dict[str, Any]]:
         """Bodies of template messages WeChat accepted."""
         return [c.body for c in self.calls("message/template/send") if c.errcode == 0]
+
+    @property
+    def mass_sends(self) -> list[dict[str, Any]]:
+        """Bodies of mass sends WeChat accepted (a repeated clientmsgid is refused, not counted)."""
+        return [c.body for c in self.calls("message/mass/sendall") if c.errcode == 0]
+
+    @property
+    def deleted_mass(self) -> list[dict[str, Any]]:
+        return [c.body for c in self.calls("message/mass/delete") if c.errcode == 0]
 
     # -- tokens -----------------------------------------------------------------------------------
 
@@ -467,6 +491,127 @@ class FakeWeChat:
         self.conditional_menus = []
         return {}
 
+    # -- materials, drafts, publishing, mass sends ------------------------------------------------
+
+    @endpoint("material/add_material", methods=("POST",))
+    def _add_material(self, incoming: Incoming) -> dict[str, Any]:
+        if incoming.query.get("type") not in ("image", "thumb", "voice", "video"):
+            raise Fail(40004, "invalid media type")
+        if "media" not in incoming.files:
+            raise Fail(41005, "media data missing")
+        _name, data, content_type = incoming.files["media"]
+        media_id = f"MATERIAL_{next(self._ids)}"
+        self.materials[media_id] = (data, content_type)
+        return {"media_id": media_id, "url": f"http://mmbiz.qpic.cn/fake/{media_id}/0"}
+
+    @endpoint("draft/add", methods=("POST",))
+    def _draft_add(self, incoming: Incoming) -> dict[str, Any]:
+        articles = self._body(incoming).get("articles")
+        if not isinstance(articles, list) or not articles:
+            raise Fail(47001)
+        for article in articles:
+            if not article.get("title") or not article.get("content"):
+                raise Fail(47001)
+            if article.get("thumb_media_id") not in self.materials:
+                raise Fail(40007)
+        media_id = f"DRAFT_{next(self._ids)}"
+        self.drafts[media_id] = articles
+        return {"media_id": media_id}
+
+    @endpoint("message/mass/sendall", methods=("POST",))
+    def _mass_sendall(self, incoming: Incoming) -> dict[str, Any]:
+        body = self._body(incoming)
+        target = body.get("filter")
+        if not isinstance(target, dict) or (not target.get("is_to_all") and target.get("tag_id") is None):
+            raise Fail(47001)
+        if (
+            target.get("tag_id") is not None
+            and not target.get("is_to_all")
+            and target["tag_id"] not in self.tags
+        ):
+            raise Fail(45159)
+        if body.get("msgtype") != "mpnews" or (body.get("mpnews") or {}).get("media_id") not in self.drafts:
+            raise Fail(40007)
+        clientmsgid = body.get("clientmsgid")
+        if clientmsgid and clientmsgid in self._clientmsgids:
+            raise Fail(45065, msg_id=self._clientmsgids[clientmsgid])
+        if self.mass_quota is not None:
+            if self.mass_quota <= 0:
+                raise Fail(45028)
+            self.mass_quota -= 1
+        msg_id = next(self._ids)
+        if clientmsgid:
+            self._clientmsgids[clientmsgid] = msg_id
+        self.mass_messages[msg_id] = body
+        return {"msg_id": msg_id, "msg_data_id": msg_id * 10}
+
+    @endpoint("message/mass/delete", methods=("POST",))
+    def _mass_delete(self, incoming: Incoming) -> dict[str, Any]:
+        body = self._body(incoming)
+        if body.get("msg_id") not in self.mass_messages:
+            raise Fail(40003, "invalid msg_id")
+        return {}
+
+    @endpoint("freepublish/submit", methods=("POST",))
+    def _freepublish_submit(self, incoming: Incoming) -> dict[str, Any]:
+        media_id = self._body(incoming).get("media_id")
+        if media_id not in self.drafts:
+            raise Fail(40007)
+        publish_id = str(next(self._ids))
+        self.publishes[publish_id] = str(media_id)
+        return {"publish_id": publish_id, "msg_data_id": int(publish_id) * 10}
+
+    @endpoint("freepublish/delete", methods=("POST",))
+    def _freepublish_delete(self, incoming: Incoming) -> dict[str, Any]:
+        article_id = self._body(incoming).get("article_id")
+        if not article_id:
+            raise Fail(53600)
+        self.deleted_articles.append(str(article_id))
+        return {}
+
+    # -- user tags --------------------------------------------------------------------------------
+
+    @endpoint("tags/create", methods=("POST",), envelope=False)
+    def _tags_create(self, incoming: Incoming) -> dict[str, Any]:
+        name = (self._body(incoming).get("tag") or {}).get("name")
+        if not name or len(name) > 30:
+            raise Fail(45158, "tag name too long")
+        if name in self.tags.values():
+            raise Fail(45157)
+        tag_id = 100 + len(self.tags)
+        self.tags[tag_id] = name
+        self.tag_members[tag_id] = set()
+        return {"tag": {"id": tag_id, "name": name}}
+
+    @endpoint("tags/get", methods=("GET",), envelope=False)
+    def _tags_get(self, incoming: Incoming) -> dict[str, Any]:
+        return {
+            "tags": [
+                {"id": tag_id, "name": name, "count": len(self.tag_members[tag_id])}
+                for tag_id, name in sorted(self.tags.items())
+            ]
+        }
+
+    @endpoint("tags/members/batchtagging", methods=("POST",))
+    def _tags_batchtagging(self, incoming: Incoming) -> dict[str, Any]:
+        body = self._body(incoming)
+        openids = body.get("openid_list")
+        if not isinstance(openids, list) or not openids or len(openids) > 50:
+            raise Fail(40032, "invalid openid list size")
+        if body.get("tagid") not in self.tags:
+            raise Fail(45159)
+        self.tag_members[body["tagid"]].update(openids)
+        return {}
+
+    @endpoint("menu/delconditional", methods=("POST",))
+    def _menu_delconditional(self, incoming: Incoming) -> dict[str, Any]:
+        menuid = str(self._body(incoming).get("menuid"))
+        remaining = [m for m in self.conditional_menus if m["menuid"] != menuid]
+        if len(remaining) == len(self.conditional_menus):
+            raise Fail(46003)
+        self.conditional_menus = remaining
+        return {}
+
     @staticmethod
     def _validate_menu(body: dict[str, Any]) -> None:
         buttons = body.get("button")
@@ -505,10 +650,13 @@ class FakeWeChat:
             return _json({"errcode": 404, "errmsg": f"the fake has no endpoint {name!r}"}, status=404)
         spec, handler = route
         query = request.args.to_dict()
-        raw = request.get_data()
         body: Any = None
         body_error = False
-        if raw:
+        files: dict[str, tuple[str, bytes, str]] = {}
+        if request.mimetype == "multipart/form-data":
+            files = {name: (f.filename or "", f.read(), f.mimetype) for name, f in request.files.items()}
+            body = {**request.form.to_dict(), "files": {n: (f[0], len(f[1]), f[2]) for n, f in files.items()}}
+        elif raw := request.get_data():
             try:
                 body = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, ValueError):
@@ -532,9 +680,13 @@ class FakeWeChat:
                     raise Fail(47001)
                 if spec.auth:
                     self._check_token(query)
-                result = handler(Incoming(request.method, query, body))
+                result = handler(Incoming(request.method, query, body, files))
             except Fail as fail:
-                result = {"errcode": fail.errcode, "errmsg": f"{fail.errmsg} rid: {secrets.token_hex(6)}"}
+                result = {
+                    "errcode": fail.errcode,
+                    "errmsg": f"{fail.errmsg} rid: {secrets.token_hex(6)}",
+                    **fail.extra,
+                }
             if isinstance(result, Response):
                 self._calls.append(Call(name, request.method, query, body, 0, status, None))
                 return result
