@@ -34,6 +34,7 @@ bench: setup
 	$(BIN)/python bench/nearest.py
 	$(BIN)/python bench/poi_load.py
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/bench_console.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -28,6 +28,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str |
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     _configure_logging(settings)
 
+    import console
     import miniprogram_api
     import open311
     import reports
@@ -40,6 +41,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str |
     webhook.init_app(app)
     miniprogram_api.init_app(app)
     open311.init_app(app)
+    console.init_app(app)
     return app
 
 

@@ -28,6 +28,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "reports.models",
     "waste.models",
     "miniprogram_api.models",
+    "console.audit",
     "broadcasts.models",
 )
 

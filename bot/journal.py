@@ -27,7 +27,11 @@ class Outcome(enum.StrEnum):
 
 class JournalEntry(Base):
     __tablename__ = "message_journal"
-    __table_args__ = (Index("ix_message_journal_status_received", "status", "received_at"),)
+    __table_args__ = (
+        Index("ix_message_journal_status_received", "status", "received_at"),
+        # Covers the console's statistics (per-day counts by type and sender) without touching rows.
+        Index("ix_message_journal_received_activity", "received_at", "msg_type", "event", "sender"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)

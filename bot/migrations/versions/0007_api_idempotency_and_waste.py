@@ -13,7 +13,7 @@ import bot.database
 
 
 revision = '0007'
-down_revision = '0002'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

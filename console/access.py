@@ -1,0 +1,264 @@
+"""Who is at the console: sessions, login, logout, permission checks and the audit trail of acts.
+
+Every console request passes ``before_request``: it loads the staff member from the session (ending
+sessions that expired, whose account was disabled or whose password changed), sends anonymous
+visitors to the login page, then checks the CSRF token of every state-changing request. Each view
+declares what it needs with ``@requires(Permission.X)`` or ``@public``; the permission tests
+enumerate the app's routes and hold every console view to one of the two.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from bot import services
+from bot.database import get_session, utcnow
+from console import audit
+from console.sessions import SessionBook
+from console.throttle import Lock, LoginThrottle
+from staff import models as staff_models
+from staff.models import PASSWORD_METHOD, Staff
+from staff.roles import Permission
+
+log = logging.getLogger("citybot.console")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+PERMISSION_ATTR = "console_permission"
+# Endpoints whose view functions cannot carry the @public mark.
+PUBLIC_ENDPOINTS = frozenset({"console.static"})
+PUBLIC_ATTR = "console_public"
+SESSION_KEY = "console_sid"
+
+csrf = CSRFProtect()
+
+
+def init_app(app: Flask) -> None:
+    settings = services.settings(app).console
+    store = services.store(app)
+    app.extensions["console.sessions"] = SessionBook(
+        store, idle_timeout=settings.session_idle_timeout, max_age=settings.session_max_age
+    )
+    app.extensions["console.throttle"] = LoginThrottle(
+        store,
+        per_user=settings.max_failures_per_user,
+        per_ip=settings.max_failures_per_ip,
+        lock_seconds=settings.lock_seconds,
+    )
+    app.config.update(
+        SESSION_COOKIE_NAME="citybot_console",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        # Only the console's own before_request checks tokens: the webhook and the API are not forms.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=settings.session_max_age,
+        WTF_CSRF_SSL_STRICT=True,
+    )
+    csrf.init_app(app)
+
+
+def _sessions() -> SessionBook:
+    return current_app.extensions["console.sessions"]
+
+
+def _throttle() -> LoginThrottle:
+    return current_app.extensions["console.throttle"]
+
+
+def current_staff() -> Staff | None:
+    return g.get("console_staff")
+
+
+def require_staff() -> Staff:
+    staff = current_staff()
+    if staff is None:  # only reachable from a view that skipped before_request
+        abort(401)
+    return staff
+
+
+def client_ip() -> str:
+    return request.remote_addr or ""
+
+
+def public(view: Callable[P, R]) -> Callable[P, R]:
+    """Mark a view that anonymous visitors may reach (the login page, the stylesheet)."""
+    setattr(view, PUBLIC_ATTR, True)
+    return view
+
+
+def requires(permission: Permission) -> Callable[[Callable[P, R]], Callable[P, R | ResponseReturnValue]]:
+    """Refuse the view (403) to a staff member without ``permission``; anonymous visitors log in first."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
+            staff = current_staff()
+            if staff is None:
+                return redirect(url_for("console.auth.login"))
+            if not staff.can(permission):
+                log.warning("%s lacks %s for %s", staff.username, permission.value, request.path)
+                abort(403)
+            return view(*args, **kwargs)
+
+        setattr(wrapper, PERMISSION_ATTR, permission)
+        return wrapper
+
+    return decorate
+
+
+def permission_of(view: Callable[..., Any]) -> Permission | None:
+    return getattr(view, PERMISSION_ATTR, None)
+
+
+def is_public(endpoint: str, view: Callable[..., Any]) -> bool:
+    return endpoint in PUBLIC_ENDPOINTS or bool(getattr(view, PUBLIC_ATTR, False))
+
+
+def safe_next(target: str | None) -> str | None:
+    """A console path to return to after login; anything else (other hosts, //x) is dropped."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/console/") or target.startswith("//"):
+        return None
+    return target
+
+
+def before_request() -> ResponseReturnValue | None:
+    """Load the staff member, send anonymous visitors to the login page, check CSRF tokens."""
+    # No console form is larger than an upload; the cap holds before anything reads the body.
+    request.max_content_length = services.settings().console.max_upload_bytes
+    g.console_staff = None
+    sid = session.get(SESSION_KEY)
+    if sid:
+        staff = _staff_for(sid)
+        if staff is None:
+            session.pop(SESSION_KEY, None)
+            g.console_session_ended = True
+        g.console_staff = staff
+    endpoint = request.endpoint or ""
+    view = current_app.view_functions.get(endpoint)
+    if view is None:
+        return None  # 404 / 405 follow
+    if g.console_staff is None and not is_public(endpoint, view):
+        if g.get("console_session_ended"):
+            flash("登录已过期，请重新登录。", "info")
+        next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("console.auth.login", next=safe_next(next_path)))
+    csrf.protect()
+    return None
+
+
+def _staff_for(sid: str) -> Staff | None:
+    book = _sessions()
+    record = book.load(sid)
+    if record is None:
+        return None
+    staff = get_session().get(Staff, record.staff_id)
+    if staff is None or not staff.active or staff.password_changed_at.isoformat() != record.password_stamp:
+        book.end(sid)
+        return None
+    g.console_session = record
+    return staff
+
+
+def record(action: str, target: str = "", **detail: Any) -> None:
+    """Audit an act of the current staff member in the request's unit of work."""
+    staff = current_staff()
+    audit.record(
+        get_session(),
+        actor=staff.username if staff else "",
+        staff_id=staff.id if staff else None,
+        action=action,
+        target=target,
+        detail=detail or None,
+        ip=client_ip(),
+    )
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    staff: Staff | None
+    message: str = ""
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash("not a password of anyone", method=PASSWORD_METHOD)
+
+
+def _lock_message(lock: Lock) -> str:
+    if lock.scope == "user":
+        return f"该账号登录失败次数过多，已暂时锁定，请 {lock.minutes} 分钟后再试。"
+    return f"本机登录失败次数过多，已暂时锁定，请 {lock.minutes} 分钟后再试。"
+
+
+def log_in(db: Session, username: str, password: str) -> LoginOutcome:
+    """Check the credentials under the throttle; on success start a fresh session."""
+    username = username.strip().lower()[:64]
+    ip = client_ip()
+    throttle = _throttle()
+    lock = throttle.locked(username, ip)
+    if lock is not None:
+        audit.record(db, actor=username, action="login.locked", target=username, ip=ip)
+        return LoginOutcome(None, _lock_message(lock))
+    member = staff_models.by_username(db, username) if username else None
+    if member is None:
+        check_password_hash(_dummy_hash(), password)  # the same work whether the name exists or not
+        correct = False
+    else:
+        correct = member.check_password(password)
+    if not correct:
+        caused = throttle.failed(username, ip)
+        audit.record(
+            db,
+            actor=username,
+            staff_id=member.id if member else None,
+            action="login.failed",
+            target=username,
+            detail={"reason": "password" if member else "unknown user"},
+            ip=ip,
+        )
+        return LoginOutcome(None, _lock_message(caused) if caused else "用户名或密码不正确。")
+    assert member is not None
+    if not member.active:
+        audit.record(db, actor=username, staff_id=member.id, action="login.disabled", target=username, ip=ip)
+        return LoginOutcome(None, "该账号已停用，请联系系统管理员。")
+    throttle.succeeded(username)
+    member.last_login_at = utcnow()
+    session.clear()  # a new cookie (and CSRF secret) for the new session: no fixation
+    session[SESSION_KEY] = start_session(member)
+    audit.record(db, actor=username, staff_id=member.id, action="login", target=username, ip=ip)
+    return LoginOutcome(member)
+
+
+def start_session(member: Staff) -> str:
+    """Start a session for ``member`` and return its id (the caller puts it in the cookie)."""
+    started = _sessions().start(member.id, member.password_changed_at.isoformat(), client_ip())
+    g.console_staff = member
+    return started.sid
+
+
+def log_out() -> None:
+    sid = session.get(SESSION_KEY)
+    if sid:
+        _sessions().end(sid)
+    session.clear()
+    g.console_staff = None
+
+
+def unlock(username: str) -> None:
+    _throttle().unlock(username)

@@ -1,0 +1,18 @@
+"""The bureau's local time, as configured for reports (``reports.timezone``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from bot import services
+
+
+def zone(app: Flask | None = None) -> ZoneInfo:
+    return ZoneInfo(services.settings(app).reports.timezone)
+
+
+def today(app: Flask | None = None) -> date:
+    return datetime.now(zone(app)).date()

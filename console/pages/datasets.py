@@ -1,0 +1,181 @@
+"""Facility datasets for data admins: upload CSV or GeoJSON with its datum, a dry run with errors by
+line, publish, the versions of each kind, roll back. Over ``geodata.datasets``, as ``citybot poi``."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from bot import services
+from bot.database import get_session
+from console import access
+from console.access import requires
+from console.uploads import Uploads
+from geodata.datasets import LoadResult, LoadStatus, RollbackError, list_versions, load_dataset, rollback
+from geodata.datums import Datum
+from geodata.kinds import PoiKind
+from geodata.loaders import ErrorCode, Rules
+from staff.roles import Permission
+
+bp = Blueprint("datasets", __name__, url_prefix="/datasets")
+
+DATUM_LABELS = {
+    Datum.WGS84: "WGS-84（GPS 原始坐标、GeoJSON）",
+    Datum.GCJ02: "GCJ-02（高德、腾讯、微信）",
+    Datum.BD09: "BD-09（百度）",
+}
+ERROR_LABELS = {
+    ErrorCode.FILE: "文件无法读取",
+    ErrorCode.MISSING_NAME: "缺少名称",
+    ErrorCode.NOT_A_NUMBER: "坐标不是数字",
+    ErrorCode.ZERO: "坐标为零",
+    ErrorCode.OUT_OF_RANGE: "坐标超出范围",
+    ErrorCode.SWAPPED: "经纬度疑似颠倒",
+    ErrorCode.OUTSIDE_AREA: "不在服务区域内",
+    ErrorCode.DUPLICATE: "与另一行重复",
+    ErrorCode.INVALID_FIELD: "字段无效",
+    ErrorCode.NOT_A_POINT: "不是点要素",
+    ErrorCode.HOURS: "营业时间无法识别",
+}
+STATUS_MESSAGES = {
+    LoadStatus.LOADED: "已发布为新版本",
+    LoadStatus.REACTIVATED: "与以前的某个版本相同，已重新启用该版本",
+    LoadStatus.UNCHANGED: "与当前版本完全相同，未作改动",
+}
+ALLOWED_SUFFIXES = {".csv", ".geojson", ".json"}
+
+
+def _uploads() -> Uploads:
+    return Uploads(Path(services.settings().instance_path) / "console" / "uploads")
+
+
+def _rules() -> Rules:
+    return Rules.from_settings(services.settings().geo)
+
+
+def where(problem_where: int | None, unit: str) -> str:
+    if problem_where is None:
+        return "整个文件"
+    return f"第 {problem_where + 1} 个要素" if unit == "feature" else f"第 {problem_where} 行"
+
+
+def _page(result: LoadResult | None = None, token: str = "", status: int = 200) -> ResponseReturnValue:
+    db = get_session()
+    versions = list_versions(db)
+    by_kind = {kind: [d for d in versions if d.kind == kind.value] for kind in PoiKind}
+    return render_template(
+        "console/datasets.html",
+        kinds=list(PoiKind),
+        by_kind=by_kind,
+        datums=DATUM_LABELS,
+        result=result,
+        token=token,
+        error_labels=ERROR_LABELS,
+        where=where,
+        max_mb=services.settings().console.max_upload_bytes / (1 << 20),
+    ), status
+
+
+@bp.get("/")
+@requires(Permission.DATASETS_VIEW)
+def index() -> ResponseReturnValue:
+    return _page()
+
+
+@bp.post("/check")
+@requires(Permission.DATASETS_PUBLISH)
+def check() -> ResponseReturnValue:
+    """The dry run: validate every row, write nothing, keep the file for publishing."""
+    upload = request.files.get("file")  # capped at console.max_upload_bytes (access.before_request)
+    try:
+        kind = PoiKind(request.form.get("kind", ""))
+        datum = Datum(request.form.get("datum", ""))
+    except ValueError:
+        flash("请选择设施类型和坐标系。", "error")
+        return _page(status=400)
+    if upload is None or not upload.filename:
+        flash("请选择要上传的 CSV 或 GeoJSON 文件。", "error")
+        return _page(status=400)
+    name = Path(upload.filename).name[:255]
+    if Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
+        flash("只接受 .csv、.geojson 或 .json 文件。", "error")
+        return _page(status=400)
+    data = upload.read()
+    db = get_session()
+    result = load_dataset(db, kind, _bytes(data, name), datum, dry_run=True, rules=_rules(), source_name=name)
+    db.rollback()  # a dry run writes nothing
+    me = access.require_staff()
+    token = ""
+    if result.ok:
+        token = _uploads().put(data, staff_id=me.id, name=name, kind=kind.value, datum=datum.value).token
+    access.record(
+        "dataset.check",
+        kind.value,
+        file=name,
+        datum=datum.value,
+        rows=result.row_count,
+        errors=result.error_count,
+    )
+    db.commit()
+    return _page(result, token, 200 if result.ok else 422)
+
+
+def _bytes(data: bytes, name: str) -> io.BytesIO:
+    """The upload as a named in-memory file for the loader."""
+    stream = io.BytesIO(data)
+    stream.name = name
+    return stream
+
+
+@bp.post("/publish")
+@requires(Permission.DATASETS_PUBLISH)
+def publish() -> ResponseReturnValue:
+    me = access.require_staff()
+    token = request.form.get("token", "")
+    found = _uploads().get(token, me.id)
+    if found is None:
+        flash("上传的文件已过期或不存在，请重新上传并检查。", "error")
+        return redirect(url_for(".index"))
+    staged, path = found
+    kind, datum = PoiKind(staged.meta["kind"]), Datum(staged.meta["datum"])
+    db = get_session()
+    result = load_dataset(
+        db, kind, path, datum, dry_run=False, rules=_rules(), source_name=staged.name, loaded_by=me.username
+    )
+    if not result.ok:  # the rules changed since the dry run
+        db.rollback()
+        flash("文件未通过检查，未发布。", "error")
+        return _page(result, status=422)
+    access.record(
+        "dataset.publish", kind.value, file=staged.name, version=result.version, status=str(result.status)
+    )
+    db.commit()
+    _uploads().discard(token)
+    flash(
+        f"{kind.label}：{STATUS_MESSAGES[result.status]}（版本 {result.version}，{result.row_count} 条）。",
+        "success",
+    )
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<kind>/rollback")
+@requires(Permission.DATASETS_PUBLISH)
+def roll_back(kind: str) -> ResponseReturnValue:
+    try:
+        poi_kind = PoiKind(kind)
+    except ValueError:
+        abort(404)
+    db = get_session()
+    try:
+        restored = rollback(db, poi_kind)
+    except RollbackError:
+        db.rollback()
+        flash(f"{poi_kind.label}没有可回退的更早版本。", "error")
+        return redirect(url_for(".index"))
+    access.record("dataset.rollback", poi_kind.value, version=restored.version)
+    db.commit()
+    flash(f"{poi_kind.label}已回退到版本 {restored.version}（{restored.row_count} 条）。", "success")
+    return redirect(url_for(".index"))

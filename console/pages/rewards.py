@@ -1,0 +1,164 @@
+"""Rewards for the rewards officer: balances due, payout batches, CSV export, paid or failed.
+
+Everything goes through ``reports.rewards``, as ``citybot rewards`` does. Phone numbers are shown
+masked; only the CSV the officer pays from carries them in full.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bot import services
+from bot.database import get_session
+from console import access, queue
+from console.access import requires
+from reports import rewards
+from reports.models import LedgerEntry, PayoutBatch, Report
+from reports.phones import mask
+from reports.roles import Actor, PermissionDeniedError, Role, actor_for_staff
+from staff.roles import Permission
+
+bp = Blueprint("rewards", __name__, url_prefix="/rewards")
+
+KIND_LABELS = {"earn": "获得", "reverse": "冲正", "payout": "兑付"}
+REASON_LABELS = {
+    "daily_cap": "达到每日上限",
+    "monthly_cap": "达到每月上限",
+    "acceptance_revoked": "撤销采纳",
+    "payout": "兑付",
+    "payout_failed": "兑付失败退回",
+}
+LINE_LABELS = {"pending": "待发放", "paid": "已发放", "failed": "发放失败"}
+BATCH_LABELS = {"created": "待确认", "confirmed": "已确认"}
+
+
+def _actor() -> Actor:
+    try:
+        return actor_for_staff(access.require_staff(), Role.REWARDS_OFFICER)
+    except PermissionDeniedError:
+        abort(403)
+
+
+def _pseudonym(openid: str) -> str:
+    return queue.pseudonym(openid, services.settings().secret_key)
+
+
+def _recent_ledger(db: Session, limit: int = 30) -> list[tuple[LedgerEntry, str | None]]:
+    rows = db.execute(
+        select(LedgerEntry, Report.number)
+        .join(Report, Report.id == LedgerEntry.report_id, isouter=True)
+        .order_by(LedgerEntry.id.desc())
+        .limit(limit)
+    )
+    return [(entry, number) for entry, number in rows]
+
+
+@bp.get("/")
+@requires(Permission.REWARDS_VIEW)
+def index() -> ResponseReturnValue:
+    db = get_session()
+    settings = services.settings().reports
+    due = rewards.due_balances(db, min_points=settings.payout_min_points)
+    return render_template(
+        "console/rewards.html",
+        due=[(_pseudonym(openid), points, mask(phone)) for openid, points, phone in due],
+        due_total=sum(points for _, points, _ in due),
+        batches=rewards.batches(db, limit=50),
+        ledger=_recent_ledger(db),
+        pseudonym=_pseudonym,
+        kind_labels=KIND_LABELS,
+        reason_labels=REASON_LABELS,
+        batch_labels=BATCH_LABELS,
+        points_per_yuan=settings.points_per_yuan,
+    )
+
+
+@bp.post("/batches")
+@requires(Permission.REWARDS_PAYOUT)
+def create_batch() -> ResponseReturnValue:
+    db = get_session()
+    batch = rewards.create_payout_batch(db, _actor(), settings=services.settings().reports)
+    if batch is None:
+        db.rollback()
+        flash("目前没有可兑付的积分（须绑定手机号且达到最低兑付积分）。", "info")
+        return redirect(url_for(".index"))
+    access.record("rewards.batch", f"batch {batch.id}", lines=batch.line_count, points=batch.total_points)
+    db.commit()
+    flash(f"已生成兑付批次 {batch.id}：{batch.line_count} 人，共 {batch.total_points} 积分。", "success")
+    return redirect(url_for(".batch", batch_id=batch.id))
+
+
+def _batch(db: Session, batch_id: int) -> PayoutBatch:
+    found = db.scalars(
+        select(PayoutBatch).options(selectinload(PayoutBatch.lines)).where(PayoutBatch.id == batch_id)
+    ).one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/batches/<int:batch_id>")
+@requires(Permission.REWARDS_VIEW)
+def batch(batch_id: int) -> ResponseReturnValue:
+    db = get_session()
+    found = _batch(db, batch_id)
+    settings = services.settings().reports
+    me = access.require_staff()
+    return render_template(
+        "console/rewards_batch.html",
+        batch=found,
+        lines=[(line, _pseudonym(line.openid), mask(line.phone)) for line in found.lines],
+        line_labels=LINE_LABELS,
+        batch_labels=BATCH_LABELS,
+        points_per_yuan=settings.points_per_yuan,
+        four_eyes=settings.payout_four_eyes and found.created_by == me.username,
+    )
+
+
+@bp.post("/batches/<int:batch_id>/export")
+@requires(Permission.REWARDS_PAYOUT)
+def export(batch_id: int) -> ResponseReturnValue:
+    db = get_session()
+    try:
+        data = rewards.export_csv(db, batch_id, _actor(), settings=services.settings().reports)
+    except rewards.PayoutError:
+        abort(404)
+    access.record("rewards.export", f"batch {batch_id}")
+    db.commit()
+    response = Response(data, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="payout-batch-{batch_id}.csv"'
+    return response
+
+
+@bp.post("/batches/<int:batch_id>/confirm")
+@requires(Permission.REWARDS_PAYOUT)
+def confirm(batch_id: int) -> ResponseReturnValue:
+    """Every line paid, except the ticked ones, which failed (their points become due again)."""
+    db = get_session()
+    if _batch(db, batch_id).status != "created":
+        flash("该批次已确认，不能重复确认。", "error")
+        return redirect(url_for(".batch", batch_id=batch_id))
+    failed: dict[int, str] = {}
+    for value in request.form.getlist("failed"):
+        if value.isdigit():
+            failed[int(value)] = (request.form.get(f"reason-{value}") or "发放失败").strip()[:255]
+    try:
+        done = rewards.confirm_batch(
+            db, batch_id, _actor(), settings=services.settings().reports, failed=failed
+        )
+    except PermissionDeniedError:
+        db.rollback()
+        flash("兑付批次须由创建人以外的奖励专员确认。", "error")
+        return redirect(url_for(".batch", batch_id=batch_id))
+    except rewards.PayoutError:
+        db.rollback()
+        flash("无法确认：所勾选的记录不属于本批次，或批次已被他人确认。请刷新后重试。", "error")
+        return redirect(url_for(".batch", batch_id=batch_id))
+    access.record("rewards.confirm", f"batch {batch_id}", failed=sorted(failed) or None)
+    db.commit()
+    paid = done.line_count - len(failed)
+    flash(f"批次 {batch_id} 已确认：{paid} 笔已发放，{len(failed)} 笔失败（积分已退回）。", "success")
+    return redirect(url_for(".batch", batch_id=batch_id))
