@@ -83,7 +83,7 @@ class DraftForm(ConsoleForm):
     digest = TextAreaField(
         "摘要", validators=[Optional(), Length(max=DIGEST_MAX, message=f"摘要最多 {DIGEST_MAX} 字")]
     )
-    body = TextAreaField("正文", validators=[DataRequired("请输入正文")])
+    body = TextAreaField("正文", validators=[DataRequired("请输入正文")], render_kw={"rows": 14})
     grade = SelectField("稿件等级", choices=[])
     cover = FileField("封面图片")
 
