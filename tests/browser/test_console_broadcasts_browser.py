@@ -113,4 +113,5 @@ def test_console_draft_to_publish_and_withdraw(
 
     page.click("nav.sidenav >> text=城管发布")
     assert "1 / 4" in page.locator("#rhythm").inner_text()
+    screenshot(page, "console-broadcasts-index")
     assert page.errors == []  # type: ignore[attr-defined]
