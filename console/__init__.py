@@ -47,7 +47,7 @@ def init_app(app: Flask) -> None:
 
 
 def _blueprint() -> Blueprint:
-    from console.pages import audit_log, auth, datasets, home, reviews, rewards, staff, statistics
+    from console.pages import audit_log, auth, broadcasts, datasets, home, reviews, rewards, staff, statistics
 
     bp = Blueprint(
         "console",
@@ -57,7 +57,7 @@ def _blueprint() -> Blueprint:
         static_folder="static",
         static_url_path="/static",
     )
-    for page in (auth, home, reviews, rewards, datasets, statistics, staff, audit_log):
+    for page in (auth, home, reviews, rewards, broadcasts, datasets, statistics, staff, audit_log):
         bp.register_blueprint(page.bp)
     bp.before_request(access.before_request)
     bp.after_request(_headers)

@@ -23,6 +23,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("console.home.dashboard", "工作台", Permission.CONSOLE, "console.home."),
     NavItem("console.reviews.index", "举报审核", Permission.REPORTS_VIEW, "console.reviews."),
     NavItem("console.rewards.index", "积分兑付", Permission.REWARDS_VIEW, "console.rewards."),
+    NavItem("console.broadcasts.index", "城管发布", Permission.BROADCASTS_VIEW, "console.broadcasts."),
     NavItem("console.datasets.index", "设施数据", Permission.DATASETS_VIEW, "console.datasets."),
     NavItem("console.statistics.index", "数据统计", Permission.STATS_VIEW, "console.statistics."),
     NavItem("console.staff.index", "人员管理", Permission.STAFF_MANAGE, "console.staff."),

@@ -47,6 +47,7 @@ class Permission(StrEnum):
     REWARDS_PAYOUT = "rewards.payout"
     DATASETS_VIEW = "datasets.view"
     DATASETS_PUBLISH = "datasets.publish"
+    BROADCASTS_VIEW = "broadcasts.view"
     DRAFTS_WRITE = "drafts.write"
     DRAFTS_FIRST_REVIEW = "drafts.review.first"
     DRAFTS_SECOND_REVIEW = "drafts.review.second"
@@ -69,15 +70,28 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         _BASE | {Permission.REPORTS_VIEW, Permission.REWARDS_VIEW, Permission.REWARDS_PAYOUT}
     ),
     Role.DATA_ADMIN: frozenset(_BASE | {Permission.DATASETS_VIEW, Permission.DATASETS_PUBLISH}),
-    Role.EDITOR: frozenset(_BASE | {Permission.DRAFTS_WRITE, Permission.DRAFTS_FIRST_REVIEW}),
-    Role.SECTION_CHIEF: frozenset(
-        _BASE | {Permission.DRAFTS_WRITE, Permission.DRAFTS_SECOND_REVIEW, Permission.DRAFTS_SIGN_SECTION}
+    Role.EDITOR: frozenset(
+        _BASE | {Permission.BROADCASTS_VIEW, Permission.DRAFTS_WRITE, Permission.DRAFTS_FIRST_REVIEW}
     ),
-    Role.DEPUTY_LEADER: frozenset(_BASE | {Permission.DRAFTS_SECOND_REVIEW, Permission.DRAFTS_SIGN_DEPUTY}),
-    Role.HEAD: frozenset(_BASE | {Permission.DRAFTS_SECOND_REVIEW, Permission.DRAFTS_SIGN_HEAD}),
+    Role.SECTION_CHIEF: frozenset(
+        _BASE
+        | {
+            Permission.BROADCASTS_VIEW,
+            Permission.DRAFTS_WRITE,
+            Permission.DRAFTS_SECOND_REVIEW,
+            Permission.DRAFTS_SIGN_SECTION,
+        }
+    ),
+    Role.DEPUTY_LEADER: frozenset(
+        _BASE | {Permission.BROADCASTS_VIEW, Permission.DRAFTS_SECOND_REVIEW, Permission.DRAFTS_SIGN_DEPUTY}
+    ),
+    Role.HEAD: frozenset(
+        _BASE | {Permission.BROADCASTS_VIEW, Permission.DRAFTS_SECOND_REVIEW, Permission.DRAFTS_SIGN_HEAD}
+    ),
     Role.CHIEF_EDITOR: frozenset(
         _BASE
         | {
+            Permission.BROADCASTS_VIEW,
             Permission.DRAFTS_WRITE,
             Permission.DRAFTS_FINAL_REVIEW,
             Permission.BROADCAST_PUBLISH,

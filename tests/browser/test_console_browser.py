@@ -103,6 +103,7 @@ def test_admin_pages(live: tuple[Flask, str], page: Page) -> None:
         "工作台",
         "举报审核",
         "积分兑付",
+        "城管发布",
         "设施数据",
         "数据统计",
         "人员管理",
