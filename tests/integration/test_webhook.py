@@ -550,3 +550,13 @@ def test_after_commit_callbacks_run_after_commit_and_failures_are_contained(app:
     sim = simulator_for(app)
     assert sim.send(sim.text("o", "go")).text == "好"
     assert seen == ["handled"]
+
+
+def test_dedupe_keys_live_at_least_sixty_seconds(app: Flask) -> None:
+    sim = simulator_for(app)
+    sim.send(sim.text("ttl-user", "帮助", msg_id=8080))
+    store = app.extensions["citybot.store"]
+    for key in ("wx:claim:msg:ttl-user:8080", "wx:reply:msg:ttl-user:8080"):
+        remaining = store.ttl(key)
+        assert remaining is not None
+        assert remaining > 60

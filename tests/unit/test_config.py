@@ -62,3 +62,9 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
 def test_environment_values_are_validated() -> None:
     with pytest.raises(ConfigError, match=r"wechat\.encrypted_only"):
         load_settings(None, environ={"CITYBOT_WECHAT_ENCRYPTED_ONLY": "maybe"})
+
+
+def test_dedupe_ttl_cannot_drop_below_sixty_seconds() -> None:
+    with pytest.raises(ConfigError, match=r"wechat\.dedupe_ttl"):
+        load_settings(None, environ={"CITYBOT_WECHAT_DEDUPE_TTL": "59"})
+    assert load_settings(None, environ={"CITYBOT_WECHAT_DEDUPE_TTL": "60"}).wechat.dedupe_ttl == 60
