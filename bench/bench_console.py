@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot import create_app  # noqa: E402
+from bot.clock import utcnow  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.database import session_scope, utcnow  # noqa: E402
+from bot.database import session_scope  # noqa: E402
 from bot.journal import JournalEntry  # noqa: E402
 from bot.migrations import upgrade  # noqa: E402
 from bot.residents import Resident  # noqa: E402

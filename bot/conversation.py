@@ -6,9 +6,9 @@ that fails leaves the conversation as it was.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+from bot.clock import epoch
 from bot.store import Store
 
 
@@ -26,7 +26,7 @@ class Conversation:
     def enter(self, state: str, **data: Any) -> None:
         """Move to ``state``; keeps existing data unless new values are given."""
         if self.state is None:
-            self.started_at = time.time()
+            self.started_at = epoch()
         self.state = state
         self.data.update(data)
         self._dirty = True

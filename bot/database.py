@@ -65,10 +65,6 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def load_models() -> None:
     for module in MODEL_MODULES:
         importlib.import_module(module)

@@ -24,8 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import journal, residents, services
+from bot.clock import utcnow
 from bot.conversation import Conversation
-from bot.database import sessionmaker_for, utcnow
+from bot.database import sessionmaker_for
 from bot.journal import JournalEntry, Outcome
 from bot.replies import Reply, Silence, Text, reply_from_dict
 from bot.routing import Context, Dispatcher

@@ -33,8 +33,9 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from bot.clock import utcnow
 from bot.config import Settings
-from bot.database import sessionmaker_for, utcnow
+from bot.database import sessionmaker_for
 
 log = logging.getLogger("citybot.jobs")
 

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Enum, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.database import Base, utcnow
+from bot.clock import utcnow
+from bot.database import Base
 
 
 class Outcome(enum.StrEnum):

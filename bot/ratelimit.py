@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-import time
 from collections.abc import Callable
 
+from bot.clock import epoch
 from bot.store import Store
 
 
@@ -35,7 +35,7 @@ def hit(
     limit: int,
     period: int = 60,
     *,
-    clock: Callable[[], float] = time.time,
+    clock: Callable[[], float] = epoch,
 ) -> int:
     """Count one request of ``subject`` in ``scope``; raise LimitExceededError beyond ``limit``.
 

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot import services
-from bot.database import get_session, utcnow
+from bot.clock import utcnow
+from bot.database import get_session
 from console import audit
 from console.sessions import SessionBook
 from console.throttle import Lock, LoginThrottle

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from bot import services
+from bot import clock, services
 
 
 def zone(app: Flask | None = None) -> ZoneInfo:
@@ -15,4 +15,4 @@ def zone(app: Flask | None = None) -> ZoneInfo:
 
 
 def today(app: Flask | None = None) -> date:
-    return datetime.now(zone(app)).date()
+    return clock.today(zone(app))

@@ -8,9 +8,9 @@ absolute lifetime counted from login, and let a password change end every older 
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import asdict, dataclass
 
+from bot.clock import epoch
 from bot.store import Store
 
 PREFIX = "console:session:"
@@ -18,7 +18,7 @@ PREFIX = "console:session:"
 
 def now() -> float:
     """Wall-clock seconds; the one clock of console sessions (tests replace it)."""
-    return time.time()
+    return epoch()
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from bot.clock import epoch
 
 MAX_AGE = 24 * 3600
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -52,7 +53,7 @@ class Uploads:
             staged = Staged(**json.loads(about.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return None
-        if staged.staff_id != staff_id or not body.is_file() or time.time() - body.stat().st_mtime > MAX_AGE:
+        if staged.staff_id != staff_id or not body.is_file() or epoch() - body.stat().st_mtime > MAX_AGE:
             return None
         return staged, body
 
@@ -63,7 +64,7 @@ class Uploads:
 
     def purge(self) -> None:
         """Forget uploads older than MAX_AGE."""
-        cutoff = time.time() - MAX_AGE
+        cutoff = epoch() - MAX_AGE
         for path in self.root.glob("*"):
             try:
                 if path.stat().st_mtime < cutoff:

@@ -29,7 +29,7 @@ from typing import IO
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from bot.database import utcnow
+from bot.clock import utcnow
 from geodata import models
 from geodata.datums import Datum
 from geodata.kinds import PoiKind

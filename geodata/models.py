@@ -28,7 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.database import Base, utcnow
+from bot.clock import utcnow
+from bot.database import Base
 
 NAME_MAX = 100
 ADDRESS_MAX = 200

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.clock import utcnow
 from bot.store import Store
 from geodata.datums import CANONICAL, GeoPoint
 
@@ -43,7 +44,7 @@ def remember(
     if ttl <= 0:
         raise ValueError("ttl must be positive")
     canonical = point.to(CANONICAL)
-    at = (now or datetime.now(UTC)).astimezone(UTC)
+    at = (now or utcnow()).astimezone(UTC)
     store.set_json(
         _key(openid),
         {

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from bot import services
+from bot.clock import utcnow
 from bot.conversation import Conversation
-from bot.database import utcnow
 from bot.jobs import defer
 from bot.replies import Reply, Text
 from bot.routing import Context, Router

@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.database import Base, utcnow
+from bot.clock import utcnow
+from bot.database import Base
 
 
 class IdempotencyKey(Base):

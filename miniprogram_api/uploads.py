@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from bot import services
-from bot.database import sessionmaker_for, utcnow
+from bot.clock import utcnow
+from bot.database import sessionmaker_for
 from bot.ratelimit import digest
 from geodata.datums import CoordinateError, Datum, GeoPoint
 from miniprogram_api.auth import ApiUser

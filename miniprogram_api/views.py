@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
 from bot import httperrors, ratelimit, services
-from bot.database import get_session, utcnow
+from bot.clock import utcnow
+from bot.database import get_session
 from bot.wechat.api import MiniProgramSession, code_to_session
 from bot.wechat.errors import LoginCodeError, RiskyUserError, TooFrequentError, WeChatAPIError
 from geodata.answer import reply_style, search

@@ -10,7 +10,8 @@ from flask import Blueprint, Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from bot import httperrors, ratelimit, services
-from bot.database import get_session, utcnow
+from bot.clock import utcnow
+from bot.database import get_session
 from open311 import public
 from open311.render import error, respond, xml_list, xml_object
 

@@ -16,8 +16,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.clock import utcnow
 from bot.config import ReportsSettings
-from bot.database import utcnow
 from bot.jobs import defer
 from bot.residents import get_or_create
 from bot.store import Store

@@ -25,7 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from bot.database import Base, utcnow
+from bot.clock import utcnow
+from bot.database import Base
 
 
 def _enum(cls: type[enum.Enum], length: int = 16) -> Enum:

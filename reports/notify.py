@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.clock import utcnow
 from bot.config import ReportsSettings
-from bot.database import utcnow
 from bot.jobs import defer
 from bot.residents import Resident
 from bot.texts import Texts

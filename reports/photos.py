@@ -23,8 +23,8 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bot.clock import utcnow
 from bot.config import ReportsSettings
-from bot.database import utcnow
 from reports.imageformat import ImageFormatError, check_single_image
 from reports.imageformat import sniff as sniff  # re-exported: callers sniff before they prepare
 from reports.models import Photo, PhotoStatus

@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.clock import utcnow
 from bot.config import ReportsSettings
-from bot.database import utcnow
 from bot.residents import Resident, get_or_create
 from reports import notify
 from reports.models import (

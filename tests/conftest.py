@@ -11,17 +11,20 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis as redis_lib
 import requests
+import time_machine
 from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot import create_app
+from bot.clock import utcnow
 from bot.config import load_settings
 from bot.migrations import upgrade
 from bot.store import Store
@@ -34,6 +37,28 @@ SHARED = REPO.parent / "shared"
 REQUIRE_SERVICES = os.environ.get("CITYBOT_TEST_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("CITYBOT_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("CITYBOT_TEST_REDIS_URL", "")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-shift-days",
+        type=int,
+        default=0,
+        help="run with the wall clock moved this many days ahead, so a test tied to today's date fails now",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    days = config.getoption("--clock-shift-days")
+    if days:
+        traveller = time_machine.travel(utcnow() + timedelta(days=days), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    days = config.getoption("--clock-shift-days")
+    return f"clock shifted {days} days ahead: {utcnow().isoformat()}" if days else None
 
 
 def unavailable(what: str) -> None:

@@ -36,7 +36,7 @@ def _unit(env: Env) -> Iterator[Session]:
 def rhythm(env: Env) -> None:
     """This month's mass sends against the quota."""
     from bot import services
-    from bot.database import utcnow
+    from bot.clock import utcnow
     from broadcasts import quota
 
     with env.session() as session:
@@ -85,7 +85,7 @@ def publish(
 ) -> None:
     """Publish an approved draft: mass send to every follower (or a tag), or publish only."""
     from bot import services
-    from bot.database import utcnow
+    from bot.clock import utcnow
     from broadcasts import drafts, publishing
     from broadcasts.models import PublicationKind
     from broadcasts.screening import load_lexicon
@@ -120,7 +120,7 @@ def publish(
 def withdraw(env: Env, publication_id: int, username: str, reason: str) -> None:
     """一键撤稿: delete a sent or published item."""
     from bot import services
-    from bot.database import utcnow
+    from bot.clock import utcnow
     from broadcasts import publishing
     from broadcasts.errors import BroadcastError
     from broadcasts.models import Publication

@@ -46,7 +46,7 @@ def report() -> None:
 @pass_env
 def report_list(env: Env, statuses: tuple[str, ...], open_only: bool, overdue: bool, limit: int) -> None:
     """The queue, oldest first."""
-    from bot.database import utcnow
+    from bot.clock import utcnow
     from reports.models import PhotoStatus, list_reports
 
     settings = _settings(env)

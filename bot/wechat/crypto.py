@@ -11,11 +11,11 @@ import base64
 import binascii
 import secrets
 import struct
-import time
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from wechatpy.crypto import PrpCrypto
 
+from bot.clock import epoch
 from bot.wechat.signature import SignatureError, sign, verify
 
 
@@ -64,7 +64,7 @@ class MessageCrypto:
 
     def encrypt_reply(self, xml: str, nonce: str, timestamp: str | None = None) -> str:
         """The encrypted reply envelope, signed with a fresh timestamp."""
-        timestamp = timestamp or str(int(time.time()))
+        timestamp = timestamp or str(int(epoch()))
         encrypt = PrpCrypto(self.key).encrypt(xml, self.app_id).decode("ascii")
         signature = sign(self.token, timestamp, nonce, encrypt)
         return (

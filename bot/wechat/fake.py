@@ -36,6 +36,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from bot.clock import epoch
 from bot.wechat.errors import redact
 
 log = logging.getLogger("citybot.wechat.fake")
@@ -106,7 +107,7 @@ class Call:
     errcode: int
     status: int
     answer: dict[str, Any] | None  # the JSON answered; None for media bytes
-    at: float = field(default_factory=time.time, compare=False)
+    at: float = field(default_factory=epoch, compare=False)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from wechatpy.replies import ArticlesReply, ImageReply, TextReply
 
+from bot.clock import epoch
 from bot.replies import TEXT_LIMIT_BYTES, Image, News, Reply, Silence, Text, fit_utf8
 from bot.wechat.inbound import Inbound
 
@@ -21,7 +20,7 @@ def render(reply: Reply, inbound: Inbound, *, truncation_marker: str = "…") ->
     """XML for ``reply`` addressed back to the sender, or ``success`` for silence."""
     if isinstance(reply, Silence):
         return SUCCESS
-    common = {"source": inbound.account, "target": inbound.openid, "time": int(time.time())}
+    common = {"source": inbound.account, "target": inbound.openid, "time": int(epoch())}
     if isinstance(reply, Text):
         content = fit_utf8(reply.content, TEXT_LIMIT_BYTES, truncation_marker)
         return TextReply(content=_cdata(content), **common).render()

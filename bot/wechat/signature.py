@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
+
+from bot.clock import epoch
 
 
 class SignatureError(Exception):
@@ -21,7 +22,7 @@ def check_timestamp(timestamp: str, window: int, now: float | None = None) -> No
         sent = int(timestamp)
     except (TypeError, ValueError):
         raise SignatureError("timestamp is not an integer") from None
-    current = time.time() if now is None else now
+    current = epoch() if now is None else now
     if abs(current - sent) > window:
         raise SignatureError(f"timestamp {sent} is more than {window}s from now")
 

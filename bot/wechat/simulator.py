@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import itertools
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
+from bot.clock import epoch
 from bot.wechat.crypto import MessageCrypto
 from bot.wechat.inbound import parse_xml
 from bot.wechat.signature import sign
@@ -90,14 +90,14 @@ class WeChatSimulator:
         self.account = account
         self.path = path
         self.crypto = MessageCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
-        self._ids = itertools.count(int(time.time() * 1000) * 1000 + secrets.randbelow(1000))
+        self._ids = itertools.count(int(epoch() * 1000) * 1000 + secrets.randbelow(1000))
 
     # -- message builders -------------------------------------------------------------------------
     def _base(self, openid: str, msg_type: str, create_time: int | None = None) -> dict[str, Any]:
         return {
             "ToUserName": self.account,
             "FromUserName": openid,
-            "CreateTime": create_time or int(time.time()),
+            "CreateTime": create_time or int(epoch()),
             "MsgType": msg_type,
         }
 
@@ -169,7 +169,7 @@ class WeChatSimulator:
         return body.encode("utf-8"), self.signed_query(encrypted, timestamp, nonce)
 
     def send(self, xml: str, *, timestamp: str | None = None, nonce: str | None = None) -> SimReply:
-        timestamp = timestamp or str(int(time.time()))
+        timestamp = timestamp or str(int(epoch()))
         nonce = nonce or str(secrets.randbelow(10**9))
         body, query = self.envelope(xml, timestamp, nonce)
         status, raw = self.transport(f"{self.path}?{urlencode(query)}", body)

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal
 
 import requests
 
+from bot.clock import epoch
 from bot.store import LockTimeoutError, Store
 from bot.wechat.errors import WeChatAPIError, WeChatUnavailableError, checked_json, redact
 
@@ -73,7 +73,7 @@ class TokenManager:
         self.lock_name = f"wechat:token-refresh:{app_id}"
         # Held across at most two fetches (normal, then forced) with room to spare; waiters wait as long.
         self._lock_ttl = 3 * timeout + 1
-        self._clock = time.time
+        self._clock = epoch
 
     def __repr__(self) -> str:
         return f"TokenManager(app_id={self.app_id!r}, endpoint={self.endpoint!r})"

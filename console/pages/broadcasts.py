@@ -20,7 +20,8 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from bot import services
-from bot.database import get_session, utcnow
+from bot.clock import utcnow
+from bot.database import get_session
 from broadcasts import drafts, markup, publishing, quota, review
 from broadcasts.errors import BroadcastError, SensitiveUnacknowledgedError
 from broadcasts.jobs import api_for

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
-from bot.database import get_session, utcnow
+from bot.clock import utcnow
+from bot.database import get_session
 from console import access, localtime, navigation, queue, stats
 from console.access import requires
 from staff.roles import Permission

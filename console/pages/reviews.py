@@ -15,7 +15,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from bot import services
-from bot.database import get_session, utcnow
+from bot.clock import utcnow
+from bot.database import get_session
 from console import access, localtime, queue
 from console.access import requires
 from reports import workflow

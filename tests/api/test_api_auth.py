@@ -15,7 +15,7 @@ from flask import Flask
 from jwt.warnings import InsecureKeyLengthWarning
 
 from bot import services
-from bot.database import utcnow
+from bot.clock import utcnow
 from bot.wechat.fake import FakeWeChat
 from miniprogram_api import auth
 from tests.api.conftest import PROGRAMS, Resident, error_of

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from bot import services
-from bot.database import utcnow
+from bot.clock import utcnow
 from geodata.answer import search
 from geodata.datums import Datum, GeoPoint
 from geodata.demo import centre, load_demo

@@ -11,7 +11,7 @@ import pytest
 from defusedxml import ElementTree
 from flask import Flask
 
-from bot.database import utcnow
+from bot.clock import utcnow
 from reports import workflow
 from reports.models import Report, ReportStatus
 from reports.roles import Actor, Role

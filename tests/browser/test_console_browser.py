@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
-from bot.database import session_scope, utcnow
+from bot.clock import utcnow
+from bot.database import session_scope
 from bot.journal import JournalEntry, Outcome
 from bot.residents import Resident
 from staff.roles import Role

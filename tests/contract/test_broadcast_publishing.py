@@ -12,7 +12,8 @@ import pytest
 from flask import Flask
 
 from bot import services
-from bot.database import session_scope, utcnow
+from bot.clock import utcnow
+from bot.database import session_scope
 from bot.wechat.fake import FakeWeChat
 from broadcasts import drafts, publishing, quota
 from broadcasts.errors import BlockedError, BroadcastError, QuotaExhaustedError

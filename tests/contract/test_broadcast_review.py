@@ -9,7 +9,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bot.database import session_scope, utcnow
+from bot.clock import utcnow
+from bot.database import session_scope
 from bot.wechat.fake import FakeWeChat
 from broadcasts import drafts, review
 from broadcasts.errors import BlockedError, BroadcastError, SensitiveUnacknowledgedError

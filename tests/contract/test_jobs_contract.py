@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 
 from bot import jobs, services
+from bot.clock import utcnow
 from bot.database import session_scope
 from tests.support.job_probe import remember
 from tests.support.reports import close_queue, drain
@@ -52,7 +53,7 @@ def test_a_rolled_back_job_never_runs(job_app: Flask) -> None:
 
 
 def test_work_due_later_is_not_run_now(job_app: Flask) -> None:
-    later = datetime.now(UTC) + timedelta(hours=1)
+    later = utcnow() + timedelta(hours=1)
     with job_app.app_context(), session_scope(job_app) as session:
         jobs.defer(session, remember, "later", "yes", at=later)
     drain(job_app)
@@ -60,7 +61,7 @@ def test_work_due_later_is_not_run_now(job_app: Flask) -> None:
 
 
 def test_work_due_soon_runs_when_due(job_app: Flask) -> None:
-    soon = datetime.now(UTC) + timedelta(seconds=2)
+    soon = utcnow() + timedelta(seconds=2)
     with job_app.app_context(), session_scope(job_app) as session:
         jobs.defer(session, remember, "soon", "yes", at=soon)
     drain(job_app)
@@ -77,7 +78,7 @@ def test_work_due_soon_runs_when_due(job_app: Flask) -> None:
     [
         (lambda: None, (), "cannot import"),
         ("tests.support.job_probe.absent", (), "cannot import"),
-        (remember, (datetime.now(UTC), "x"), "JSON-able"),
+        (remember, (utcnow(), "x"), "JSON-able"),
     ],
 )
 def test_only_importable_functions_with_json_arguments(

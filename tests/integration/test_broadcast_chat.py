@@ -11,7 +11,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bot.database import session_scope, utcnow
+from bot.clock import utcnow
+from bot.database import session_scope
 from bot.wechat.fake import FakeWeChat
 from bot.wechat.simulator import WeChatSimulator
 from broadcasts import review

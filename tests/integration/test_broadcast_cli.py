@@ -12,7 +12,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from bot.cli import cli
-from bot.database import session_scope, utcnow
+from bot.clock import utcnow
+from bot.database import session_scope
 from bot.wechat.fake import FakeWeChat
 from broadcasts.models import Cover, Draft, DraftStatus, Publication, audit_trail, remembered
 from staff import models as staff_models

@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot import services
-from bot.database import utcnow
+from bot.clock import utcnow
 from bot.wechat.fake import FakeWeChat
 from bot.wechat.simulator import WeChatSimulator
 from handlers.reports import MENU_KEY, close_idle_draft

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,10 +18,10 @@ from reports.models import RejectReason, Report, ReportStatus
 from reports.photos import hamming, inspect_image
 from reports.roles import Actor, Role
 from tests.support import images
+from tests.support.clock import T0
 from tests.support.reports import FakeMedia, new_report, unit
 
 BASE = (30.2614, 120.1431)  # WGS-84
-T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 REVIEWER = Actor("rev-a", Role.REVIEWER)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import select, update
 
 from bot import jobs
+from bot.clock import utcnow
 from bot.config import ReportsSettings
 from bot.residents import touch
 from reports import workflow
@@ -54,9 +55,7 @@ def test_outside_the_window_the_template_is_sent(
 ) -> None:
     report_id = new_report(reports_app, media)
     with unit(reports_app) as session:
-        touch(session, "o-resident-1", by_message=True).last_message_at = datetime.now(UTC) - timedelta(
-            hours=49
-        )
+        touch(session, "o-resident-1", by_message=True).last_message_at = utcnow() - timedelta(hours=49)
     review(reports_app, report_id)
     assert sender.texts == []
     [(openid, template_id, data, url)] = sender.templates
@@ -106,7 +105,7 @@ def test_45047_is_retried_later(
     assert sender.templates == []
     sender.text_error = None
     with unit(reports_app) as session:
-        session.execute(update(Notification).values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1)))
+        session.execute(update(Notification).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
     jobs.run_due(reports_app)
     sent = notice(reports_app)
     assert (sent.status, sent.channel, sent.attempts) == (NotificationStatus.SENT, "text", 2)
@@ -133,7 +132,7 @@ def test_gives_up_after_the_allowed_attempts(
     sender.template_error = RuntimeError("system busy")
     review(app, report_id)
     with unit(app) as session:
-        session.execute(update(Notification).values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1)))
+        session.execute(update(Notification).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
     jobs.run_due(app)
     found = notice(app)
     assert (found.status, found.attempts) == (NotificationStatus.FAILED, 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,11 +14,13 @@ from PIL import ExifTags, Image
 from sqlalchemy import select, update
 
 from bot import jobs
+from bot.clock import utcnow
 from bot.config import ReportsSettings
 from reports.jobs import storage_for
 from reports.models import Photo, PhotoStatus
 from reports.photos import PhotoRejectedError, inspect_image, process_photo, sniff, stripped_derivative
 from tests.support import images
+from tests.support.clock import T0
 from tests.support.reports import FakeMedia, new_report, unit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -122,7 +124,7 @@ def test_a_failed_download_is_recorded_then_retried_and_succeeds(
     reports_app: Flask, media: FakeMedia, settings: ReportsSettings
 ) -> None:
     media.fail_next("media-1")
-    before = datetime.now(UTC)
+    before = utcnow()
     new_report(reports_app, media)
     photo = only_photo(reports_app)
     assert photo.status == PhotoStatus.RETRYING
@@ -136,7 +138,7 @@ def test_a_failed_download_is_recorded_then_retried_and_succeeds(
     jobs.run_due(reports_app)
     assert only_photo(reports_app).attempts == 1
     with unit(reports_app) as session:
-        session.execute(update(Photo).values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1)))
+        session.execute(update(Photo).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
     jobs.run_due(reports_app)
     photo = only_photo(reports_app)
     assert photo.status == PhotoStatus.STORED
@@ -151,8 +153,7 @@ def test_backoff_grows_and_gives_up_after_max_attempts(
     app = make_reports_app(download_max_attempts=3, retry_base_seconds=10)
     settings: ReportsSettings = app.config["CITYBOT"].reports
     media.fail_next("media-1", times=10)
-    start = datetime.now(UTC)
-    new_report(app, media, now=start)
+    new_report(app, media, now=T0)
     waits = []
     with unit(app) as session:
         photo_id = session.scalars(select(Photo.id)).one()
@@ -176,8 +177,8 @@ def test_media_past_its_validity_is_given_up_with_a_clear_status(
     reports_app: Flask, media: FakeMedia, settings: ReportsSettings
 ) -> None:
     media.fail_next("media-1")
-    received = datetime.now(UTC) - timedelta(hours=71, minutes=58)
-    new_report(reports_app, media, now=received)
+    received = T0 - timedelta(hours=71, minutes=58)
+    new_report(reports_app, media, now=T0, photos_received_at=received)
     photo = only_photo(reports_app)
     # the backoff would reach past the 72 h validity: no pointless attempt is planned
     assert photo.status == PhotoStatus.EXPIRED
@@ -216,7 +217,7 @@ def test_oversized_download_is_invalid(make_reports_app: Callable[..., Flask], m
 
 
 def test_old_exif_time_is_flagged(reports_app: Flask, media: FakeMedia) -> None:
-    received = datetime.now(UTC)
+    received = utcnow()
     old = (received - timedelta(days=10)).astimezone(SHANGHAI).replace(tzinfo=None)
     fresh = (received - timedelta(hours=1)).astimezone(SHANGHAI).replace(tzinfo=None)
     new_report(reports_app, media, photo_bytes=(images.jpeg(1, taken=old), images.jpeg(2, taken=fresh)))

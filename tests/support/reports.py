@@ -19,6 +19,7 @@ from reports.models import Report, category_by_code
 from staff import models as staff_models
 from staff.roles import parse_roles
 from tests.support import images
+from tests.support.clock import at
 
 STAFF = {
     "rev-a": "reviewer",
@@ -142,14 +143,41 @@ def new_report(
     photo_bytes: tuple[bytes, ...] | None = None,
     now: datetime | None = None,
     description: str = "",
+    photos_received_at: datetime | None = None,
 ) -> int:
-    """Submit a report in its own unit of work; returns its id."""
+    """Submit a report in its own unit of work, its photos processed at once; returns its id.
+
+    With ``now``, the app's clock stands at ``now`` for the submission and its photo jobs alike;
+    the photos were received at ``photos_received_at`` (default: ``now``).
+    """
+    received = photos_received_at or now
+    with at(now):
+        return _new_report(
+            app, media, openid, category, where, datum, seeds, photo_bytes, now, received, description
+        )
+
+
+def _new_report(
+    app: Flask,
+    media: FakeMedia,
+    openid: str,
+    category: str,
+    where: tuple[float, float],
+    datum: Datum,
+    seeds: tuple[int, ...],
+    photo_bytes: tuple[bytes, ...] | None,
+    now: datetime | None,
+    received: datetime | None,
+    description: str,
+) -> int:
     blobs = photo_bytes if photo_bytes is not None else tuple(images.jpeg(seed) for seed in seeds)
     refs = []
     for blob in blobs:
         media_id = f"media-{len(media.files) + 1}"
         media.add(media_id, blob)
-        refs.append(PhotoRef(media_id=media_id, pic_url=f"http://mmbiz.example/{media_id}", received_at=now))
+        refs.append(
+            PhotoRef(media_id=media_id, pic_url=f"http://mmbiz.example/{media_id}", received_at=received)
+        )
     with unit(app) as session:
         found = category_by_code(session, category)
         assert found is not None

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from bot.clock import utcnow
 from bot.config import load_settings
 from bot.conversation import Conversation
 from bot.replies import Reply, Silence, Text
@@ -35,7 +35,7 @@ def make_ctx(state: str | None = None) -> Context:
         settings=load_settings(None, environ={}),  # type: ignore[arg-type]
         texts=Texts.load(),
         conversation=conversation,
-        now=datetime.now(UTC),
+        now=utcnow(),
     )
 
 
