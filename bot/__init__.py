@@ -32,13 +32,14 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str |
     import miniprogram_api
     import open311
     import reports
-    from bot import database, jobs, services, webhook
+    from bot import database, health, jobs, services, webhook
 
     database.init_app(app)
     services.init_app(app)
     jobs.init_app(app)
     reports.init_app(app)
     webhook.init_app(app)
+    health.init_app(app)
     miniprogram_api.init_app(app)
     open311.init_app(app)
     console.init_app(app)

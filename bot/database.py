@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 MODEL_MODULES: tuple[str, ...] = (
     "bot.journal",
     "bot.residents",
+    "bot.conversation",
     "geodata.models",
     "staff.models",
     "reports.models",

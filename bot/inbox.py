@@ -1,36 +1,42 @@
-"""Accepting one parsed message: dedupe, journal, dispatch, commit, cache the reply.
+"""Accepting one verified message: journal, take the resident's turn, dispatch, commit, reply.
 
-Two guards keep WeChat's retries (up to 3 attempts, possibly on different workers at the same
-moment) from repeating a side effect:
+The promises, and what keeps each:
 
-- a claim in the store (atomic add-if-absent): the first attempt runs the handler, concurrent
-  attempts wait briefly for its cached reply;
-- the journal's unique dedupe key in the database: even if the store forgot the claim, a message
-  already journaled is never handled again by a webhook attempt.
-
-The journal row is committed as ``received`` before the handler runs; the handler's effects and
-the outcome are committed together afterwards. A handler that raises is rolled back, its message
-marked ``failed`` and the resident gets a short apology; ``citybot messages retry`` replays it.
+- **Journaled exactly once.** The journal's unique dedupe key is the only dedupe guard (a store
+  that forgets, or a Redis outage, changes nothing). If the database cannot take the row, the
+  message goes to the local spool (bot.spool) and is replayed when the database is back.
+- **Handled at most once.** Whoever runs the handler holds the row's lease; the outcome is
+  committed with the handler's effects only while the lease token still matches (bot.journal).
+  A WeChat retry that finds a live lease waits for the outcome; one that finds an expired lease
+  (the first attempt's worker was killed) takes it over.
+- **Answered once.** An attempt that commits within ``intake.passive_budget`` of its arrival
+  answers passively; a retry that finds a finished reply claims it; a reply no attempt took
+  before WeChat stopped retrying goes out as a customer-service message (bot.recovery).
+- **One resident at a time, in WeChat's order.** The handler runs inside the resident's turn
+  (bot.residents.take_turn) and first lets the resident's earlier messages still in hand finish.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import time
 from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot import journal, residents, services
+from bot import journal, metrics, residents, services
 from bot.clock import utcnow
 from bot.conversation import Conversation
 from bot.database import sessionmaker_for
-from bot.journal import JournalEntry, Outcome
+from bot.journal import Delivery, JournalEntry, Outcome
 from bot.replies import Reply, Silence, Text, reply_from_dict
 from bot.routing import Context, Dispatcher
-from bot.wechat.inbound import Inbound, parse_inbound
+from bot.spool import Spool
+from bot.wechat.inbound import Inbound
 
 log = logging.getLogger("citybot.inbox")
 
@@ -50,6 +56,15 @@ WINDOW_EVENTS = frozenset(
     }
 )
 
+POLL = 0.05
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database could not be reached (as opposed to a bug or bad data)."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
 
 def dispatcher(app: Flask) -> Dispatcher:
     found: Dispatcher | None = app.extensions.get("citybot.dispatcher")
@@ -61,124 +76,293 @@ def dispatcher(app: Flask) -> Dispatcher:
     return found
 
 
-def _reply_key(key: str) -> str:
-    return f"wx:reply:{key}"
+def spool_for(app: Flask) -> Spool:
+    found: Spool | None = app.extensions.get("citybot.spool")
+    if found is None:
+        settings = services.settings(app)
+        folder = settings.intake.spool_dir or str(Path(settings.instance_path) / "spool")
+        found = Spool(folder)
+        app.extensions["citybot.spool"] = found
+    return found
 
 
-def _journal_reply(app: Flask, key: str) -> Reply | None:
-    with sessionmaker_for(app)() as session:
-        entry = journal.by_key(session, key)
-        data = entry.reply_data if entry is not None else None
-    return None if data is None else reply_from_dict(data)
+def lease_of(app: Flask) -> timedelta:
+    return timedelta(seconds=services.settings(app).intake.lease)
 
 
-def accept(app: Flask, inbound: Inbound) -> Reply:
-    """The reply for ``inbound``; runs its handler at most once across attempts and workers."""
-    settings = services.settings(app)
-    store = services.store(app)
-    key = inbound.dedupe_key
-    cached = store.get_json(_reply_key(key))
-    if cached is not None:
-        return reply_from_dict(cached)
-    if not store.add(f"wx:claim:{key}", "1", ttl=settings.wechat.dedupe_ttl):
-        waited = store.wait_for(_reply_key(key), settings.wechat.reply_wait)
-        if waited is not None:
-            return reply_from_dict(json.loads(waited))
-        log.info("retry of %s while its first attempt is still running", key)
-        return _journal_reply(app, key) or Silence()
+# -- the webhook's entry -----------------------------------------------------------------------------
 
+
+def accept(app: Flask, inbound: Inbound, *, started: float | None = None) -> Reply:
+    """The passive reply for ``inbound`` (Silence when it is answered another way)."""
+    started = time.monotonic() if started is None else started
+    deadline = started + services.settings(app).intake.passive_budget
+    spool = spool_for(app)
+    if spool.holds_sender(inbound.openid):
+        # The resident's earlier messages wait for the database: this one queues behind them.
+        return _spool(app, inbound, "earlier messages of this resident are spooled")
+    try:
+        entry_id, token = _journal(app, inbound)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        return _spool(app, inbound, f"database unavailable: {type(exc).__name__}")
+    if token is not None:
+        reply = run(app, entry_id, token, inbound, passive_deadline=deadline)
+        if reply is not None:
+            return reply
+    return _follow(app, entry_id, inbound, deadline)
+
+
+def _journal(app: Flask, inbound: Inbound) -> tuple[int, str | None]:
+    """Insert the row holding its lease: (id, token); (id, None) when it was journaled before."""
     with sessionmaker_for(app)() as session:
         try:
             entry = journal.record_received(
                 session,
-                key=key,
+                key=inbound.dedupe_key,
                 msg_type=inbound.msg_type,
                 event=inbound.event,
                 sender=inbound.openid,
                 payload=inbound.xml,
+                sent_at=inbound.create_time,
+                msg_id=inbound.msg_id or 0,
+                lease=lease_of(app),
             )
             session.commit()
+            return entry.id, entry.lease_token
         except IntegrityError:
             session.rollback()
-            log.info("message %s was journaled before; not handling it again", key)
-            reply = _journal_reply(app, key) or Silence()
-        else:
-            reply = handle(app, session, entry, inbound)
-    store.set_json(_reply_key(key), reply.to_dict(), ttl=settings.wechat.dedupe_ttl)
-    return reply
+        existing = journal.by_key(session, inbound.dedupe_key)
+        if existing is None:  # pragma: no cover - the unique key said it exists
+            raise LookupError(inbound.dedupe_key)
+        return existing.id, None
 
 
-def handle(app: Flask, session: Session, entry: JournalEntry, inbound: Inbound) -> Reply:
-    """Dispatch ``inbound`` and commit its effects together with the journal outcome."""
-    settings = services.settings(app)
-    store = services.store(app)
-    texts = services.texts(app)
-    conversation = Conversation(store, inbound.openid, settings.conversation.timeout)
-    ctx = Context(
-        session=session,
-        store=store,
-        settings=settings,
-        texts=texts,
-        conversation=conversation,
-        now=utcnow(),
-        app=app,
+def _spool(app: Flask, inbound: Inbound, why: str) -> Reply:
+    spool = spool_for(app)
+    spool.put(
+        inbound.xml,
+        key=inbound.dedupe_key,
+        sender=inbound.openid,
+        sent_at=inbound.create_time,
+        msg_id=inbound.msg_id or 0,
     )
+    metrics.MESSAGES.labels("spooled").inc()
+    metrics.SPOOL_DEPTH.set(spool.depth())
+    log.warning("spooled %s (%s)", inbound.dedupe_key, why)
+    return Silence()
+
+
+def _follow(app: Flask, entry_id: int, inbound: Inbound, deadline: float) -> Reply:
+    """A retry (or a concurrent attempt): wait for the outcome, claim it, or take an expired lease."""
+    make_session = sessionmaker_for(app)
+    while True:
+        try:
+            with make_session() as session:
+                entry = session.get(JournalEntry, entry_id)
+                if entry is None:  # pragma: no cover - rows are never deleted
+                    return Silence()
+                now = utcnow()
+                if entry.status != Outcome.RECEIVED:
+                    reply = _claim_passive(session, entry)
+                    if reply is not None:
+                        return reply
+                    continue
+                if not entry.lease_live(now):
+                    token = journal.take_lease(
+                        session, entry_id, lease=lease_of(app), statuses=(Outcome.RECEIVED,), now=now
+                    )
+                    session.commit()
+                    if token is not None:
+                        metrics.MESSAGES.labels("taken_over").inc()
+                        log.warning("took over %s after its lease ran out", entry.dedupe_key)
+                        reply = run(app, entry_id, token, inbound, passive_deadline=deadline)
+                        if reply is not None:
+                            return reply
+                        continue
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            log.warning("database unavailable while following %s", inbound.dedupe_key)
+            metrics.MESSAGES.labels("retry_silent").inc()
+            return Silence()
+        if time.monotonic() + POLL >= deadline:
+            metrics.MESSAGES.labels("retry_silent").inc()
+            log.info("attempt of %s ends while another still handles it", inbound.dedupe_key)
+            return Silence()
+        time.sleep(POLL)
+
+
+def _claim_passive(session: Session, entry: JournalEntry) -> Reply | None:
+    """The finished row's reply if this attempt may answer with it; Silence if it went another way."""
+    if entry.delivery in (Delivery.PASSIVE, Delivery.NONE):
+        metrics.MESSAGES.labels("retry_answered").inc()
+        data = entry.reply_data
+        return Silence() if data is None else reply_from_dict(data)
+    if entry.delivery is not None:  # sent (or being sent) as a customer-service message
+        metrics.MESSAGES.labels("retry_silent").inc()
+        return Silence()
+    if journal.claim_delivery(session, entry.id, Delivery.PASSIVE, now=utcnow()):
+        session.commit()
+        metrics.MESSAGES.labels("retry_answered").inc()
+        data = entry.reply_data
+        return Silence() if data is None else reply_from_dict(data)
+    session.rollback()
+    return None  # someone else settled it meanwhile: read again
+
+
+# -- running a handler -------------------------------------------------------------------------------
+
+
+def _take_turn(app: Flask, session: Session, entry_id: int, openid: str) -> JournalEntry:
+    """Hold the resident's turn, after their earlier messages still in hand (bounded wait)."""
+    settings = services.settings(app)
+    give_up = time.monotonic() + settings.intake.order_wait
+    while True:
+        residents.take_turn(session, openid)
+        entry = session.get(JournalEntry, entry_id, populate_existing=True)
+        if entry is None:  # pragma: no cover - rows are never deleted
+            raise LookupError(entry_id)
+        if time.monotonic() >= give_up or not journal.earlier_unfinished(session, entry, now=utcnow()):
+            return entry
+        session.rollback()  # let the earlier message take the turn
+        time.sleep(0.01)
+
+
+def run(
+    app: Flask, entry_id: int, token: str, inbound: Inbound, *, passive_deadline: float | None
+) -> Reply | None:
+    """Run the handler for a row whose lease ``token`` holds; commit effects and outcome together.
+
+    With ``passive_deadline`` (a webhook attempt), a commit before it settles the delivery as
+    passive and the reply is returned; a later commit returns Silence and leaves the reply for a
+    retry to claim or for the recovery loop to send. Without a deadline the reply is returned for
+    the caller to deliver. Returns None when nothing was committed (the lease was taken over or
+    the database went away): the row's lease will run out and someone takes the message again.
+    """
+    settings = services.settings(app)
+    texts = services.texts(app)
+    began = time.monotonic()
+    now = utcnow()
     handler_name: str | None = None
-    try:
-        residents.touch(
-            session, inbound.openid, by_message=not inbound.is_event or inbound.event in WINDOW_EVENTS
-        )
-        handler_name, reply = dispatcher(app).dispatch(inbound, ctx)
-        journal.mark_handled(entry, handler=handler_name, reply=reply.to_dict())
-        session.commit()
-    except Exception as exc:
-        session.rollback()
-        log.exception("handler %s failed for %s", handler_name or "(dispatch)", entry.dedupe_key)
-        reply = Text(texts("common.apology"))
-        journal.mark_failed(
-            entry, handler=handler_name, error=f"{type(exc).__name__}: {exc}", reply=reply.to_dict()
-        )
-        session.commit()
+    with sessionmaker_for(app)() as session:
+        ctx: Context | None = None
+        try:
+            entry = _take_turn(app, session, entry_id, inbound.openid)
+            conversation = Conversation(session, inbound.openid, settings.conversation.timeout, now=now)
+            ctx = Context(
+                session=session,
+                store=services.store(app),
+                settings=settings,
+                texts=texts,
+                conversation=conversation,
+                now=now,
+                app=app,
+            )
+            residents.touch(
+                session, inbound.openid, by_message=not inbound.is_event or inbound.event in WINDOW_EVENTS
+            )
+            handler_name, reply = dispatcher(app).dispatch(inbound, ctx)
+            conversation.save()
+            status, error = Outcome.HANDLED, None
+        except Exception as exc:
+            if database_unavailable(exc):
+                _quiet_rollback(session)
+                log.warning("database unavailable while handling %s; its lease will run out", entry_id)
+                return None
+            _quiet_rollback(session)
+            log.exception("handler %s failed for message %s", handler_name or "(dispatch)", entry_id)
+            reply, status, error = (
+                Text(texts("common.apology")),
+                Outcome.FAILED,
+                f"{type(exc).__name__}: {exc}",
+            )
+            ctx = None
+        try:
+            delivery = _passive_delivery(reply, passive_deadline)
+            if not journal.finish(
+                session,
+                entry if ctx is not None else _reload(session, entry_id),
+                token=token,
+                status=status,
+                handler=handler_name,
+                reply=reply.to_dict(),
+                error=error,
+                delivery=delivery,
+            ):
+                _quiet_rollback(session)
+                log.warning("lease of message %s was taken over; this attempt's work is dropped", entry_id)
+                return None
+            session.commit()
+        except Exception as exc:
+            _quiet_rollback(session)
+            if not database_unavailable(exc):
+                raise
+            log.warning("database unavailable while finishing message %s; its lease will run out", entry_id)
+            return None
+    metrics.HANDLER_SECONDS.observe(time.monotonic() - began)
+    metrics.MESSAGES.labels(status.value).inc()
+    if ctx is not None:
+        ctx.run_after_commit()
+    if passive_deadline is None or delivery is not None:
         return reply
-    conversation.save()
-    ctx.run_after_commit()
-    return reply
+    # Too late for this attempt: a waiting retry claims the reply, or the recovery loop sends it.
+    log.warning("message %s finished after its attempt's budget", entry_id)
+    return Silence()
+
+
+def _reload(session: Session, entry_id: int) -> JournalEntry:
+    entry = session.get(JournalEntry, entry_id, populate_existing=True)
+    if entry is None:  # pragma: no cover - rows are never deleted
+        raise LookupError(entry_id)
+    return entry
+
+
+def _passive_delivery(reply: Reply, deadline: float | None) -> Delivery | None:
+    if isinstance(reply, Silence):
+        return Delivery.NONE
+    if deadline is not None and time.monotonic() <= deadline:
+        return Delivery.PASSIVE
+    return None
+
+
+def _quiet_rollback(session: Session) -> None:
+    try:
+        session.rollback()
+    except Exception:
+        log.debug("rollback failed", exc_info=True)
+
+
+# -- replays -------------------------------------------------------------------------------------------
+
+Deliver = Callable[[str, Reply], None]
 
 
 def retry_failed(
     app: Flask,
     *,
-    deliver: Callable[[Inbound, Reply], None],
+    deliver: Deliver | None = None,
     stuck_after_seconds: int = 600,
     limit: int = 100,
 ) -> list[tuple[str, Outcome]]:
-    """Replay failed (and long-stuck) messages; hand each new reply to ``deliver``.
+    """Replay failed (and long-stuck) messages; each new reply goes out as a customer-service message.
 
-    The passive reply window is long gone, so a successful replay's reply is delivered another
-    way (a customer-service message). Returns (dedupe key, new status) pairs.
+    Each message is taken with a lease (a conditional update), so two runs at once never handle
+    one message twice; every delivery is recorded on the journal row. Returns (key, status) pairs.
     """
-    from datetime import timedelta
+    from bot import recovery
 
     results: list[tuple[str, Outcome]] = []
     with sessionmaker_for(app)() as session:
         entries = journal.needing_retry(
             session, stuck_after=timedelta(seconds=stuck_after_seconds), limit=limit
         )
-        ids = [entry.id for entry in entries]
-    for entry_id in ids:
-        with sessionmaker_for(app)() as session:
-            entry = session.get(JournalEntry, entry_id)
-            if entry is None or entry.status == Outcome.HANDLED:
-                continue
-            inbound = parse_inbound(entry.payload)
-            reply = handle(app, session, entry, inbound)
-            session.refresh(entry)
-            status = entry.status
-            key = entry.dedupe_key
-        services.store(app).set_json(
-            _reply_key(key), reply.to_dict(), ttl=services.settings(app).wechat.dedupe_ttl
+        candidates = [(entry.id, entry.dedupe_key) for entry in entries]
+    for entry_id, key in candidates:
+        status = recovery.replay_entry(
+            app, entry_id, statuses=(Outcome.FAILED, Outcome.RECEIVED), deliver=deliver
         )
-        if status == Outcome.HANDLED and not isinstance(reply, Silence):
-            deliver(inbound, reply)
-        results.append((key, status))
+        if status is not None:
+            results.append((key, status))
     return results

@@ -43,6 +43,22 @@ def get_or_create(session: Session, openid: str) -> Resident:
     return resident
 
 
+def take_turn(session: Session, openid: str) -> Resident:
+    """Hold the resident's turn until the session's transaction ends: one message at a time.
+
+    On PostgreSQL a row lock (``SELECT ... FOR UPDATE``) on the resident, so two workers or
+    machines handling messages of the same resident take turns while other residents are not
+    slowed; on SQLite every write transaction already begins IMMEDIATE and holds the database's
+    single write lock. Whatever the turn reads afterwards (the conversation) is current.
+    """
+    get_or_create(session, openid)
+    session.flush()
+    resident = session.get(Resident, openid, with_for_update=True, populate_existing=True)
+    if resident is None:  # pragma: no cover - created above in this transaction
+        raise LookupError(openid)
+    return resident
+
+
 def touch(session: Session, openid: str, *, by_message: bool) -> Resident:
     """Record activity; ``by_message`` marks a resident-initiated message (opens the 48 h window)."""
     resident = get_or_create(session, openid)

@@ -11,6 +11,7 @@ The in-process store serves one process only: with several gunicorn workers, use
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -22,6 +23,8 @@ from typing import Any
 import redis
 
 from bot.config import Settings
+
+log = logging.getLogger("citybot.store")
 
 
 class LockTimeoutError(Exception):
@@ -224,6 +227,79 @@ class RedisStore(Store):
         return bool(self.client.ping())
 
 
+class ResilientStore(Store):
+    """Redis, degrading to a process-local store while Redis cannot be reached.
+
+    What lives in the store is short-lived and rebuildable (remembered locations, rate-limit
+    counters, console sessions, token caches), and nothing the intake's correctness rests on: the
+    journal's unique key and the resident's turn are in the database. So during an outage each
+    process keeps working on its own dictionary (limits count per process, a remembered location
+    may be forgotten) instead of failing every message; the outage and the recovery are logged
+    once each. While degraded, Redis is tried again at most every ``retry_after`` seconds.
+    """
+
+    def __init__(self, primary: Store, *, retry_after: float = 1.0) -> None:
+        self.primary = primary
+        self.local = InProcessStore()
+        self.retry_after = retry_after
+        self._down_since: float | None = None
+        self._next_try = 0.0
+        self._state_lock = threading.Lock()
+
+    @property
+    def degraded(self) -> bool:
+        return self._down_since is not None
+
+    def _call(self, name: str, *args: Any) -> Any:
+        if self._down_since is not None and time.monotonic() < self._next_try:
+            return getattr(self.local, name)(*args)
+        try:
+            result = getattr(self.primary, name)(*args)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            with self._state_lock:
+                if self._down_since is None:
+                    self._down_since = time.monotonic()
+                    log.warning(
+                        "store unreachable (%s): degrading to a process-local store", type(exc).__name__
+                    )
+                self._next_try = time.monotonic() + self.retry_after
+            return getattr(self.local, name)(*args)
+        if self._down_since is not None:
+            with self._state_lock:
+                if self._down_since is not None:
+                    log.warning("store reachable again after %.1f s", time.monotonic() - self._down_since)
+                    self._down_since = None
+        return result
+
+    def get(self, key: str) -> str | None:
+        return self._call("get", key)  # type: ignore[no-any-return]
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        self._call("set", key, value, ttl)
+
+    def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+        return bool(self._call("add", key, value, ttl))
+
+    def delete(self, key: str) -> bool:
+        return bool(self._call("delete", key))
+
+    def delete_if_equals(self, key: str, expected: str) -> bool:
+        return bool(self._call("delete_if_equals", key, expected))
+
+    def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        return int(self._call("incr", key, amount, ttl))
+
+    def ttl(self, key: str) -> float | None:
+        return self._call("ttl", key)  # type: ignore[no-any-return]
+
+    def ping(self) -> bool:
+        """Whether the primary answers (a health check must not be fooled by the fallback)."""
+        try:
+            return self.primary.ping()
+        except (redis.ConnectionError, redis.TimeoutError):
+            return False
+
+
 def binary_redis(url: str) -> redis.Redis:
     """A client that returns bytes, as job queues need (the store's client decodes to str)."""
     return redis.Redis.from_url(url, socket_timeout=None, socket_connect_timeout=5.0)
@@ -232,5 +308,5 @@ def binary_redis(url: str) -> redis.Redis:
 def make_store(settings: Settings) -> Store:
     """Choose the backend once, from configuration."""
     if settings.redis_url:
-        return RedisStore.from_url(settings.redis_url, settings.redis_prefix)
+        return ResilientStore(RedisStore.from_url(settings.redis_url, settings.redis_prefix))
     return InProcessStore()

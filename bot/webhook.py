@@ -6,10 +6,11 @@ Every refusal is one log line and a 4xx, never a traceback; WeChat never sees a 
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from bot import inbox, services
+from bot import inbox, recovery, services
 from bot.wechat.crypto import DecryptError, MessageCrypto
 from bot.wechat.inbound import BadMessageError, parse_inbound, parse_xml
 from bot.wechat.render import SUCCESS, render
@@ -119,6 +120,9 @@ def _plaintext(body: bytes, encrypted: bool) -> str:
 
 @bp.post("/wechat")
 def receive() -> Response:
+    started = time.monotonic()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    recovery.ensure_started(app)
     body = _read_body(services.settings().wechat.max_body_bytes)
     _verify_request()
     encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
@@ -127,7 +131,12 @@ def receive() -> Response:
         inbound = parse_inbound(xml)
     except BadMessageError as exc:
         raise RefusedError(400, str(exc)) from None
-    reply = inbox.accept(current_app._get_current_object(), inbound)  # type: ignore[attr-defined]
+    try:
+        reply = inbox.accept(app, inbound, started=started)
+    except OSError as exc:
+        # Neither the database nor the spool could keep it: make WeChat try again rather than lose it.
+        log.error("cannot keep message %s: %s", inbound.dedupe_key, exc)
+        raise RefusedError(503, "message could not be kept; retry") from None
     text = render(reply, inbound, truncation_marker=services.texts()("common.truncated"))
     if text == SUCCESS:
         return Response(SUCCESS, mimetype="text/plain")

@@ -25,6 +25,8 @@ class Staged:
     staff_id: int
     name: str
     meta: dict[str, Any]
+    # When it was staged, on the app's clock (never the file's mtime: the kernel's clock is not ours).
+    staged_at: float = 0.0
 
 
 class Uploads:
@@ -40,7 +42,7 @@ class Uploads:
         token = secrets.token_urlsafe(24)
         body, about = self._paths(token)
         body.write_bytes(data)
-        staged = Staged(token, staff_id, name, meta)
+        staged = Staged(token, staff_id, name, meta, epoch())
         about.write_text(json.dumps(asdict(staged), ensure_ascii=False), encoding="utf-8")
         return staged
 
@@ -53,7 +55,7 @@ class Uploads:
             staged = Staged(**json.loads(about.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return None
-        if staged.staff_id != staff_id or not body.is_file() or epoch() - body.stat().st_mtime > MAX_AGE:
+        if staged.staff_id != staff_id or not body.is_file() or epoch() - staged.staged_at > MAX_AGE:
             return None
         return staged, body
 
@@ -63,11 +65,12 @@ class Uploads:
                 path.unlink(missing_ok=True)
 
     def purge(self) -> None:
-        """Forget uploads older than MAX_AGE."""
+        """Forget uploads older than MAX_AGE (and any whose description cannot be read)."""
         cutoff = epoch() - MAX_AGE
-        for path in self.root.glob("*"):
+        for about in self.root.glob("*.json"):
             try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-            except OSError:
-                continue
+                staged_at = float(json.loads(about.read_text(encoding="utf-8")).get("staged_at", 0.0))
+            except (OSError, ValueError, TypeError, AttributeError):
+                staged_at = 0.0
+            if staged_at < cutoff:
+                self.discard(about.stem)

@@ -22,8 +22,10 @@ from flask import current_app
 from bot import services
 from bot.clock import utcnow
 from bot.conversation import Conversation
+from bot.database import session_scope
 from bot.jobs import defer
 from bot.replies import Reply, Text
+from bot.residents import take_turn
 from bot.routing import Context, Router
 from bot.wechat.inbound import Inbound, sent_location
 from geodata.datums import CoordinateError, Datum, GeoPoint
@@ -351,13 +353,15 @@ def close_idle_draft(openid: str) -> None:
     """Job: close the resident's draft if it has been idle for the timeout, and tell them."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = services.settings(app)
-    conversation = Conversation(services.store(app), openid, settings.conversation.timeout)
-    draft = current_draft(conversation)
     now = utcnow()
-    if draft is None or not is_idle(draft, now, settings):
-        return
-    conversation.end()
-    conversation.save()
+    with session_scope(app) as session:
+        take_turn(session, openid)  # the resident may be sending a photo right now
+        conversation = Conversation(session, openid, settings.conversation.timeout, now=now)
+        draft = current_draft(conversation)
+        if draft is None or not is_idle(draft, now, settings):
+            return
+        conversation.end()
+        conversation.save()
     try:
         sender_for(app).send_text(openid, services.texts(app)("reports.chat.draft_expired"))
     except Exception as exc:

@@ -23,7 +23,7 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot import create_app
+from bot import create_app, recovery
 from bot.clock import utcnow
 from bot.config import load_settings
 from bot.migrations import upgrade
@@ -156,6 +156,8 @@ def base_overrides(request: pytest.FixtureRequest, backend: str, tmp_path: Path)
         "secret_key": "test-secret",
         "instance_path": str(tmp_path / "instance"),
         "wechat": {"app_id": "wx0000000000000000", "app_secret": "test-secret", "token": "testtoken"},
+        # Tests run recovery passes themselves (bot.recovery.run_once); no background loop.
+        "intake": {"recovery_interval": 0},
     }
     if backend == "embedded":
         overrides["database_url"] = f"sqlite:///{tmp_path / 'citybot.db'}"
@@ -196,6 +198,7 @@ def make_app(base_overrides: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
     from tests.support.reports import close_queue
 
     for app in apps:
+        recovery.stop(app)
         close_queue(app)  # jobs a test left queued (RQ keys in Redis, inline timers)
         app.extensions["citybot.engine"].dispose()
 

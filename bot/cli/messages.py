@@ -43,21 +43,39 @@ def list_messages(env: Env, status: str | None, limit: int) -> None:
 @click.option("--limit", default=100, show_default=True)
 @pass_env
 def retry(env: Env, stuck_after: int, limit: int) -> None:
-    """Replay failed messages; a new reply goes to the resident as a customer-service message."""
+    """Replay failed messages; a new reply goes to the resident as a customer-service message.
+
+    Each message is taken with a lease, so runs at once (or the workers' recovery loops) never
+    handle one message twice; every delivery is recorded on the message's journal row.
+    """
     from bot import inbox
-    from bot.outbox import deliver_reply
 
     app = env.app
     with app.app_context():
-        results = inbox.retry_failed(
-            app,
-            deliver=lambda msg, reply: deliver_reply(app, msg.openid, reply),
-            stuck_after_seconds=stuck_after,
-            limit=limit,
-        )
+        results = inbox.retry_failed(app, stuck_after_seconds=stuck_after, limit=limit)
     for key, status in results:
         click.echo(f"{status.value:<8} {key}")
     failed = sum(1 for _, status in results if status == Outcome.FAILED)
     click.echo(f"replayed {len(results)} message(s), {failed} still failing")
     if failed:
+        raise SystemExit(1)
+
+
+@messages.command("recover")
+@pass_env
+def recover(env: Env) -> None:
+    """One recovery pass: replay the spool, take over expired leases, send undelivered replies.
+
+    Every web worker runs this on its own (intake.recovery_interval); run it from cron when the
+    loop is turned off.
+    """
+    from bot import recovery
+
+    result = recovery.run_once(env.app)
+    click.echo(
+        f"spool replayed {result.replayed}, leases recovered {result.recovered}, "
+        f"replies delivered {result.delivered}"
+    )
+    if result.errors:
+        click.echo(f"database unavailable: {', '.join(result.errors)}", err=True)
         raise SystemExit(1)

@@ -13,6 +13,7 @@ from console import sessions
 from console.audit import AuditEntry
 from staff import models
 from staff.roles import Role
+from tests.support.clock import T0, at
 from tests.support.console import PASSWORD, ConsoleClient, add_staff, text
 
 
@@ -34,6 +35,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 def test_anonymous_is_sent_to_login_and_back(app: Flask) -> None:
+    with at(T0):  # the statistics range is checked against today
+        anonymous_is_sent_to_login_and_back(app)
+
+
+def anonymous_is_sent_to_login_and_back(app: Flask) -> None:
     add_staff(app, "li.wei", {Role.REVIEWER})
     client = ConsoleClient(app)
     response = client.get("/console/stats/?start=2026-01-01")

@@ -12,8 +12,8 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy import func, select
 
-from bot import services
 from bot.clock import utcnow
+from bot.conversation import Conversation
 from bot.wechat.fake import FakeWeChat
 from bot.wechat.simulator import WeChatSimulator
 from handlers.reports import MENU_KEY, close_idle_draft
@@ -54,8 +54,8 @@ class Chat:
         return self.say(self.sim.text(OPENID, content))
 
     def state(self) -> str | None:
-        saved = services.store(self.app).get_json(f"conv:{OPENID}")
-        return None if saved is None else saved.get("state")
+        with unit(self.app) as session:
+            return Conversation(session, OPENID, timeout=1800).state
 
     def reports(self) -> list[Report]:
         with unit(self.app) as session:
@@ -184,11 +184,12 @@ def test_a_retried_message_creates_nothing_twice(chat: Chat) -> None:
 
 
 def backdate_draft(chat: Chat, minutes: int) -> None:
-    store = services.store(chat.app)
-    saved = store.get_json(f"conv:{OPENID}")
     touched = utcnow() - timedelta(minutes=minutes)
-    saved["data"]["report"]["touched"] = touched.isoformat()
-    store.set_json(f"conv:{OPENID}", saved, ttl=600)
+    with unit(chat.app) as session:
+        conversation = Conversation(session, OPENID, timeout=1800)
+        draft = dict(conversation.data["report"], touched=touched.isoformat())
+        conversation.update(report=draft)
+        conversation.save()
 
 
 def test_an_idle_draft_is_closed_with_a_message(chat: Chat) -> None:

@@ -64,7 +64,15 @@ def test_environment_values_are_validated() -> None:
         load_settings(None, environ={"CITYBOT_WECHAT_ENCRYPTED_ONLY": "maybe"})
 
 
-def test_dedupe_ttl_cannot_drop_below_sixty_seconds() -> None:
+def test_intake_budget_and_lease_are_bounded_and_consistent() -> None:
+    with pytest.raises(ConfigError, match=r"intake\.passive_budget"):
+        load_settings(None, environ={"CITYBOT_INTAKE_PASSIVE_BUDGET": "5"})  # WeChat waits 5 s in all
+    with pytest.raises(ConfigError, match=r"retry_horizon must exceed lease"):
+        load_settings(None, environ={"CITYBOT_INTAKE_LEASE": "20", "CITYBOT_INTAKE_RETRY_HORIZON": "15"})
+    intake = load_settings(None, environ={"CITYBOT_INTAKE_LEASE": "6"}).intake
+    assert (intake.lease, intake.retry_horizon, intake.passive_budget) == (6.0, 16.0, 4.5)
+
+
+def test_removed_dedupe_settings_are_refused_by_name() -> None:
     with pytest.raises(ConfigError, match=r"wechat\.dedupe_ttl"):
-        load_settings(None, environ={"CITYBOT_WECHAT_DEDUPE_TTL": "59"})
-    assert load_settings(None, environ={"CITYBOT_WECHAT_DEDUPE_TTL": "60"}).wechat.dedupe_ttl == 60
+        load_settings(None, {"wechat": {"dedupe_ttl": 300}}, environ={})

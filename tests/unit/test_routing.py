@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
 from bot.config import load_settings
-from bot.conversation import Conversation
+from bot.conversation import Conversation, ConversationRow
+from bot.database import Base
 from bot.replies import Reply, Silence, Text
 from bot.routing import Context, Dispatcher, Router
 from bot.store import InProcessStore
 from bot.texts import Texts
 from bot.wechat.inbound import Inbound, normalise_text, parse_inbound
 from bot.wechat.simulator import WeChatSimulator
+from tests.support.clock import T0, at
 
 SIM = WeChatSimulator(lambda path, body: (200, b""), token="t")
 
@@ -24,9 +28,16 @@ def inbound(xml: str) -> Inbound:
     return parse_inbound(xml)
 
 
+def conversation_session() -> Session:
+    """A session on a private in-memory database holding the conversations table."""
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine, tables=[ConversationRow.__table__])  # type: ignore[list-item]
+    return Session(engine)
+
+
 def make_ctx(state: str | None = None) -> Context:
     store = InProcessStore()
-    conversation = Conversation(store, "o", timeout=60)
+    conversation = Conversation(conversation_session(), "o", timeout=60)
     if state:
         conversation.enter(state)
     return Context(
@@ -113,25 +124,35 @@ def test_normalise_text() -> None:
 
 
 def test_conversation_is_saved_only_when_asked_and_times_out() -> None:
-    store = InProcessStore()
-    conversation = Conversation(store, "o", timeout=1)
-    conversation.enter("report.awaiting_location", report_id=7)
-    assert Conversation(store, "o", timeout=1).state is None  # not saved yet
-    conversation.save()
-    again = Conversation(store, "o", timeout=1)
-    assert (again.state, again.data) == ("report.awaiting_location", {"report_id": 7})
-    again.update(step=2)
-    again.save()
-    assert Conversation(store, "o", timeout=1).data == {"report_id": 7, "step": 2}
-    time.sleep(1.2)
-    assert Conversation(store, "o", timeout=1).state is None
+    session = conversation_session()
+    with at(T0, tick=False):
+        conversation = Conversation(session, "o", timeout=60)
+        conversation.enter("report.awaiting_location", report_id=7)
+        assert Conversation(session, "o", timeout=60).state is None  # not saved yet
+        conversation.save()
+        again = Conversation(session, "o", timeout=60)
+        assert (again.state, again.data, again.started_at) == (
+            "report.awaiting_location",
+            {"report_id": 7},
+            T0,
+        )
+        again.update(step=2)
+        again.save()
+        assert Conversation(session, "o", timeout=60).data == {"report_id": 7, "step": 2}
+    with at(T0 + timedelta(seconds=59), tick=False):
+        assert Conversation(session, "o", timeout=60).state == "report.awaiting_location"
+    with at(T0 + timedelta(seconds=60), tick=False):
+        assert Conversation(session, "o", timeout=60).state is None
 
 
-def test_conversation_end_deletes() -> None:
-    store = InProcessStore()
-    conversation = Conversation(store, "o", timeout=60)
+def test_conversation_end_deletes_and_changes_roll_back_with_the_transaction() -> None:
+    session = conversation_session()
+    conversation = Conversation(session, "o", timeout=60)
     conversation.enter("x")
     conversation.save()
+    session.commit()
     conversation.end()
     conversation.save()
-    assert store.get("conv:o") is None
+    assert session.get(ConversationRow, "o") is None
+    session.rollback()  # the handler failed: its conversation change goes with its other effects
+    assert Conversation(session, "o", timeout=60).state == "x"
