@@ -8,6 +8,7 @@ work commits once.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -98,7 +99,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    # A stopped or unreachable server must fail fast (the intake then spools), not hang a worker.
+    kwargs.setdefault("connect_args", {"connect_timeout": 3})
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "do_connect")
+    def _name_the_process(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        # pg_stat_activity then tells which worker holds which connection (and lock).
+        cparams.setdefault("application_name", f"citybot:{os.getpid()}")
+
+    return engine
 
 
 def init_app(app: Flask) -> None:

@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.orm import Session
 
 from bot import journal, metrics, residents, services
-from bot.clock import utcnow
+from bot.clock import epoch, utcnow
 from bot.conversation import Conversation
 from bot.database import sessionmaker_for
 from bot.journal import Delivery, JournalEntry, Outcome
@@ -93,10 +93,22 @@ def lease_of(app: Flask) -> timedelta:
 # -- the webhook's entry -----------------------------------------------------------------------------
 
 
-def accept(app: Flask, inbound: Inbound, *, started: float | None = None) -> Reply:
-    """The passive reply for ``inbound`` (Silence when it is answered another way)."""
-    started = time.monotonic() if started is None else started
-    deadline = started + services.settings(app).intake.passive_budget
+def accept(
+    app: Flask, inbound: Inbound, *, started: float | None = None, sent_at: int | None = None
+) -> Reply:
+    """The passive reply for ``inbound`` (Silence when it is answered another way).
+
+    ``started`` is when the request reached the app (monotonic); ``sent_at`` the signed timestamp
+    of the attempt (Unix seconds, WeChat's clock): an attempt that waited in a busy server's accept
+    queue has less of WeChat's 5 seconds left than its own start suggests, so the budget counts
+    from whichever is earlier (servers keep NTP time).
+    """
+    budget = services.settings(app).intake.passive_budget
+    now = time.monotonic()
+    started = now if started is None else started
+    deadline = started + budget
+    if sent_at is not None:
+        deadline = min(deadline, now + (sent_at + budget - epoch()))
     spool = spool_for(app)
     if spool.holds_sender(inbound.openid):
         # The resident's earlier messages wait for the database: this one queues behind them.
@@ -114,21 +126,26 @@ def accept(app: Flask, inbound: Inbound, *, started: float | None = None) -> Rep
     return _follow(app, entry_id, inbound, deadline)
 
 
+def record(session: Session, inbound: Inbound, *, lease: timedelta) -> JournalEntry:
+    """Journal ``inbound`` as ``received``, the caller holding its lease (flushed, not committed)."""
+    return journal.record_received(
+        session,
+        key=inbound.dedupe_key,
+        msg_type=inbound.msg_type,
+        event=inbound.event,
+        sender=inbound.openid,
+        payload=inbound.xml,
+        sent_at=inbound.create_time,
+        msg_id=inbound.msg_id or 0,
+        lease=lease,
+    )
+
+
 def _journal(app: Flask, inbound: Inbound) -> tuple[int, str | None]:
     """Insert the row holding its lease: (id, token); (id, None) when it was journaled before."""
     with sessionmaker_for(app)() as session:
         try:
-            entry = journal.record_received(
-                session,
-                key=inbound.dedupe_key,
-                msg_type=inbound.msg_type,
-                event=inbound.event,
-                sender=inbound.openid,
-                payload=inbound.xml,
-                sent_at=inbound.create_time,
-                msg_id=inbound.msg_id or 0,
-                lease=lease_of(app),
-            )
+            entry = record(session, inbound, lease=lease_of(app))
             session.commit()
             return entry.id, entry.lease_token
         except IntegrityError:

@@ -159,17 +159,7 @@ def replay_spool(app: Flask, *, deliver: inbox.Deliver | None = None, limit: int
                 continue
             with sessionmaker_for(app)() as session:
                 try:
-                    entry = journal.record_received(
-                        session,
-                        key=inbound.dedupe_key,
-                        msg_type=inbound.msg_type,
-                        event=inbound.event,
-                        sender=inbound.openid,
-                        payload=inbound.xml,
-                        sent_at=inbound.create_time,
-                        msg_id=inbound.msg_id or 0,
-                        lease=inbox.lease_of(app),
-                    )
+                    entry = inbox.record(session, inbound, lease=inbox.lease_of(app))
                     session.commit()
                 except IntegrityError:
                     session.rollback()

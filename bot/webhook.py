@@ -132,7 +132,7 @@ def receive() -> Response:
     except BadMessageError as exc:
         raise RefusedError(400, str(exc)) from None
     try:
-        reply = inbox.accept(app, inbound, started=started)
+        reply = inbox.accept(app, inbound, started=started, sent_at=int(request.args["timestamp"]))
     except OSError as exc:
         # Neither the database nor the spool could keep it: make WeChat try again rather than lose it.
         log.error("cannot keep message %s: %s", inbound.dedupe_key, exc)
