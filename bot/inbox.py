@@ -57,6 +57,7 @@ WINDOW_EVENTS = frozenset(
 )
 
 POLL = 0.05
+ATTEMPT_SECONDS = 5.0  # how long WeChat waits for one attempt's answer
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -100,15 +101,16 @@ def accept(
 
     ``started`` is when the request reached the app (monotonic); ``sent_at`` the signed timestamp
     of the attempt (Unix seconds, WeChat's clock): an attempt that waited in a busy server's accept
-    queue has less of WeChat's 5 seconds left than its own start suggests, so the budget counts
-    from whichever is earlier (servers keep NTP time).
+    queue has less of WeChat's 5 seconds left than its own start suggests, so the answer must also
+    be ready by ``sent_at`` + 5 s (servers keep NTP time).
     """
     budget = services.settings(app).intake.passive_budget
     now = time.monotonic()
     started = now if started is None else started
     deadline = started + budget
     if sent_at is not None:
-        deadline = min(deadline, now + (sent_at + budget - epoch()))
+        # The signed timestamp is truncated to the second, so sent_at + 5 never ends after WeChat does.
+        deadline = min(deadline, now + (sent_at + ATTEMPT_SECONDS - epoch()))
     spool = spool_for(app)
     if spool.holds_sender(inbound.openid):
         # The resident's earlier messages wait for the database: this one queues behind them.

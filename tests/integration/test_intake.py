@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy import event, select
 
 from bot import inbox, recovery
-from bot.clock import utcnow
+from bot.clock import epoch, utcnow
 from bot.conversation import Conversation
 from bot.database import session_scope
 from bot.journal import Delivery, JournalEntry, Outcome
@@ -397,3 +397,18 @@ def test_health_readiness_and_metrics(make_intake_app: Callable[..., Flask]) -> 
     assert 'citybot_messages_total{outcome="spooled"}' in exposition
     assert "citybot_spool_depth 1.0" in exposition
     assert "citybot_handler_seconds_bucket" in exposition
+
+
+def test_an_attempt_that_waited_past_wechats_window_does_not_answer_passively(
+    make_intake_app: Callable[..., Flask], fake_wechat: FakeWeChat
+) -> None:
+    """A request that sat in a busy server's queue: its signed timestamp says WeChat gave up on it."""
+    app = make_intake_app()
+    sim = simulator_for(app)
+    queued = sim.send(sim.text("o-queued", "echo", msg_id=6001), timestamp=str(int(epoch()) - 6))
+    assert queued.body == "success"
+    [row] = rows(app)
+    assert (row.status, row.delivery) == (Outcome.HANDLED, None)
+    with at(utcnow() + timedelta(seconds=17)):
+        assert recovery.run_once(app).delivered == 1
+    assert sent_texts(fake_wechat) == [("o-queued", "收到：echo")]

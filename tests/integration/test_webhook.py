@@ -19,6 +19,7 @@ from bot.clock import utcnow
 from bot.database import session_scope
 from bot.journal import Delivery, JournalEntry, Outcome
 from bot.residents import Resident
+from bot.store import InProcessStore
 from bot.wechat.inbound import parse_inbound, parse_xml
 from bot.wechat.signature import sign
 from bot.wechat.simulator import WeChatSimulator, build_xml
@@ -382,8 +383,7 @@ def test_store_loss_does_not_rerun(app: Flask) -> None:
     sim = simulator_for(app)
     xml = sim.text("forgetful", "帮助", msg_id=777)
     first = sim.send(xml)
-    store = app.extensions["citybot.store"]
-    store._data.clear()  # the in-process store forgets; Redis would be FLUSHDB
+    app.extensions["citybot.store"] = InProcessStore()  # a store that forgot everything
     second = sim.send(xml)
     assert second.text == first.text
     [row] = journal_rows(app)
