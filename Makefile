@@ -20,7 +20,7 @@ run: setup
 	$(DEMO) $(BIN)/citybot poi demo
 	$(DEMO) $(BIN)/citybot sorting load --sample
 	@echo "citybot demo on http://127.0.0.1:$(PORT)/wechat - chat with it from another terminal: make chat"
-	$(DEMO) $(BIN)/gunicorn --workers 1 --threads 4 --bind 127.0.0.1:$(PORT) 'bot:create_app()'
+	$(DEMO) $(BIN)/gunicorn --workers 1 --threads 4 --bind 127.0.0.1:$(PORT) --no-control-socket 'bot:create_app()'
 
 chat: setup
 	$(DEMO) $(BIN)/citybot chat --url http://127.0.0.1:$(PORT)/wechat
@@ -29,6 +29,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q --clock-shift-days=366 -m "not browser and not faults"
 
 bench: setup
 	$(BIN)/python bench/nearest.py

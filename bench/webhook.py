@@ -4,10 +4,11 @@ PostgreSQL, beside a bare wechatpy echo webhook served the same way in the same 
     python bench/webhook.py [--duration 15] [--connections 16] [--workers 2] [--residents 200]
 
 Both servers run under gunicorn with sync workers on loopback; wrk (Debian package `wrk`) sends
-distinct, correctly signed plain-mode text messages (bench/webhook.lua), so no request is answered
-from the retry cache. citybot does everything it does in production for each message: signature and
-replay window, parsing, the Redis dedupe claim, the journal row committed before the handler, the
-conversation and origin look-ups in Redis, the nearest search, the journal outcome and the cached reply.
+distinct, correctly signed plain-mode text messages (bench/webhook.lua), so no request is a retry.
+citybot does everything it does in production for each message: signature and replay window,
+parsing, the journal row committed with its lease before the handler, the resident's turn (a row
+lock), the conversation read in the turn, the origin look-up in Redis, the nearest search, and the
+journal outcome committed with the handler's effects under the lease's fencing token.
 Needs PostgreSQL and Redis (URLs below); creates and drops its own schema and key prefix.
 """
 
@@ -111,6 +112,7 @@ def gunicorn(app: str, port: int, workers: int, env: dict[str, str]) -> subproce
             "sync",
             "--bind",
             f"127.0.0.1:{port}",
+            "--no-control-socket",
             "--log-level",
             "warning",
             app,
