@@ -114,7 +114,8 @@ def noise_png(megabytes: float) -> bytes:
 
 def with_jpeg_segment(data: bytes, marker: int, payload: bytes) -> bytes:
     """``data`` (a JPEG) with one more segment right after its start-of-image marker."""
-    assert data.startswith(b"\xff\xd8") and len(payload) <= 65533
+    assert data.startswith(b"\xff\xd8")
+    assert len(payload) <= 65533
     segment = bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
     return data[:2] + segment + data[2:]
 
@@ -146,7 +147,8 @@ def png_bomb(side: int = 6300) -> bytes:
     packer = zlib.compressobj(9)
     compressed = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
     header = side.to_bytes(4, "big") * 2 + bytes([8, 2, 0, 0, 0])  # 8-bit RGB, no interlace
-    return PNG_SIGNATURE + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", compressed) + png_chunk(b"IEND", b"")
+    chunks = png_chunk(b"IHDR", header) + png_chunk(b"IDAT", compressed) + png_chunk(b"IEND", b"")
+    return PNG_SIGNATURE + chunks
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -169,6 +171,6 @@ def camera_jpeg(seed: int = 1, size: tuple[int, int] = (1024, 768)) -> bytes:
     xmp = (
         b'http://ns.adobe.com/xap/1.0/\x00<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
         b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        b"</rdf:RDF></x:xmpmeta><?xpacket end=\"w\"?>"
+        b'</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
     )
     return with_jpeg_segment(out.getvalue(), 0xE1, xmp)
