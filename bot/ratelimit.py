@@ -1,7 +1,14 @@
-"""Fixed-window request limits counted in the Store (Redis, or in-process in the embedded default).
+"""Sliding-window request limits counted in the Store (Redis, or in-process in the embedded default).
 
-A window is ``period`` seconds long and aligned to the clock, so every worker counts into the same
-key. Keys carry a digest of the subject (an openid, an IP address), never the subject itself.
+At most ``limit`` requests of one subject are allowed in ANY ``period`` seconds, not per clock-aligned
+window: a fixed window aligned to the minute let twice the limit through in a burst straddling the
+minute boundary. The Store keeps a log of the allowed requests' times per subject
+(``Store.hit_window``: a sorted set updated by one Lua script on Redis, a deque under a lock
+in-process), so the count is exact and atomic on both backends; memory per subject is bounded by
+``limit``. Refused requests are not counted, so a client that keeps knocking is let in again as soon
+as its oldest allowed request leaves the window (``retry_after``).
+
+Keys carry a digest of the subject (an openid, an IP address), never the subject itself.
 """
 
 from __future__ import annotations
@@ -28,6 +35,10 @@ def digest(subject: str) -> str:
     return hashlib.sha256(subject.encode()).hexdigest()[:24]
 
 
+def key_for(scope: str, subject: str) -> str:
+    return f"rate:{scope}:{digest(subject)}"
+
+
 def hit(
     store: Store,
     scope: str,
@@ -39,15 +50,11 @@ def hit(
 ) -> int:
     """Count one request of ``subject`` in ``scope``; raise LimitExceededError beyond ``limit``.
 
-    A ``limit`` of 0 means no limit. Returns the count in the current window.
+    A ``limit`` of 0 means no limit. Returns the count in the sliding window, this request included.
     """
     if limit <= 0:
         return 0
-    now = clock()
-    window = int(now // period)
-    key = f"rate:{scope}:{digest(subject)}:{window}"
-    count = store.incr(key, 1, ttl=period + 5)
-    if count > limit:
-        retry_after = max(1, math.ceil((window + 1) * period - now))
-        raise LimitExceededError(scope, limit, retry_after)
-    return count
+    outcome = store.hit_window(key_for(scope, subject), limit, period, clock())
+    if not outcome.allowed:
+        raise LimitExceededError(scope, limit, max(1, math.ceil(outcome.retry_after)))
+    return outcome.count

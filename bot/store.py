@@ -2,8 +2,9 @@
 
 This is the only module that imports redis. Both implementations honour the same contract
 (tests/contract/test_store_contract.py): values are str, TTLs are seconds, ``add`` is an atomic
-add-if-absent, ``incr`` creates the counter with its TTL on first use, and ``lock`` is a mutual
-exclusion that expires on its own so a crashed holder cannot block others for ever.
+add-if-absent, ``incr`` creates the counter with its TTL on first use, ``hit_window`` counts a hit
+in a sliding window atomically (at most ``limit`` hits in any ``period`` seconds), and ``lock`` is a
+mutual exclusion that expires on its own so a crashed holder cannot block others for ever.
 
 The in-process store serves one process only: with several gunicorn workers, use Redis.
 """
@@ -16,8 +17,10 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -29,6 +32,19 @@ log = logging.getLogger("citybot.store")
 
 class LockTimeoutError(Exception):
     """The lock could not be acquired within the wait."""
+
+
+@dataclass(frozen=True)
+class WindowHit:
+    """The outcome of ``Store.hit_window``.
+
+    ``allowed``: the hit was counted; ``count``: hits in the window (including this one when
+    allowed); ``retry_after``: seconds until another hit would be allowed (0 when allowed).
+    """
+
+    allowed: bool
+    count: int
+    retry_after: float
 
 
 class Store(ABC):
@@ -58,6 +74,16 @@ class Store(ABC):
     @abstractmethod
     def ttl(self, key: str) -> float | None:
         """Seconds left, None when the key has no expiry or does not exist."""
+
+    @abstractmethod
+    def hit_window(self, key: str, limit: int, period: float, now: float) -> WindowHit:
+        """Count one hit at ``now`` (Unix seconds) unless ``limit`` hits already fall in the window.
+
+        The window is the ``period`` seconds up to ``now``: (now - period, now]. A refused hit is not
+        counted. Atomic: any number of concurrent callers on any number of processes (Redis) never
+        get more than ``limit`` hits allowed in one window. The key is a log of hit times with its
+        own namespace; it is not readable with ``get``.
+        """
 
     @abstractmethod
     def ping(self) -> bool: ...
@@ -99,6 +125,8 @@ class InProcessStore(Store):
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._data: dict[str, tuple[str, float | None]] = {}
+        # Sliding-window logs: key -> (hit times in Unix seconds, oldest first; expiry on self._clock).
+        self._windows: dict[str, tuple[deque[float], float]] = {}
         self._lock = threading.RLock()
         self._clock = clock
 
@@ -159,6 +187,24 @@ class InProcessStore(Store):
                 return None
             return max(0.0, item[1] - self._clock())
 
+    def hit_window(self, key: str, limit: int, period: float, now: float) -> WindowHit:
+        with self._lock:
+            moment = self._clock()
+            item = self._windows.get(key)
+            hits = item[0] if item is not None and item[1] > moment else deque()
+            while hits and hits[0] <= now - period:
+                hits.popleft()
+            if len(hits) < limit:
+                hits.append(now)
+                self._windows[key] = (hits, moment + period)
+                return WindowHit(True, len(hits), 0.0)
+            if hits:
+                self._windows[key] = (hits, item[1] if item is not None else moment + period)
+            else:
+                self._windows.pop(key, None)
+            oldest = hits[len(hits) - limit] if limit > 0 else now
+            return WindowHit(False, len(hits), max(0.0, oldest + period - now))
+
     def ping(self) -> bool:
         return True
 
@@ -177,6 +223,26 @@ return value
 """
 
 
+# A sorted set of hit times (score = Unix seconds) per key: drop what left the window, count, then
+# add this hit only while under the limit. Members are unique per hit (ARGV[4]).
+_HIT_WINDOW = """
+local key, now, period, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('zremrangebyscore', key, '-inf', now - period)
+local count = redis.call('zcard', key)
+if count < limit then
+  redis.call('zadd', key, now, ARGV[4])
+  redis.call('pexpire', key, math.ceil(period * 1000))
+  return {1, count + 1, '0'}
+end
+local retry = 0
+if limit > 0 then
+  local oldest = redis.call('zrange', key, count - limit, count - limit, 'WITHSCORES')
+  retry = tonumber(oldest[2]) + period - now
+end
+return {0, count, tostring(retry)}
+"""
+
+
 class RedisStore(Store):
     """Redis-backed store; keys are namespaced by ``prefix`` so several apps can share a server."""
 
@@ -185,6 +251,7 @@ class RedisStore(Store):
         self.prefix = prefix
         self._delete_if_equals = client.register_script(_DELETE_IF_EQUALS)
         self._incr = client.register_script(_INCR_WITH_TTL)
+        self._hit_window = client.register_script(_HIT_WINDOW)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "citybot:") -> RedisStore:
@@ -222,6 +289,12 @@ class RedisStore(Store):
     def ttl(self, key: str) -> float | None:
         millis = int(self.client.pttl(self._k(key)))
         return None if millis < 0 else millis / 1000
+
+    def hit_window(self, key: str, limit: int, period: float, now: float) -> WindowHit:
+        allowed, count, retry = self._hit_window(
+            keys=[self._k("window:" + key)], args=[repr(now), repr(float(period)), limit, uuid.uuid4().hex]
+        )
+        return WindowHit(bool(allowed), int(count), max(0.0, float(retry)))
 
     def ping(self) -> bool:
         return bool(self.client.ping())

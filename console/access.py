@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -42,6 +44,7 @@ PERMISSION_ATTR = "console_permission"
 PUBLIC_ENDPOINTS = frozenset({"console.static"})
 PUBLIC_ATTR = "console_public"
 SESSION_KEY = "console_sid"
+UNSAFE_IN_NEXT = re.compile(r"[\x00-\x1f\x7f\\]")
 
 csrf = CSRFProtect()
 
@@ -129,8 +132,12 @@ def is_public(endpoint: str, view: Callable[..., Any]) -> bool:
 
 
 def safe_next(target: str | None) -> str | None:
-    """A console path to return to after login; anything else (other hosts, //x) is dropped."""
-    if not target:
+    """A console path to return to after login; anything else (other hosts, //x) is dropped.
+
+    So is a path with a control character (CR/LF would split the Location header) or a backslash
+    (browsers read ``/\\host`` as ``//host``).
+    """
+    if not target or UNSAFE_IN_NEXT.search(target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/console/") or target.startswith("//"):
@@ -168,8 +175,16 @@ def _staff_for(sid: str) -> Staff | None:
     record = book.load(sid)
     if record is None:
         return None
-    staff = get_session().get(Staff, record.staff_id)
-    if staff is None or not staff.active or staff.password_changed_at.isoformat() != record.password_stamp:
+    db = get_session()
+    staff = db.get(Staff, record.staff_id)
+    if (
+        staff is None
+        or not staff.active
+        or staff.password_changed_at.isoformat() != record.password_stamp
+        # Disabling ends every session at once, also those idle while the account was disabled:
+        # re-enabling the account does not bring them back.
+        or audit.disabled_since(db, staff.username, datetime.fromtimestamp(record.started, UTC))
+    ):
         book.end(sid)
         return None
     g.console_session = record
@@ -208,14 +223,18 @@ def _lock_message(lock: Lock) -> str:
 
 
 def log_in(db: Session, username: str, password: str) -> LoginOutcome:
-    """Check the credentials under the throttle; on success start a fresh session."""
+    """Check the credentials under the throttle; on success start a fresh session.
+
+    The attempt is counted before the password hash runs (``LoginThrottle.admit``), so concurrent
+    guesses cannot outrun the limit.
+    """
     username = username.strip().lower()[:64]
     ip = client_ip()
     throttle = _throttle()
-    lock = throttle.locked(username, ip)
-    if lock is not None:
+    admitted = throttle.admit(username, ip)
+    if isinstance(admitted, Lock):
         audit.record(db, actor=username, action="login.locked", target=username, ip=ip)
-        return LoginOutcome(None, _lock_message(lock))
+        return LoginOutcome(None, _lock_message(admitted))
     member = staff_models.by_username(db, username) if username else None
     if member is None:
         check_password_hash(_dummy_hash(), password)  # the same work whether the name exists or not
@@ -223,7 +242,7 @@ def log_in(db: Session, username: str, password: str) -> LoginOutcome:
     else:
         correct = member.check_password(password)
     if not correct:
-        caused = throttle.failed(username, ip)
+        caused = throttle.failed(admitted)
         audit.record(
             db,
             actor=username,
@@ -238,7 +257,7 @@ def log_in(db: Session, username: str, password: str) -> LoginOutcome:
     if not member.active:
         audit.record(db, actor=username, staff_id=member.id, action="login.disabled", target=username, ip=ip)
         return LoginOutcome(None, "该账号已停用，请联系系统管理员。")
-    throttle.succeeded(username)
+    throttle.succeeded(admitted)
     member.last_login_at = utcnow()
     session.clear()  # a new cookie (and CSRF secret) for the new session: no fixation
     session[SESSION_KEY] = start_session(member)

@@ -17,7 +17,14 @@ class ConsoleForm(FlaskForm):
 
 
 class LoginForm(ConsoleForm):
-    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
+    username = StringField(
+        "用户名",
+        validators=[
+            DataRequired("请输入用户名"),
+            Length(max=64),
+            Regexp(r"^[^\x00-\x1f\x7f]*$", message="用户名含有无效字符"),
+        ],
+    )
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=256)])
 
 

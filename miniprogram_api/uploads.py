@@ -1,10 +1,12 @@
 """``POST /api/v1/reports``: a 文明随手拍 report uploaded by the mini program.
 
 The same intake as the chat (``reports.intake.submit_report``: limits, numbering, audit, duplicate
-hints), with photos that arrive as bytes: each is size-capped, type-sniffed by its magic bytes,
-decoded and verified by Pillow, refused if anything follows the image (``reports.imageformat``),
-then stored through ``reports.photos.store_prepared`` (EXIF read, original kept privately, a stripped
-derivative public), exactly as a photo downloaded from WeChat.
+hints), with photos that arrive as bytes: each is size-capped and type-sniffed by its magic bytes
+when the request is read; then, in this order, the resident's report limits are checked, every
+photo's header is screened without decoding (structure, hidden archives, pixel count:
+``reports.photos.screen``), and only then is each decoded within the budget and verified by Pillow
+(``reports.photos.prepare``), and stored through ``reports.photos.store_prepared`` (EXIF read,
+original kept privately, a stripped derivative public), exactly as a photo downloaded from WeChat.
 
 An ``Idempotency-Key`` header makes a retried upload create one report: the first request claims
 the key in the store, a concurrent retry waits for its outcome, and the key is written with the
@@ -18,8 +20,10 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, Literal, TypeVar
 
 from flask import Flask
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -29,6 +33,7 @@ from werkzeug.datastructures import FileStorage
 
 from bot import services
 from bot.clock import utcnow
+from bot.config import ReportsSettings
 from bot.database import sessionmaker_for
 from bot.ratelimit import digest
 from geodata.datums import CoordinateError, Datum, GeoPoint
@@ -41,8 +46,9 @@ from reports.intake import IntakeError, PhotoRef, submit_report
 from reports.jobs import storage_for
 from reports.limits import RateLimitedError
 from reports.models import Report, Source, category_by_code
-from reports.photos import PhotoRejectedError, PhotoTooLargeError, prepare
+from reports.photos import PhotoRejectedError, PhotoTooLargeError, prepare, screen
 
+T = TypeVar("T")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 WAIT_FOR_FIRST = 10.0  # seconds a concurrent retry waits for the first request's outcome
 
@@ -179,19 +185,19 @@ def _create(app: Flask, user: ApiUser, upload: Upload, key: str | None) -> Creat
         category = category_by_code(session, upload.form.category)
         if category is None or not category.active:
             raise ApiError("unknown_category", {"field": "category", "value": upload.form.category})
-        prepared = []
-        for index, data in enumerate(upload.photos):
-            try:
-                prepared.append(prepare(data, settings.reports))
-            except PhotoTooLargeError:
-                max_bytes = settings.reports.photo_max_bytes
-                raise ApiError(
-                    "photo_too_large",
-                    {"photo": index, "max_bytes": max_bytes},
-                    message_values={"max_mb": max(1, max_bytes // (1024 * 1024))},
-                ) from None
-            except PhotoRejectedError as exc:
-                raise ApiError("invalid_photo", {"photo": index, "problem": str(exc)}) from None
+        try:
+            # A resident past their report limit costs no decoding (submit_report counts the report).
+            limits.check(services.store(app), user.openid, settings.reports, now)
+        except RateLimitedError as exc:
+            raise _limited(exc, settings.reports, now) from None
+        # Every photo's header first (size, structure, hidden data, pixels), then the decoding.
+        headers = [
+            _photo_step(screen, index, data, settings.reports) for index, data in enumerate(upload.photos)
+        ]
+        prepared = [
+            _photo_step(prepare, index, data, settings.reports, header)
+            for index, (data, header) in enumerate(zip(upload.photos, headers, strict=True))
+        ]
         try:
             report = submit_report(
                 session,
@@ -208,13 +214,7 @@ def _create(app: Flask, user: ApiUser, upload: Upload, key: str | None) -> Creat
                 storage=storage_for(app),
             )
         except RateLimitedError as exc:
-            seconds = limits.retry_after(exc.window, settings.reports, now)
-            raise ApiError(
-                f"report_limit_{exc.window}",
-                {"limit": exc.limit, "window": exc.window},
-                headers={"Retry-After": str(seconds)},
-                message_values={"limit": exc.limit},
-            ) from None
+            raise _limited(exc, settings.reports, now) from None
         except (IntakeError, CoordinateError) as exc:
             raise ApiError("validation_failed", [{"field": "(report)", "problem": str(exc)}]) from None
         if key is not None:
@@ -238,6 +238,30 @@ def _create(app: Flask, user: ApiUser, upload: Upload, key: str | None) -> Creat
                 raise
             return replay
         return Created(report.id, False)
+
+
+def _limited(exc: RateLimitedError, settings: ReportsSettings, now: datetime) -> ApiError:
+    return ApiError(
+        f"report_limit_{exc.window}",
+        {"limit": exc.limit, "window": exc.window},
+        headers={"Retry-After": str(limits.retry_after(exc.window, settings, now))},
+        message_values={"limit": exc.limit},
+    )
+
+
+def _photo_step(step: Callable[..., T], index: int, data: bytes, *args: Any) -> T:
+    """Run ``screen`` or ``prepare`` on photo ``index``; a refusal becomes the API's error."""
+    try:
+        return step(data, *args)
+    except PhotoTooLargeError:
+        max_bytes = args[0].photo_max_bytes
+        raise ApiError(
+            "photo_too_large",
+            {"photo": index, "max_bytes": max_bytes},
+            message_values={"max_mb": max(1, max_bytes // (1024 * 1024))},
+        ) from None
+    except PhotoRejectedError as exc:
+        raise ApiError("invalid_photo", {"photo": index, "problem": str(exc)}) from None
 
 
 def report_of(session: Session, user: ApiUser, report_id: int) -> Report | None:

@@ -19,8 +19,11 @@ def init_app(app: Flask) -> None:
     - ``app.extensions["reports.fetch_media"]``: ``media_id -> (bytes, content_type)``
     - ``app.extensions["reports.sender"]``: an object with ``send_text`` and ``send_template``
     """
+    from reports.photos import configure_pillow
     from reports.storage import make_storage
 
-    app.extensions["reports.storage"] = make_storage(app.config["CITYBOT"])
+    settings = app.config["CITYBOT"]
+    configure_pillow(settings.reports)
+    app.extensions["reports.storage"] = make_storage(settings)
     app.extensions.setdefault("reports.fetch_media", None)
     app.extensions.setdefault("reports.sender", None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import math
 import uuid
 import warnings
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
 from bot.config import ReportsSettings
-from reports.imageformat import ImageFormatError, check_single_image
+from reports.imageformat import ImageFormatError, ImageHeader, read_header
 from reports.imageformat import sniff as sniff  # re-exported: callers sniff before they prepare
 from reports.models import Photo, PhotoStatus
 from reports.retry import backoff
@@ -41,7 +42,6 @@ FORMATS: dict[str, tuple[str, str]] = {
     "image/png": ("PNG", ".png"),
     "image/webp": ("WEBP", ".webp"),
 }
-MAX_PIXELS = 40_000_000
 FINAL = (PhotoStatus.STORED, PhotoStatus.FAILED, PhotoStatus.EXPIRED, PhotoStatus.INVALID)
 # Never plan a retry closer than this to the end of the media's validity.
 EXPIRY_MARGIN = timedelta(minutes=5)
@@ -67,23 +67,65 @@ class ImageFacts:
     lon: float | None
 
 
-def _open_checked(data: bytes, content_type: str) -> Image.Image:
-    expected_format = FORMATS[content_type][0]
+def configure_pillow(settings: ReportsSettings) -> None:
+    """Pillow's own decompression-bomb guard at the configured budget (warns above it, refuses 2x).
+
+    ``screen`` refuses such files by their header before Pillow opens them; this is the second line,
+    and the guard's warning is an error in this process (set once at import below, never toggled
+    per call: ``warnings.catch_warnings`` is not thread-safe).
+    """
+    Image.MAX_IMAGE_PIXELS = settings.photo_max_pixels
+
+
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
+def screen(data: bytes, settings: ReportsSettings) -> ImageHeader:
+    """Everything that can be refused without decoding: size, format, hidden data, pixel count.
+
+    Reads the file's structure only (``reports.imageformat``); a photo refused here never reaches
+    the decoder. Raises PhotoTooLargeError or PhotoRejectedError.
+    """
+    if len(data) > settings.photo_max_bytes:
+        raise PhotoTooLargeError(f"{len(data)} bytes exceeds the limit of {settings.photo_max_bytes}")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                probe.verify()
-            image = Image.open(io.BytesIO(data))
-            if image.width * image.height > MAX_PIXELS:
-                raise PhotoRejectedError(f"image too large: {image.width}x{image.height}")
-            image.load()
+        return read_header(
+            data, max_pixels=settings.photo_max_pixels, max_extra_bytes=settings.photo_max_extra_bytes
+        )
+    except ImageFormatError as exc:
+        raise PhotoRejectedError(str(exc)) from exc
+
+
+def _draft_box(header: ImageHeader, max_px: int) -> tuple[int, int] | None:
+    """The smallest size a JPEG may be decoded at and still give the derivative all its pixels."""
+    longest = max(header.width, header.height)
+    if longest <= max_px:
+        return None
+    scale = max_px / longest
+    return max(1, math.ceil(header.width * scale)), max(1, math.ceil(header.height * scale))
+
+
+def _open_checked(data: bytes, header: ImageHeader, max_px: int | None = None) -> Image.Image:
+    """Decode within the budget: the header was screened; JPEGs decode at a reduced scale (draft)."""
+    expected_format = FORMATS[header.content_type][0]
+    try:
+        with Image.open(io.BytesIO(data), formats=[expected_format]) as probe:
+            probe.verify()
+        image = Image.open(io.BytesIO(data), formats=[expected_format])
+        if image.size != (header.width, header.height):
+            raise PhotoRejectedError(
+                f"header says {header.width}x{header.height}, decoder says {image.width}x{image.height}"
+            )
+        box = _draft_box(header, max_px) if max_px is not None else None
+        if box is not None and expected_format == "JPEG":
+            image.draft(image.mode, box)  # DCT scaling: 1/2, 1/4 or 1/8 of the memory and time
+        image.load()
     except PhotoRejectedError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PhotoRejectedError(f"image too large: {exc}") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise PhotoRejectedError(f"not a readable {expected_format} image: {exc}") from exc
-    except Image.DecompressionBombError as exc:
-        raise PhotoRejectedError(str(exc)) from exc
     if image.format != expected_format:
         raise PhotoRejectedError(f"content is {image.format}, magic bytes say {expected_format}")
     return image
@@ -140,19 +182,34 @@ def read_exif(image: Image.Image, zone: ZoneInfo) -> tuple[datetime | None, floa
     return taken, lat, lon
 
 
-def inspect_image(data: bytes, zone: ZoneInfo) -> tuple[ImageFacts, Image.Image]:
-    """Check the bytes and gather the facts; returns the upright image (EXIF orientation applied)."""
-    try:
-        content_type = check_single_image(data)
-    except ImageFormatError as exc:
-        raise PhotoRejectedError(str(exc)) from exc
-    image = _open_checked(data, content_type)
+def inspect_image(
+    data: bytes,
+    zone: ZoneInfo,
+    *,
+    settings: ReportsSettings | None = None,
+    header: ImageHeader | None = None,
+) -> tuple[ImageFacts, Image.Image]:
+    """Check the bytes and gather the facts; returns the upright image (EXIF orientation applied).
+
+    The facts give the photo's full size; the returned image may be smaller (a JPEG larger than
+    the derivative is decoded at a reduced scale), never smaller than the derivative needs.
+    """
+    settings = settings or ReportsSettings()
+    if header is None:
+        header = screen(data, settings)
+    image = _open_checked(data, header, settings.derivative_max_px)
     taken, lat, lon = read_exif(image, zone)
-    upright = ImageOps.exif_transpose(image)
+    orientation = image.getexif().get(ExifTags.Base.Orientation)
+    turned = orientation in (5, 6, 7, 8)  # a quarter turn: width and height swap
+    upright = image
+    if orientation in (2, 3, 4, 5, 6, 7, 8):
+        upright = ImageOps.exif_transpose(image)
+        image.close()
+    width, height = (header.height, header.width) if turned else (header.width, header.height)
     facts = ImageFacts(
-        content_type=content_type,
-        width=upright.width,
-        height=upright.height,
+        content_type=header.content_type,
+        width=width,
+        height=height,
         sha256=hashlib.sha256(data).hexdigest(),
         phash=str(imagehash.phash(upright)),
         taken_at=taken,
@@ -163,8 +220,15 @@ def inspect_image(data: bytes, zone: ZoneInfo) -> tuple[ImageFacts, Image.Image]
 
 
 def stripped_derivative(upright: Image.Image, max_px: int) -> bytes:
-    """A JPEG rebuilt from pixels only: no EXIF, no GPS, no ICC or comments."""
+    """A JPEG rebuilt from pixels only: no EXIF, no GPS, no ICC or comments.
+
+    Scaled down first, so the conversions below copy the small image, not the original.
+    """
     image = upright
+    if max(image.size) > max_px:
+        scale = max_px / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -172,9 +236,6 @@ def stripped_derivative(upright: Image.Image, max_px: int) -> bytes:
         image = background
     elif image.mode != "RGB":
         image = image.convert("RGB")
-    if max(image.size) > max_px:
-        image = image.copy()
-        image.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
     clean = Image.frombytes("RGB", image.size, image.tobytes())
     out = io.BytesIO()
     clean.save(out, format="JPEG", quality=85, optimize=True)
@@ -190,16 +251,22 @@ class PreparedPhoto:
     derivative: bytes = field(repr=False)
 
 
-def prepare(data: bytes, settings: ReportsSettings) -> PreparedPhoto:
+def prepare(data: bytes, settings: ReportsSettings, header: ImageHeader | None = None) -> PreparedPhoto:
     """Check size, format and content; read EXIF; build the stripped derivative. Writes nothing.
 
-    Raises PhotoTooLargeError or PhotoRejectedError. Chat photos (downloaded from WeChat) and
-    uploaded photos (the mini-program API) both pass through here.
+    ``screen`` runs first (unless its ``header`` is given): nothing is decoded before the byte,
+    structure and pixel budgets hold. Raises PhotoTooLargeError or PhotoRejectedError. Chat photos
+    (downloaded from WeChat, in a job) and uploaded photos (the mini-program API) both pass here.
     """
-    if len(data) > settings.photo_max_bytes:
-        raise PhotoTooLargeError(f"{len(data)} bytes exceeds the limit of {settings.photo_max_bytes}")
-    facts, upright = inspect_image(data, ZoneInfo(settings.timezone))
-    derivative = stripped_derivative(upright, settings.derivative_max_px)
+    if header is None:
+        header = screen(data, settings)
+    facts, upright = inspect_image(data, ZoneInfo(settings.timezone), settings=settings, header=header)
+    try:
+        derivative = stripped_derivative(upright, settings.derivative_max_px)
+    except (OSError, ValueError) as exc:
+        raise PhotoRejectedError(f"cannot re-encode the image: {exc}") from exc
+    finally:
+        upright.close()
     return PreparedPhoto(data, facts, derivative)
 
 

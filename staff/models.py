@@ -64,7 +64,7 @@ def _validate_password(password: str) -> None:
 def add(
     session: Session, username: str, password: str, roles: frozenset[Role], display_name: str = ""
 ) -> Staff:
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):
         raise StaffError(
             "username: 3-32 characters, lowercase letters, digits, '_', '.', '-', starting with a letter"
         )
@@ -84,6 +84,8 @@ def add(
 
 
 def by_username(session: Session, username: str) -> Staff | None:
+    if not USERNAME.fullmatch(username):
+        return None  # never a stored name (and PostgreSQL refuses NUL bytes in a query)
     return session.scalars(select(Staff).where(Staff.username == username)).one_or_none()
 
 

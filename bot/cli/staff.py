@@ -12,6 +12,8 @@ from bot.cli import Env, pass_env
 from staff import models
 from staff.roles import Role, parse_roles
 
+# The actor of acts done on the command line, in the console's audit log.
+CLI_ACTOR = "cli"
 ROLE_HELP = "Comma-separated roles: " + ", ".join(r.value for r in Role)
 
 
@@ -65,9 +67,15 @@ def set_role(env: Env, username: str, roles: str) -> None:
 @click.argument("username")
 @pass_env
 def disable(env: Env, username: str) -> None:
-    """Disable an account (it keeps its history; it can no longer log in or act)."""
+    """Disable an account (it keeps its history; it can no longer log in or act).
+
+    Its console sessions end at once and stay ended if the account is enabled again.
+    """
+    from console import audit
+
     with _unit(env) as session:
         models.set_active(session, username, False)
+        audit.record(session, actor=CLI_ACTOR, action=audit.STAFF_DISABLE, target=username)
         click.echo(f"disabled {username}")
 
 
@@ -76,8 +84,11 @@ def disable(env: Env, username: str) -> None:
 @pass_env
 def enable(env: Env, username: str) -> None:
     """Enable a disabled account."""
+    from console import audit
+
     with _unit(env) as session:
         models.set_active(session, username, True)
+        audit.record(session, actor=CLI_ACTOR, action="staff.enable", target=username)
         click.echo(f"enabled {username}")
 
 

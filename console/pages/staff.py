@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from bot.database import get_session
-from console import access
+from console import access, audit
 from console.access import requires
 from console.forms import ResetPasswordForm, RolesForm, StaffAddForm
 from staff import models as staff_models
@@ -109,7 +109,7 @@ def disable(username: str) -> ResponseReturnValue:
         return _detail(member), 409
     db = get_session()
     staff_models.set_active(db, member.username, False)
-    access.record("staff.disable", member.username)
+    access.record(audit.STAFF_DISABLE, member.username)  # ends its sessions (access._staff_for)
     db.commit()
     flash(f"已停用 {member.username}，其登录会话立即失效。", "success")
     return redirect(url_for(".detail", username=member.username))

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.clock import epoch
 from bot.store import InProcessStore, LockTimeoutError, RedisStore, Store
 
 
@@ -115,3 +116,42 @@ def test_wait_for(store: Store) -> None:
     assert store.wait_for("later", timeout=2) == "v"
     assert store.wait_for("never", timeout=0.1) is None
     timer.join()
+
+
+def test_hit_window_allows_limit_in_any_period(store: Store) -> None:
+    outcomes = [store.hit_window("w", 3, 10, now) for now in (100.0, 101.0, 102.0)]
+    assert [(o.allowed, o.count) for o in outcomes] == [(True, 1), (True, 2), (True, 3)]
+    refused = store.hit_window("w", 3, 10, 105.0)
+    assert (refused.allowed, refused.count) == (False, 3)
+    assert refused.retry_after == pytest.approx(5.0)  # the hit at 100 leaves the window at 110
+    # A refused hit is not counted: at 110 the first hit has left, one slot is free.
+    again = store.hit_window("w", 3, 10, 110.0)
+    assert (again.allowed, again.count) == (True, 3)
+    assert store.hit_window("w", 3, 10, 110.5).allowed is False
+    assert store.hit_window("other", 3, 10, 110.5).allowed is True
+    assert store.get("w") is None  # a window log is not a plain value
+
+
+def test_hit_window_retry_after_names_the_hit_that_must_leave(store: Store) -> None:
+    for now in (0.0, 1.0, 2.0, 3.0):
+        assert store.hit_window("r", 2, 10, now).allowed is (now < 2)
+    # Two hits (at 0 and 1) fill the window: the next slot opens when the one at 0 leaves.
+    assert store.hit_window("r", 2, 10, 4.0).retry_after == pytest.approx(6.0)
+
+
+def test_hit_window_is_atomic_under_threads(store: Store) -> None:
+    allowed: list[bool] = []
+    barrier = threading.Barrier(16)
+
+    def contend() -> None:
+        barrier.wait()
+        for _ in range(5):
+            allowed.append(store.hit_window("busy", 20, 60, epoch()).allowed)
+
+    threads = [threading.Thread(target=contend) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert allowed.count(True) == 20
+    assert len(allowed) == 80

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from datetime import datetime
 
@@ -109,3 +110,67 @@ def noise_png(megabytes: float) -> bytes:
         out, format="PNG", compress_level=0
     )
     return out.getvalue()
+
+
+def with_jpeg_segment(data: bytes, marker: int, payload: bytes) -> bytes:
+    """``data`` (a JPEG) with one more segment right after its start-of-image marker."""
+    assert data.startswith(b"\xff\xd8")
+    assert len(payload) <= 65533
+    segment = bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+    return data[:2] + segment + data[2:]
+
+
+def with_jpeg_comment(data: bytes, comment: bytes) -> bytes:
+    """``data`` (a JPEG) with a COM segment holding ``comment``."""
+    return with_jpeg_segment(data, 0xFE, comment)
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    import zlib
+
+    return len(payload).to_bytes(4, "big") + kind + payload + zlib.crc32(kind + payload).to_bytes(4, "big")
+
+
+def with_png_chunk(data: bytes, kind: bytes, payload: bytes) -> bytes:
+    """``data`` (a PNG) with one more chunk just before IEND."""
+    iend = data.rindex(b"IEND") - 4
+    return data[:iend] + png_chunk(kind, payload) + data[iend:]
+
+
+@functools.cache
+def png_bomb(side: int = 6300) -> bytes:
+    """A real, valid PNG of side x side black RGB pixels that is only ~120 KB on disk (zlib of zeros):
+    decoding it costs seconds and hundreds of MB."""
+    import zlib
+
+    row = b"\x00" * (1 + side * 3)  # filter byte + pixels
+    packer = zlib.compressobj(9)
+    compressed = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = side.to_bytes(4, "big") * 2 + bytes([8, 2, 0, 0, 0])  # 8-bit RGB, no interlace
+    chunks = png_chunk(b"IHDR", header) + png_chunk(b"IDAT", compressed) + png_chunk(b"IEND", b"")
+    return PNG_SIGNATURE + chunks
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def camera_jpeg(seed: int = 1, size: tuple[int, int] = (1024, 768)) -> bytes:
+    """A JPEG as phones write them: EXIF with time and GPS, an ICC profile, XMP, a short comment."""
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    pattern(seed, size).save(
+        out,
+        format="JPEG",
+        quality=90,
+        exif=exif_for(gps=(30.2614, 120.1431), taken=datetime(2026, 11, 27, 9, 30)),
+        icc_profile=icc,
+        comment=b"Taken with TestCam",
+    )
+    xmp = (
+        b'http://ns.adobe.com/xap/1.0/\x00<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    )
+    return with_jpeg_segment(out.getvalue(), 0xE1, xmp)
