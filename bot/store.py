@@ -365,6 +365,9 @@ class ResilientStore(Store):
     def ttl(self, key: str) -> float | None:
         return self._call("ttl", key)  # type: ignore[no-any-return]
 
+    def hit_window(self, key: str, limit: int, period: float, now: float) -> WindowHit:
+        return self._call("hit_window", key, limit, period, now)  # type: ignore[no-any-return]
+
     def ping(self) -> bool:
         """Whether the primary answers (a health check must not be fooled by the fallback)."""
         try:

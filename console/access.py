@@ -183,7 +183,10 @@ def _staff_for(sid: str) -> Staff | None:
         or staff.password_changed_at.isoformat() != record.password_stamp
         # Disabling ends every session at once, also those idle while the account was disabled:
         # re-enabling the account does not bring them back.
-        or audit.disabled_since(db, staff.username, datetime.fromtimestamp(record.started, UTC))
+        or (
+            staff.sessions_revoked_at is not None
+            and datetime.fromtimestamp(record.started, UTC) <= staff.sessions_revoked_at
+        )
     ):
         book.end(sid)
         return None

@@ -69,16 +69,6 @@ def record(
 STAFF_DISABLE = "staff.disable"
 
 
-def disabled_since(session: Session, username: str, since: datetime) -> bool:
-    """Whether the account ``username`` was disabled at or after ``since`` (console or command line)."""
-    query = (
-        select(AuditEntry.id)
-        .where(AuditEntry.action == STAFF_DISABLE, AuditEntry.at >= since, AuditEntry.target == username)
-        .limit(1)
-    )
-    return session.scalars(query).first() is not None
-
-
 def search(
     session: Session,
     *,

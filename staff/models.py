@@ -36,6 +36,8 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Console sessions that started before this instant are over (set when the account is disabled).
+    sessions_revoked_at: Mapped[datetime | None]
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -109,8 +111,12 @@ def set_roles(session: Session, username: str, roles: frozenset[Role]) -> Staff:
 
 
 def set_active(session: Session, username: str, active: bool) -> Staff:
+    """Enable or disable the account; disabling ends every console session it has, for good
+    (re-enabling it later does not bring an idle session back)."""
     member = require(session, username)
     member.active = active
+    if not active:
+        member.sessions_revoked_at = utcnow()
     return member
 
 

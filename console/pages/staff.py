@@ -109,7 +109,7 @@ def disable(username: str) -> ResponseReturnValue:
         return _detail(member), 409
     db = get_session()
     staff_models.set_active(db, member.username, False)
-    access.record(audit.STAFF_DISABLE, member.username)  # ends its sessions (access._staff_for)
+    access.record(audit.STAFF_DISABLE, member.username)
     db.commit()
     flash(f"已停用 {member.username}，其登录会话立即失效。", "success")
     return redirect(url_for(".detail", username=member.username))

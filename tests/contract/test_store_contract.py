@@ -9,16 +9,23 @@ from collections.abc import Iterator
 import pytest
 
 from bot.clock import epoch
-from bot.store import InProcessStore, LockTimeoutError, RedisStore, Store
+from bot.store import InProcessStore, LockTimeoutError, RedisStore, ResilientStore, Store
 
 
-@pytest.fixture(params=["inprocess", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "inprocess",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("resilient-redis", marks=pytest.mark.redis),
+    ]
+)
 def store(request: pytest.FixtureRequest) -> Iterator[Store]:
     if request.param == "inprocess":
         yield InProcessStore()
         return
     url, prefix = request.getfixturevalue("redis_prefix_url")
-    yield RedisStore.from_url(url, prefix)
+    redis_store = RedisStore.from_url(url, prefix)
+    yield ResilientStore(redis_store) if request.param == "resilient-redis" else redis_store
 
 
 def test_get_set_delete(store: Store) -> None:
@@ -155,3 +162,24 @@ def test_hit_window_is_atomic_under_threads(store: Store) -> None:
         t.join()
     assert allowed.count(True) == 20
     assert len(allowed) == 80
+
+
+def test_resilient_store_works_on_alone_while_redis_is_unreachable_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tests.support.servers import free_port
+
+    unreachable = RedisStore.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    store = ResilientStore(unreachable, retry_after=60)
+    with caplog.at_level("WARNING", logger="citybot.store"):
+        store.set("k", "v", ttl=30)
+        assert store.get("k") == "v"
+        assert store.add("k", "w") is False
+        assert store.incr("n", 2) == 2
+        assert store.hit_window("w", 1, 60, epoch()).allowed is True
+        assert store.hit_window("w", 1, 60, epoch()).allowed is False
+    assert store.degraded
+    assert store.ping() is False  # a health check sees the real state, not the fallback
+    assert [r.getMessage() for r in caplog.records].count(
+        "store unreachable (ConnectionError): degrading to a process-local store"
+    ) == 1
