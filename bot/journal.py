@@ -2,18 +2,22 @@
 
 A row is committed as ``received`` before any handler runs, so a crash mid-handler leaves a
 visible trace; the handler's effects and the row's outcome (``handled`` + reply, or ``failed`` +
-error) are committed together afterwards. The unique ``dedupe_key`` is the durable guard against
-running one message twice.
+error) are committed together afterwards. The unique ``dedupe_hash`` (SHA-256 of ``dedupe_key``) is
+the durable guard against running one message twice: an event's key holds its whole EventKey (a
+VIEW event's URL, up to ``bot.wechat.limits.EVENT_KEY`` characters), too long for a unique index on
+the readable key itself.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Enum, Index, Integer, String, Text, select
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.clock import utcnow
@@ -26,6 +30,14 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"
 
 
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _key_hash_default(context: DefaultExecutionContext) -> str:
+    return key_hash(context.get_current_parameters()["dedupe_key"])
+
+
 class JournalEntry(Base):
     __tablename__ = "message_journal"
     __table_args__ = (
@@ -35,7 +47,8 @@ class JournalEntry(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(Text)
+    dedupe_hash: Mapped[str] = mapped_column(String(64), unique=True, default=_key_hash_default)
     msg_type: Mapped[str] = mapped_column(String(32))
     event: Mapped[str | None] = mapped_column(String(64))
     sender: Mapped[str] = mapped_column(String(64), index=True)
@@ -92,7 +105,8 @@ def mark_failed(entry: JournalEntry, *, handler: str | None, error: str, reply: 
 
 
 def by_key(session: Session, key: str) -> JournalEntry | None:
-    return session.scalars(select(JournalEntry).where(JournalEntry.dedupe_key == key)).one_or_none()
+    query = select(JournalEntry).where(JournalEntry.dedupe_hash == key_hash(key))
+    return session.scalars(query).one_or_none()
 
 
 def needing_retry(session: Session, *, stuck_after: timedelta, limit: int = 100) -> list[JournalEntry]:
