@@ -357,7 +357,8 @@ def _responses() -> dict[str, Any]:
             "content": error,
         },
         "Unprocessable": {
-            "description": "A field is missing or invalid; details lists them.",
+            "description": "A field is missing or invalid (a control character in any value included); "
+            "details lists them.",
             "content": error,
         },
         "TooManyRequests": {
@@ -376,7 +377,7 @@ def _responses() -> dict[str, Any]:
 def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
     """The OpenAPI document, with the active report categories."""
     bearer = [{"bearer": []}]
-    common = (401, 413, 429)
+    common = (401, 413, 422, 429)  # 422: any parameter with a control character
     return {
         "openapi": "3.1.0",
         "info": {
@@ -420,7 +421,7 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                     "security": [],
                     "responses": {
                         "200": _ok("The OpenAPI document.", {"type": "object"}),
-                        **_errors(413, 429),
+                        **_errors(413, 422, 429),
                     },
                 }
             },
@@ -440,7 +441,7 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _ok("Nearest first.", _ref("schemas", "Nearest")),
-                        **_errors(*common, 422),
+                        **_errors(*common),
                     },
                 }
             },
@@ -472,7 +473,7 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                             _ref("schemas", "Report"),
                             {"Location": {"required": True, "schema": {"type": "string"}}},
                         ),
-                        **_errors(*common, 400, 409, 415, 422),
+                        **_errors(*common, 400, 409, 415),
                     },
                 }
             },
@@ -492,7 +493,7 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                                 },
                             },
                         ),
-                        **_errors(*common, 422),
+                        **_errors(*common),
                     },
                 }
             },
@@ -521,7 +522,7 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                     "parameters": PAGE,
                     "responses": {
                         "200": _ok("Balance and entries.", _ref("schemas", "Points")),
-                        **_errors(*common, 422),
+                        **_errors(*common),
                     },
                 }
             },
@@ -549,7 +550,7 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                                 "properties": {"phone": {"type": "string"}},
                             },
                         ),
-                        **_errors(*common, 400, 415, 422),
+                        **_errors(*common, 400, 415),
                     },
                 }
             },
@@ -581,7 +582,7 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _ok("The answer.", _ref("schemas", "Sorting")),
-                        **_errors(*common, 422),
+                        **_errors(*common),
                     },
                 }
             },
