@@ -22,6 +22,11 @@ def _ref(kind: str, name: str) -> dict[str, str]:
     return {"$ref": f"{REF}/{kind}/{name}"}
 
 
+# Text parameters hold no control characters (tab, line feed and carriage return are text): any value
+# that does is refused with 422 (``bot.inputs``).
+TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+
+
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
@@ -69,6 +74,7 @@ def _session_request(settings: Settings) -> dict[str, Any]:
         "type": "string",
         "minLength": 1,
         "maxLength": 64,
+        "pattern": TEXT_PATTERN,
         "description": "The mini program's name or app id (or send the X-Mini-Program header).",
     }
     if programs:
@@ -81,7 +87,13 @@ def _session_request(settings: Settings) -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["code"] if len(programs) == 1 else ["code", "program"],
         "properties": {
-            "code": {"type": "string", "minLength": 1, "maxLength": 128, "description": "From wx.login."},
+            "code": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 128,
+                "pattern": TEXT_PATTERN,
+                "description": "From wx.login.",
+            },
             "program": program,
         },
     }
@@ -90,7 +102,12 @@ def _session_request(settings: Settings) -> dict[str, Any]:
 def _schemas(settings: Settings, categories: list[str]) -> dict[str, Any]:
     nullable_string = {"type": ["string", "null"]}
     timestamp = {"type": "string", "format": "date-time"}
-    category_enum: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 32}
+    category_enum: dict[str, Any] = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 32,
+        "pattern": TEXT_PATTERN,
+    }
     if categories:
         category_enum = {"type": "string", "enum": categories}
     return {
@@ -247,8 +264,8 @@ def _schemas(settings: Settings, categories: list[str]) -> dict[str, Any]:
                 "lat": {"type": "number", "minimum": -90, "maximum": 90},
                 "lon": {"type": "number", "minimum": -180, "maximum": 180},
                 "datum": {"enum": ["gcj02", "wgs84"], "default": "gcj02"},
-                "description": {"type": "string", "maxLength": 500},
-                "address": {"type": "string", "maxLength": 255},
+                "description": {"type": "string", "maxLength": 500, "pattern": TEXT_PATTERN},
+                "address": {"type": "string", "maxLength": 255, "pattern": TEXT_PATTERN},
                 "photos": {
                     "type": "array",
                     "minItems": 1,
@@ -578,7 +595,11 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                     "operationId": "sorting",
                     "summary": "Which bin an item goes in (垃圾分类).",
                     "parameters": [
-                        _query("q", {"type": "string", "minLength": 1, "maxLength": 64}, required=True)
+                        _query(
+                            "q",
+                            {"type": "string", "minLength": 1, "maxLength": 64, "pattern": TEXT_PATTERN},
+                            required=True,
+                        )
                     ],
                     "responses": {
                         "200": _ok("The answer.", _ref("schemas", "Sorting")),

@@ -4,12 +4,15 @@ Out-of-range Open311 dates are a 400 too."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from bot import inputs
+from miniprogram_api.openapi import TEXT_PATTERN
 from reports.models import Report
 from tests.api.conftest import Resident, error_of
 from tests.api.test_api_reports import upload
@@ -127,3 +130,10 @@ def test_open311_dates_in_range_still_work(api_app: Flask) -> None:
     client = api_app.test_client()
     assert client.get("/open311/v2/requests.json?start_date=2099-12-01T00:00:00Z").status_code == 200
     assert client.get("/open311/v2/requests.json?end_date=2000-03-01").status_code == 200
+
+
+def test_the_documented_pattern_is_the_check() -> None:
+    pattern = re.compile(TEXT_PATTERN)
+    for code in range(0x3000):
+        char = chr(code)
+        assert bool(pattern.match(f"a{char}b")) == inputs.is_clean(char), hex(code)
