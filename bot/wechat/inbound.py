@@ -142,6 +142,8 @@ def parse_inbound(xml: str) -> Inbound:
         msg_id = int(msg_id_text) if msg_id_text else None
     except ValueError:
         raise BadMessageError("MsgId is not an integer") from None
+    if msg_id is not None and not 0 <= msg_id <= limits.MSG_ID_MAX:
+        raise BadMessageError("MsgId is out of range")
     event = _text(raw, "Event")
     raw_content = _text(raw, "Content")
     try:

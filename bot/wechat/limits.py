@@ -13,8 +13,11 @@ checks the columns against these numbers). Lengths are in characters.
   OAuth links are 200-1,000 characters). 2,048 characters leaves room for a URL WeChat lets through.
 - ``Content`` of a text message: 2,048 characters, WeChat's text limit (it caps text messages at
   2,048 bytes, so real Chinese text is far shorter).
-- Any other leaf (``PicUrl``, ``Label``, ``Url``, ``Recognition``, the job-finish events' fields):
-  2,048 characters.
+- ``MsgId`` / ``MsgID``: WeChat's 64-bit message id, at most 2**63 - 1 (what a BIGINT holds);
+  ``CreateTime``: seconds since 1970 as an unsigned 32-bit number.
+- URLs WeChat hosts (``PicUrl``, the job-finish events' article URLs): 1,024 characters; they are
+  about 150 in practice. Ids of published articles: 128.
+- Any other leaf (``Label``, ``Url``, ``Recognition``, ``Title``, ...): 2,048 characters.
 - The document: at most ``MAX_DEPTH`` levels (WeChat nests 5 at most: ``xml`` > ``PublishEventInfo``
   > ``article_detail`` > ``item`` > ``idx``) and ``MAX_ELEMENTS`` elements.
 """
@@ -35,10 +38,14 @@ EVENT = 64
 EVENT_KEY = 2048
 CONTENT = 2048
 MEDIA_ID = 128
-DIGITS = 20  # MsgId / MsgID: an unsigned 64-bit integer
-CREATE_TIME_MAX = 2**32 - 1  # CreateTime: seconds since 1970, unsigned 32-bit
+WECHAT_URL = 1024
+ARTICLE_ID = 128
+DIGITS = 20
+MSG_ID_MAX = 2**63 - 1
+CREATE_TIME_MAX = 2**32 - 1
 OTHER = 2048
 
+# By path: a top-level field by its name, a nested one by the names leading to it.
 FIELDS: Mapping[str, int] = {
     "FromUserName": OPENID,
     "ToUserName": ACCOUNT,
@@ -48,18 +55,22 @@ FIELDS: Mapping[str, int] = {
     "Content": CONTENT,
     "MediaId": MEDIA_ID,
     "ThumbMediaId": MEDIA_ID,
+    "PicUrl": WECHAT_URL,
     "MsgId": DIGITS,
     "MsgID": DIGITS,
     "CreateTime": DIGITS,
+    "ArticleUrlResult/ResultList/item/ArticleUrl": WECHAT_URL,
+    "PublishEventInfo/article_id": ARTICLE_ID,
+    "PublishEventInfo/article_detail/item/article_url": WECHAT_URL,
 }
 
 # Openids and the account's id: what WeChat issues, and nothing that could end a CDATA section.
 IDENTIFIER = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def field_problem(path: str, name: str, value: str) -> str | None:
-    """Why the leaf ``name`` (at ``path``) cannot be accepted, or None."""
-    limit = FIELDS.get(name, OTHER) if "/" not in path else OTHER
+def field_problem(path: str, value: str) -> str | None:
+    """Why the leaf at ``path`` (``Name`` or ``Outer/Inner``) cannot be accepted, or None."""
+    limit = FIELDS.get(path, OTHER)
     if len(value) > limit:
         return f"{path} has {len(value)} characters, more than {limit}"
     return None
@@ -74,7 +85,7 @@ def leaf_problems(raw: Mapping[str, Any], prefix: str = "") -> str | None:
             if isinstance(item, Mapping):
                 problem = leaf_problems(item, path + "/")
             else:
-                problem = field_problem(path, name, item)
+                problem = field_problem(path, item)
             if problem:
                 return problem
     return None

@@ -89,6 +89,17 @@ def _message(**fields: object) -> str:
         ),
         pytest.param(_message(Content="字" * (limits.CONTENT + 1)), id="content-too-long"),
         pytest.param(_message(MsgId="9" * (limits.DIGITS + 1)), id="msgid-too-long"),
+        pytest.param(_message(MsgId=2**63), id="msgid-out-of-range"),
+        pytest.param(_message(MsgType="image", PicUrl="h" * (limits.WECHAT_URL + 1)), id="picurl-too-long"),
+        pytest.param(
+            _message(
+                MsgType="event",
+                Event="PUBLISHJOBFINISH",
+                MsgId=None,
+                PublishEventInfo={"publish_id": 1, "article_id": "a" * (limits.ARTICLE_ID + 1)},
+            ),
+            id="article-id-too-long",
+        ),
         pytest.param(_message(CreateTime=2**32), id="createtime-out-of-range"),
         pytest.param(_message(CreateTime=-1), id="createtime-negative"),
         pytest.param(_message(Extra={"Inner": "x" * (limits.OTHER + 1)}), id="nested-field-too-long"),

@@ -8,6 +8,7 @@ from sqlalchemy import String, Text
 from bot.database import Base, load_models
 from bot.journal import JournalEntry
 from bot.wechat import limits
+from broadcasts.models import Draft, Publication
 from reports.models import Photo
 
 
@@ -38,6 +39,11 @@ def test_every_openid_column_holds_the_longest_openid() -> None:
         (JournalEntry.__table__.c.msg_type, limits.MSG_TYPE),
         (JournalEntry.__table__.c.event, limits.EVENT),
         (Photo.__table__.c.media_id, limits.MEDIA_ID),
+        (Photo.__table__.c.pic_url, limits.WECHAT_URL),
+        (Draft.__table__.c.cover_media_id, limits.MEDIA_ID),
+        (Draft.__table__.c.cover_pic_url, limits.WECHAT_URL),
+        (Publication.__table__.c.article_url, limits.WECHAT_URL),
+        (Publication.__table__.c.article_id, limits.ARTICLE_ID),
     ],
 )
 def test_columns_hold_their_fields(column: object, limit: int) -> None:
@@ -54,10 +60,18 @@ def test_the_dedupe_key_is_unbounded_and_unique_by_its_hash() -> None:
 
 
 def test_field_limits() -> None:
-    assert limits.field_problem("EventKey", "EventKey", "k" * limits.EVENT_KEY) is None
-    assert "more than 2048" in (limits.field_problem("EventKey", "EventKey", "k" * 2049) or "")
-    # A nested field is held to the general limit whatever its name.
-    assert limits.field_problem("Info/MsgType", "MsgType", "t" * 100) is None
+    assert limits.field_problem("EventKey", "k" * limits.EVENT_KEY) is None
+    assert "more than 2048" in (limits.field_problem("EventKey", "k" * 2049) or "")
+    # A nested field is held to its path's limit, or the general one whatever its name.
+    assert limits.field_problem("Info/MsgType", "t" * 100) is None
+    url = "u" * (limits.WECHAT_URL + 1)
+    assert (
+        limits.leaf_problems({"PublishEventInfo": {"article_detail": {"item": [{"article_url": "u"}]}}})
+        is None
+    )
+    assert limits.leaf_problems(
+        {"PublishEventInfo": {"article_detail": {"item": [{}, {"article_url": url}]}}}
+    )
     assert limits.leaf_problems({"A": [{"B": "x" * (limits.OTHER + 1)}]}) == (
         f"A/B has {limits.OTHER + 1} characters, more than {limits.OTHER}"
     )
