@@ -15,6 +15,7 @@ import itertools
 import os
 import platform
 import re
+import secrets
 import statistics
 import sys
 import tempfile
@@ -63,7 +64,7 @@ def build_app(database_url: str, redis_url: str, workdir: Path) -> Flask:
         "database_url": database_url,
         "redis_url": redis_url,
         "redis_prefix": f"bench-console:{int(time.time())}:",
-        "secret_key": "bench-secret",
+        "secret_key": secrets.token_urlsafe(32),
         "instance_path": str(workdir / "instance"),
         "logging": {"level": "WARNING"},
     }

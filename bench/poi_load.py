@@ -21,6 +21,7 @@ import csv
 import gc
 import random
 import resource
+import secrets
 import statistics
 import sys
 import tempfile
@@ -89,7 +90,7 @@ def main() -> None:
         )
 
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
-        overrides = {"database_url": url, "redis_url": ""}
+        overrides = {"database_url": url, "redis_url": "", "secret_key": secrets.token_urlsafe(32)}
         upgrade(load_settings(None, overrides, environ={}))
         app = create_app(overrides)
         south, west, north, east = AREA

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -164,7 +165,8 @@ def main() -> None:
     config = workdir / "bench.toml"
     config.write_text(
         f'database_url = "{db_url.render_as_string(hide_password=False)}"\n'
-        f'redis_url = "{args.redis_url}"\nredis_prefix = "{prefix}"\nsecret_key = "bench"\n'
+        f'redis_url = "{args.redis_url}"\nredis_prefix = "{prefix}"\n'
+        f'secret_key = "{secrets.token_urlsafe(32)}"\n'
         f'instance_path = "{workdir}"\n'
         f'[wechat]\napp_id = "wxbench"\napp_secret = "bench"\ntoken = "{TOKEN}"\n'
         '[logging]\nlevel = "WARNING"\n',

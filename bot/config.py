@@ -19,10 +19,22 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 ENV_PREFIX = "CITYBOT_"
 CONFIG_ENV = "CITYBOT_CONFIG"
+# secret_key signs console sessions and API tokens: the built-in default, or anything shorter than
+# this, is refused unless the configuration declares itself a demo (``demo = true``).
+DEFAULT_SECRET_KEY = "change-me"
+MIN_SECRET_KEY = 32
 
 
 class ConfigError(Exception):
@@ -404,7 +416,9 @@ class Settings(_Section):
     database_url: str = "sqlite:///instance/citybot.db"
     redis_url: str = ""
     redis_prefix: str = "citybot:"
-    secret_key: str = "change-me"
+    # A demo configuration (config.demo.toml): a public or short secret_key is then accepted.
+    demo: bool = False
+    secret_key: str = Field(DEFAULT_SECRET_KEY, repr=False, validate_default=True)
     instance_path: str = "instance"
     # Reverse proxies in front of citybot that set X-Forwarded-For/-Proto (0: none); per-IP limits
     # count the client address they report.
@@ -428,6 +442,21 @@ class Settings(_Section):
     def _redis(cls, value: str) -> str:
         if value and not re.match(r"^(redis|rediss|unix)://", value):
             raise ValueError("must start with redis://, rediss:// or unix:// (empty: in-process store)")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("demo"):
+            return value
+        how = (
+            f"set a random value of at least {MIN_SECRET_KEY} characters in CITYBOT_SECRET_KEY "
+            "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))'), or demo = true for a demo"
+        )
+        if value == DEFAULT_SECRET_KEY:
+            raise ValueError(f"is the built-in default {DEFAULT_SECRET_KEY!r}; {how}")
+        if len(value) < MIN_SECRET_KEY:
+            raise ValueError(f"has {len(value)} characters, fewer than {MIN_SECRET_KEY}; {how}")
         return value
 
     @field_validator("database_url")

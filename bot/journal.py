@@ -7,21 +7,26 @@ only while the token still matches (a fencing token): if the lease expired and a
 the recovery loop or ``citybot messages retry`` took it over, the late holder's work rolls back.
 So one message's effects are committed at most once, however many workers try.
 
-The unique ``dedupe_key`` is the durable guard against WeChat's retries. ``delivery`` records how
-the reply reached the resident, claimed once with a conditional update: ``passive`` (an HTTP
-answer to one of WeChat's attempts), ``sending`` then ``sent`` (a customer-service message), or
-``expired`` / ``failed`` when WeChat refused it (45015 outside the 48-hour window, other errors).
+The unique ``dedupe_hash`` (SHA-256 of ``dedupe_key``) is the durable guard against WeChat's
+retries: an event's key holds its whole EventKey (a VIEW event's URL, up to
+``bot.wechat.limits.EVENT_KEY`` characters), too long for a unique index on the readable key.
+``delivery`` records how the reply reached the resident, claimed once with a conditional update:
+``passive`` (an HTTP answer to one of WeChat's attempts), ``sending`` then ``sent`` (a
+customer-service message), or ``expired`` / ``failed`` when WeChat refused it (45015 outside the
+48-hour window, other errors).
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Enum, Index, Integer, String, Text, select, update
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.clock import utcnow
@@ -47,6 +52,14 @@ def _enum(cls: type[enum.StrEnum]) -> Enum:
     return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _key_hash_default(context: DefaultExecutionContext) -> str:
+    return key_hash(context.get_current_parameters()["dedupe_key"])
+
+
 class JournalEntry(Base):
     __tablename__ = "message_journal"
     __table_args__ = (
@@ -59,7 +72,8 @@ class JournalEntry(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(Text)
+    dedupe_hash: Mapped[str] = mapped_column(String(64), unique=True, default=_key_hash_default)
     msg_type: Mapped[str] = mapped_column(String(32))
     event: Mapped[str | None] = mapped_column(String(64))
     sender: Mapped[str] = mapped_column(String(64), index=True)
@@ -111,6 +125,7 @@ def record_received(
     now = now or utcnow()
     entry = JournalEntry(
         dedupe_key=key,
+        dedupe_hash=key_hash(key),
         msg_type=msg_type,
         event=event,
         sender=sender,
@@ -239,7 +254,8 @@ def settle_delivery(
 
 
 def by_key(session: Session, key: str) -> JournalEntry | None:
-    return session.scalars(select(JournalEntry).where(JournalEntry.dedupe_key == key)).one_or_none()
+    query = select(JournalEntry).where(JournalEntry.dedupe_hash == key_hash(key))
+    return session.scalars(query).one_or_none()
 
 
 def earlier_unfinished(session: Session, entry: JournalEntry, *, now: datetime) -> bool:

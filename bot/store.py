@@ -88,6 +88,9 @@ class Store(ABC):
     @abstractmethod
     def ping(self) -> bool: ...
 
+    def close(self) -> None:
+        """Release connections (the in-process store holds none)."""
+
     def get_json(self, key: str) -> Any:
         raw = self.get(key)
         return None if raw is None else json.loads(raw)
@@ -299,6 +302,9 @@ class RedisStore(Store):
     def ping(self) -> bool:
         return bool(self.client.ping())
 
+    def close(self) -> None:
+        self.client.close()
+
 
 class ResilientStore(Store):
     """Redis, degrading to a process-local store while Redis cannot be reached.
@@ -374,6 +380,9 @@ class ResilientStore(Store):
             return self.primary.ping()
         except (redis.ConnectionError, redis.TimeoutError):
             return False
+
+    def close(self) -> None:
+        self.primary.close()
 
 
 def binary_redis(url: str) -> redis.Redis:

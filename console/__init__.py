@@ -13,15 +13,18 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
-from bot import services
+from bot import inputs, services
 from console import access, localtime, navigation
 from staff.roles import ROLE_LABELS, Permission
 
 __all__ = ["init_app"]
 
 log = logging.getLogger("citybot.console")
+
+# The sign-in pages keep their own handling of what is typed into them.
+UNCHECKED_PREFIX = "console.auth."
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
@@ -60,11 +63,22 @@ def _blueprint() -> Blueprint:
     for page in (auth, home, reviews, rewards, broadcasts, datasets, statistics, staff, audit_log):
         bp.register_blueprint(page.bp)
     bp.before_request(access.before_request)
+    bp.before_request(_refuse_control_characters)
     bp.after_request(_headers)
     bp.context_processor(_template_context)
     bp.register_error_handler(CSRFError, _csrf_error)
     bp.register_error_handler(HTTPException, _http_error)
     return bp
+
+
+def _refuse_control_characters() -> None:
+    """Every query and form value of every page (after login and the CSRF check): a 400 page."""
+    if (request.endpoint or "").startswith(UNCHECKED_PREFIX):
+        return
+    unclean = inputs.unclean_fields(request, json=False)
+    if unclean:
+        log.warning("refused %s %s: control characters in %s", request.method, request.endpoint, unclean)
+        raise BadRequest(services.texts()("console.errors.control_characters"))
 
 
 def _template_context() -> dict[str, Any]:

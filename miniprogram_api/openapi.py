@@ -22,6 +22,11 @@ def _ref(kind: str, name: str) -> dict[str, str]:
     return {"$ref": f"{REF}/{kind}/{name}"}
 
 
+# Text parameters hold no control characters (tab, line feed and carriage return are text): any value
+# that does is refused with 422 (``bot.inputs``).
+TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+
+
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
@@ -69,6 +74,7 @@ def _session_request(settings: Settings) -> dict[str, Any]:
         "type": "string",
         "minLength": 1,
         "maxLength": 64,
+        "pattern": TEXT_PATTERN,
         "description": "The mini program's name or app id (or send the X-Mini-Program header).",
     }
     if programs:
@@ -81,7 +87,13 @@ def _session_request(settings: Settings) -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["code"] if len(programs) == 1 else ["code", "program"],
         "properties": {
-            "code": {"type": "string", "minLength": 1, "maxLength": 128, "description": "From wx.login."},
+            "code": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 128,
+                "pattern": TEXT_PATTERN,
+                "description": "From wx.login.",
+            },
             "program": program,
         },
     }
@@ -90,7 +102,12 @@ def _session_request(settings: Settings) -> dict[str, Any]:
 def _schemas(settings: Settings, categories: list[str]) -> dict[str, Any]:
     nullable_string = {"type": ["string", "null"]}
     timestamp = {"type": "string", "format": "date-time"}
-    category_enum: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 32}
+    category_enum: dict[str, Any] = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 32,
+        "pattern": TEXT_PATTERN,
+    }
     if categories:
         category_enum = {"type": "string", "enum": categories}
     return {
@@ -247,8 +264,8 @@ def _schemas(settings: Settings, categories: list[str]) -> dict[str, Any]:
                 "lat": {"type": "number", "minimum": -90, "maximum": 90},
                 "lon": {"type": "number", "minimum": -180, "maximum": 180},
                 "datum": {"enum": ["gcj02", "wgs84"], "default": "gcj02"},
-                "description": {"type": "string", "maxLength": 500},
-                "address": {"type": "string", "maxLength": 255},
+                "description": {"type": "string", "maxLength": 500, "pattern": TEXT_PATTERN},
+                "address": {"type": "string", "maxLength": 255, "pattern": TEXT_PATTERN},
                 "photos": {
                     "type": "array",
                     "minItems": 1,
@@ -357,7 +374,8 @@ def _responses() -> dict[str, Any]:
             "content": error,
         },
         "Unprocessable": {
-            "description": "A field is missing or invalid; details lists them.",
+            "description": "A field is missing or invalid (a control character in any value included); "
+            "details lists them.",
             "content": error,
         },
         "TooManyRequests": {
@@ -376,7 +394,7 @@ def _responses() -> dict[str, Any]:
 def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
     """The OpenAPI document, with the active report categories."""
     bearer = [{"bearer": []}]
-    common = (401, 413, 429)
+    common = (401, 413, 422, 429)  # 422: any parameter with a control character
     return {
         "openapi": "3.1.0",
         "info": {
@@ -420,7 +438,7 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                     "security": [],
                     "responses": {
                         "200": _ok("The OpenAPI document.", {"type": "object"}),
-                        **_errors(413, 429),
+                        **_errors(413, 422, 429),
                     },
                 }
             },
@@ -440,7 +458,7 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _ok("Nearest first.", _ref("schemas", "Nearest")),
-                        **_errors(*common, 422),
+                        **_errors(*common),
                     },
                 }
             },
@@ -472,7 +490,7 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                             _ref("schemas", "Report"),
                             {"Location": {"required": True, "schema": {"type": "string"}}},
                         ),
-                        **_errors(*common, 400, 409, 415, 422),
+                        **_errors(*common, 400, 409, 415),
                     },
                 }
             },
@@ -492,7 +510,7 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                                 },
                             },
                         ),
-                        **_errors(*common, 422),
+                        **_errors(*common),
                     },
                 }
             },
@@ -521,7 +539,7 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                     "parameters": PAGE,
                     "responses": {
                         "200": _ok("Balance and entries.", _ref("schemas", "Points")),
-                        **_errors(*common, 422),
+                        **_errors(*common),
                     },
                 }
             },
@@ -549,7 +567,7 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                                 "properties": {"phone": {"type": "string"}},
                             },
                         ),
-                        **_errors(*common, 400, 415, 422),
+                        **_errors(*common, 400, 415),
                     },
                 }
             },
@@ -577,11 +595,15 @@ def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
                     "operationId": "sorting",
                     "summary": "Which bin an item goes in (垃圾分类).",
                     "parameters": [
-                        _query("q", {"type": "string", "minLength": 1, "maxLength": 64}, required=True)
+                        _query(
+                            "q",
+                            {"type": "string", "minLength": 1, "maxLength": 64, "pattern": TEXT_PATTERN},
+                            required=True,
+                        )
                     ],
                     "responses": {
                         "200": _ok("The answer.", _ref("schemas", "Sorting")),
-                        **_errors(*common, 422),
+                        **_errors(*common),
                     },
                 }
             },

@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
-from bot import httperrors, ratelimit, services
+from bot import httperrors, inputs, ratelimit, services
 from bot.clock import utcnow
 from bot.database import get_session
 from bot.wechat.api import MiniProgramSession, code_to_session
@@ -45,6 +45,7 @@ PUBLIC = frozenset({"miniprogram_api.create_session", "miniprogram_api.openapi_d
 UPLOAD = "miniprogram_api.create_report"
 MAX_ID = 2**31 - 1
 PHONE_PATTERN = r"^(?:(?:\+|00)?86)?1[3-9][0-9]{9}$"
+CONTROL_PROBLEM = "control characters are not allowed"
 
 
 def init_app(app: Flask) -> None:
@@ -89,6 +90,14 @@ def _guard() -> None:
         raise ApiError(exc.code) from None
     g.api_user = user
     _limit("api:openid", user.openid, settings.requests_per_minute)
+
+
+@bp.before_request
+def _refuse_control_characters() -> None:
+    """Every query, form and JSON string of every route (after the size cap and the token)."""
+    unclean = inputs.unclean_fields(request)
+    if unclean:
+        raise ApiError("validation_failed", [{"field": name, "problem": CONTROL_PROBLEM} for name in unclean])
 
 
 def current_user() -> auth.ApiUser:

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from bot import httperrors, ratelimit, services
+from bot import httperrors, inputs, ratelimit, services
 from bot.clock import utcnow
 from bot.database import get_session
 from open311 import public
@@ -19,6 +19,9 @@ PREFIX = "/open311"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-27T00:00:00+08:00"
 MAX_SPAN = timedelta(days=90)
+# Dates outside this range are refused: no report is older, and arithmetic near year 9999 overflows.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 FORMATS = "<any(json, xml):fmt>"
 
 bp = Blueprint("open311", __name__, url_prefix=f"{PREFIX}/v2")
@@ -65,6 +68,9 @@ def _guard() -> None:
         )
     except ratelimit.LimitExceededError as exc:
         raise Open311Error(429, "too many requests", {"Retry-After": str(exc.retry_after)}) from None
+    unclean = inputs.unclean_fields(request, json=False)
+    if unclean:
+        raise Open311Error(400, f"{', '.join(unclean)}: control characters are not allowed")
     jurisdiction = request.args.get("jurisdiction_id")
     if jurisdiction is not None and settings.jurisdiction_id and jurisdiction != settings.jurisdiction_id:
         raise Open311Error(404, f"unknown jurisdiction_id {jurisdiction}")
@@ -112,7 +118,14 @@ def _datetime(name: str) -> datetime | None:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise Open311Error(400, f"{name} must be a W3C (ISO 8601) datetime") from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=_zone())
+    value = value if value.tzinfo is not None else value.replace(tzinfo=_zone())
+    try:
+        within = EARLIEST <= value <= LATEST
+    except OverflowError:  # an offset that moves the value past year 1 or 9999
+        within = False
+    if not within:
+        raise Open311Error(400, f"{name} must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return value
 
 
 def _list(name: str) -> list[str]:

@@ -9,6 +9,7 @@ Backends come from the environment:
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -37,6 +38,9 @@ SHARED = REPO.parent / "shared"
 REQUIRE_SERVICES = os.environ.get("CITYBOT_TEST_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("CITYBOT_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("CITYBOT_TEST_REDIS_URL", "")
+# A key start-up accepts (32+ characters), fresh for each run.
+SECRET_KEY = secrets.token_urlsafe(32)
+SECRET_ENV = {"CITYBOT_SECRET_KEY": SECRET_KEY}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -153,7 +157,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 def base_overrides(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> dict[str, Any]:
     """Settings for one isolated app on the chosen backend pair."""
     overrides: dict[str, Any] = {
-        "secret_key": "test-secret",
+        "secret_key": SECRET_KEY,
         "instance_path": str(tmp_path / "instance"),
         "wechat": {"app_id": "wx0000000000000000", "app_secret": "test-secret", "token": "testtoken"},
         # Tests run recovery passes themselves (bot.recovery.run_once); no background loop.
@@ -201,6 +205,7 @@ def make_app(base_overrides: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
         recovery.stop(app)
         close_queue(app)  # jobs a test left queued (RQ keys in Redis, inline timers)
         app.extensions["citybot.engine"].dispose()
+        app.extensions["citybot.store"].close()
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
-"""Parsing inbound XML into an ``Inbound`` value, refusing anything hostile or incomplete.
+"""Parsing inbound XML into an ``Inbound`` value, refusing anything hostile, oversized or incomplete.
 
 defusedxml rejects DTDs, entity declarations and external references before anything else reads
-the body; the element tree is then flattened into a dict (nested elements become dicts, repeated
-elements lists), and wechatpy builds its typed message from the same, already vetted, text.
+the body; a tree deeper than ``limits.MAX_DEPTH`` or with more than ``limits.MAX_ELEMENTS`` elements
+is refused; the tree is then flattened into a dict (nested elements become dicts, repeated elements
+lists), every field is checked against WeChat's limits (``bot.wechat.limits``), and wechatpy builds
+its typed message from the same, already vetted, text.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from defusedxml import DefusedXmlException
 from wechatpy import parse_message
 from wechatpy.messages import BaseMessage, UnknownMessage
 
+from bot.wechat import limits
 from geodata.datums import Datum, GeoPoint
 
 
@@ -47,14 +50,29 @@ def _element_value(element: Element) -> Any:
     return value
 
 
+def _check_shape(root: Element) -> None:
+    """Refuse a tree deeper or larger than any WeChat message, without recursing into it."""
+    count = 0
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        count += 1
+        if count > limits.MAX_ELEMENTS:
+            raise BadMessageError(f"more than {limits.MAX_ELEMENTS} elements")
+        if depth > limits.MAX_DEPTH:
+            raise BadMessageError(f"elements nested more than {limits.MAX_DEPTH} deep")
+        stack.extend((child, depth + 1) for child in element)
+
+
 def parse_xml(body: str | bytes) -> dict[str, Any]:
     """Parse an XML document whose root is <xml> into a dict; raise BadMessageError."""
     try:
         root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
+    except (ParseError, DefusedXmlException, ValueError, RecursionError) as exc:
         raise BadMessageError(f"malformed or hostile XML: {type(exc).__name__}") from None
     if root.tag != "xml":
         raise BadMessageError(f"root element is <{root.tag}>, expected <xml>")
+    _check_shape(root)
     value = _element_value(root)
     if not isinstance(value, dict):
         raise BadMessageError("empty <xml> element")
@@ -99,21 +117,33 @@ def _text(raw: dict[str, Any], name: str) -> str | None:
 
 def parse_inbound(xml: str) -> Inbound:
     raw = parse_xml(xml)
+    problem = limits.leaf_problems(raw)
+    if problem:
+        raise BadMessageError(problem)
     if not isinstance(raw.get("MsgType"), str):
         raise BadMessageError("MsgType is missing")
     msg_type = raw["MsgType"].strip().lower()  # an empty type is routed as an unknown one
     openid = (_text(raw, "FromUserName") or "").strip()
     if not openid:
         raise BadMessageError("FromUserName is missing")
+    if not limits.IDENTIFIER.fullmatch(openid):
+        raise BadMessageError("FromUserName has characters an openid never has")
+    account = (_text(raw, "ToUserName") or "").strip()
+    if account and not limits.IDENTIFIER.fullmatch(account):
+        raise BadMessageError("ToUserName has characters an account id never has")
     try:
         create_time = int(_text(raw, "CreateTime") or "")
     except ValueError:
         raise BadMessageError("CreateTime is missing or not an integer") from None
+    if not 0 <= create_time <= limits.CREATE_TIME_MAX:
+        raise BadMessageError("CreateTime is out of range")
     msg_id_text = _text(raw, "MsgId") or _text(raw, "MsgID")
     try:
         msg_id = int(msg_id_text) if msg_id_text else None
     except ValueError:
         raise BadMessageError("MsgId is not an integer") from None
+    if msg_id is not None and not 0 <= msg_id <= limits.MSG_ID_MAX:
+        raise BadMessageError("MsgId is out of range")
     event = _text(raw, "Event")
     raw_content = _text(raw, "Content")
     try:
@@ -122,7 +152,7 @@ def parse_inbound(xml: str) -> Inbound:
         raise BadMessageError(f"unreadable message fields: {type(exc).__name__}") from None
     return Inbound(
         openid=openid,
-        account=(_text(raw, "ToUserName") or "").strip(),
+        account=account,
         msg_type=msg_type,
         event=event.strip().lower() if event else None,
         event_key=_text(raw, "EventKey"),

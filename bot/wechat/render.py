@@ -20,7 +20,9 @@ def render(reply: Reply, inbound: Inbound, *, truncation_marker: str = "…") ->
     """XML for ``reply`` addressed back to the sender, or ``success`` for silence."""
     if isinstance(reply, Silence):
         return SUCCESS
-    common = {"source": inbound.account, "target": inbound.openid, "time": int(epoch())}
+    # Every value goes into a CDATA section, the addresses included: parsing refuses ids that could
+    # end one, and rendering splits ``]]>`` anyway, so no field can add elements to the reply.
+    common = {"source": _cdata(inbound.account), "target": _cdata(inbound.openid), "time": int(epoch())}
     if isinstance(reply, Text):
         content = fit_utf8(reply.content, TEXT_LIMIT_BYTES, truncation_marker)
         return TextReply(content=_cdata(content), **common).render()

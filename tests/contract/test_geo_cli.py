@@ -29,6 +29,7 @@ def run(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: i
         f"database_url = {json.dumps(settings.database_url)}\n"
         f"redis_url = {json.dumps(settings.redis_url)}\n"
         f"redis_prefix = {json.dumps(settings.redis_prefix)}\n"
+        f"secret_key = {json.dumps(settings.secret_key)}\n"
         "[geo]\nservice_area = [30.0, 119.5, 32.5, 121.5]\n",
         encoding="utf-8",
     )

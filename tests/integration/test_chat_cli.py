@@ -50,7 +50,7 @@ def test_chat_session(make_app: Any, base_overrides: dict[str, Any], tmp_path: P
 
 
 def test_chat_reports_unreachable_server(tmp_path: Path) -> None:
-    config = write_config(str(tmp_path / "c.toml"), {"wechat": {"token": "t"}})
+    config = write_config(str(tmp_path / "c.toml"), {"demo": True, "wechat": {"token": "t"}})
     result = CliRunner().invoke(
         cli, ["--config", config, "chat", "--url", "http://127.0.0.1:9/wechat"], input="你好\n"
     )
@@ -59,7 +59,7 @@ def test_chat_reports_unreachable_server(tmp_path: Path) -> None:
 
 
 def test_chat_needs_a_token(tmp_path: Path) -> None:
-    config = write_config(str(tmp_path / "c.toml"), {"wechat": {"token": ""}})
+    config = write_config(str(tmp_path / "c.toml"), {"demo": True, "wechat": {"token": ""}})
     result = CliRunner().invoke(cli, ["--config", config, "chat"], input="")
     assert result.exit_code != 0
     assert "wechat.token" in result.output

@@ -7,7 +7,7 @@ import hashlib
 import struct
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -288,7 +288,8 @@ def test_published_mp_vectors_decrypt_and_route(
         "encrypt_type": "aes",
         "msg_signature": vector["msg_signature"],
     }
-    status, raw = post_raw(app, body, query)
+    with at(datetime.fromtimestamp(int(vector["timestamp"]), UTC)):  # when the vector was recorded
+        status, raw = post_raw(app, body, query)
     assert status == 200
     [row] = journal_rows(app)
     assert row.payload == vector["plaintext"]

@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from bot import services
-from bot.store import InProcessStore, RedisStore
+from bot.store import InProcessStore, RedisStore, ResilientStore
 from reports.limits import RateLimitedError
 from reports.models import Report
 from tests.support.reports import FakeMedia, new_report, unit
@@ -20,6 +20,8 @@ T0 = datetime(2026, 11, 27, 2, 5, tzinfo=UTC)
 
 def store_keys(app: Flask) -> list[str]:
     store = services.store(app)
+    if isinstance(store, ResilientStore):
+        store = store.primary
     if isinstance(store, RedisStore):
         return [key.removeprefix(store.prefix) for key in store.client.scan_iter(match=store.prefix + "*")]
     assert isinstance(store, InProcessStore)

@@ -26,7 +26,7 @@ def test_command_is_registered() -> None:
 def test_fake_wechat_command_serves_until_stopped(tmp_path: Path) -> None:
     config = tmp_path / "citybot.toml"
     config.write_text(
-        '[wechat]\napp_id = "wxlocal0000000001"\napp_secret = "local-secret"\n', encoding="utf-8"
+        'demo = true\n[wechat]\napp_id = "wxlocal0000000001"\napp_secret = "local-secret"\n', encoding="utf-8"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITYBOT_")}
     env["CITYBOT_CONFIG"] = str(config)

@@ -6,6 +6,7 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 from geodata.kinds import KindCatalogue, PoiKind
+from tests.conftest import SECRET_ENV
 
 
 def test_kinds_carry_their_keyword_label_and_attributes() -> None:
@@ -44,7 +45,7 @@ def test_default_catalogue() -> None:
 
 def test_settings_rename_and_rekey() -> None:
     settings = load_settings(
-        None, {"geo": {"keywords": {"toilet": "厕所"}, "labels": {"toilet": "公厕"}}}, environ={}
+        None, {"geo": {"keywords": {"toilet": "厕所"}, "labels": {"toilet": "公厕"}}}, environ=SECRET_ENV
     )
     catalogue = KindCatalogue.from_settings(settings.geo)
     assert catalogue.kind_for("厕所") is PoiKind.TOILET
@@ -68,18 +69,18 @@ def test_settings_rename_and_rekey() -> None:
 )
 def test_bad_geo_settings_name_the_key(geo: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        load_settings(None, {"geo": geo}, environ={})
+        load_settings(None, {"geo": geo}, environ=SECRET_ENV)
 
 
 def test_geo_defaults_and_environment() -> None:
     geo = load_settings(
-        None, environ={"CITYBOT_GEO_RADIUS_M": "1500", "CITYBOT_GEO_NAVIGATION": "tencent"}
+        None, environ={**SECRET_ENV, "CITYBOT_GEO_RADIUS_M": "1500", "CITYBOT_GEO_NAVIGATION": "tencent"}
     ).geo
     assert (geo.results, geo.radius_m, geo.origin_ttl) == (5, 1500.0, 1800)
     assert geo.navigation == "tencent"
     assert geo.service_area is None
     assert geo.timezone == "Asia/Shanghai"
     area = load_settings(
-        None, {"geo": {"service_area": [31.0, 120.3, 31.6, 121.1]}}, environ={}
+        None, {"geo": {"service_area": [31.0, 120.3, 31.6, 121.1]}}, environ=SECRET_ENV
     ).geo.service_area
     assert area == (31.0, 120.3, 31.6, 121.1)

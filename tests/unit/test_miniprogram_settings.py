@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bot.config import ConfigError, load_settings
+from tests.conftest import SECRET_ENV
 
 PROGRAMS = [
     {"name": "sorting", "app_id": "wxa", "app_secret": "sa"},
@@ -15,7 +16,7 @@ PROGRAMS = [
 
 
 def test_programs_from_the_environment_as_json() -> None:
-    settings = load_settings(environ={"CITYBOT_MINIPROGRAM_PROGRAMS": json.dumps(PROGRAMS)})
+    settings = load_settings(environ={**SECRET_ENV, "CITYBOT_MINIPROGRAM_PROGRAMS": json.dumps(PROGRAMS)})
     mini = settings.miniprogram
     assert [p.name for p in mini.programs] == ["sorting", "report"]
     assert mini.program("report") is mini.programs[1]
@@ -26,7 +27,7 @@ def test_programs_from_the_environment_as_json() -> None:
 
 
 def test_one_program_needs_no_name() -> None:
-    settings = load_settings(overrides={"miniprogram": {"programs": PROGRAMS[:1]}}, environ={})
+    settings = load_settings(overrides={"miniprogram": {"programs": PROGRAMS[:1]}}, environ=SECRET_ENV)
     assert settings.miniprogram.program("") is settings.miniprogram.programs[0]
 
 
@@ -42,4 +43,4 @@ def test_one_program_needs_no_name() -> None:
 )
 def test_bad_programs_stop_start_up(programs: object, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        load_settings(overrides={"miniprogram": {"programs": programs}}, environ={})
+        load_settings(overrides={"miniprogram": {"programs": programs}}, environ=SECRET_ENV)

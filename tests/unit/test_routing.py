@@ -19,6 +19,7 @@ from bot.store import InProcessStore
 from bot.texts import Texts
 from bot.wechat.inbound import Inbound, normalise_text, parse_inbound
 from bot.wechat.simulator import WeChatSimulator
+from tests.conftest import SECRET_ENV
 from tests.support.clock import T0, at
 
 SIM = WeChatSimulator(lambda path, body: (200, b""), token="t")
@@ -43,7 +44,7 @@ def make_ctx(state: str | None = None) -> Context:
     return Context(
         session=None,
         store=store,
-        settings=load_settings(None, environ={}),  # type: ignore[arg-type]
+        settings=load_settings(None, environ=SECRET_ENV),  # type: ignore[arg-type]
         texts=Texts.load(),
         conversation=conversation,
         now=utcnow(),

@@ -23,6 +23,7 @@ from bot.wechat.errors import (
     WeChatUnavailableError,
 )
 from bot.wechat.fake import FakeWeChat
+from tests.conftest import SECRET_ENV
 
 MakeAPI = Callable[..., WeChatAPI]
 
@@ -274,7 +275,7 @@ def test_wrong_secret_raises_the_platform_error(make_wechat_api: MakeAPI, fake_w
 def _settings(fake: FakeWeChat, **wechat: Any) -> Any:
     overrides = fake.settings_overrides()
     overrides["wechat"].update(wechat)
-    return load_settings(None, overrides, environ={})
+    return load_settings(None, overrides, environ=SECRET_ENV)
 
 
 def test_from_settings_uses_the_configured_endpoint_and_timeout(fake_wechat: FakeWeChat) -> None:
@@ -297,8 +298,8 @@ def test_from_settings_needs_credentials(fake_wechat: FakeWeChat) -> None:
 
 
 def test_token_endpoint_setting_is_validated() -> None:
-    assert load_settings(None, environ={}).wechat.token_endpoint == "stable"
-    env = {"CITYBOT_WECHAT_TOKEN_ENDPOINT": "classic"}
+    assert load_settings(None, environ=SECRET_ENV).wechat.token_endpoint == "stable"
+    env = {**SECRET_ENV, "CITYBOT_WECHAT_TOKEN_ENDPOINT": "classic"}
     assert load_settings(None, environ=env).wechat.token_endpoint == "classic"
     with pytest.raises(ConfigError, match="token_endpoint"):
-        load_settings(None, {"wechat": {"token_endpoint": "mine"}}, environ={})
+        load_settings(None, {"wechat": {"token_endpoint": "mine"}}, environ=SECRET_ENV)

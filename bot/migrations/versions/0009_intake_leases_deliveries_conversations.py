@@ -1,7 +1,7 @@
 """intake leases, deliveries, conversations
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-01 08:37:06.411441
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import bot.database
 
 
 revision = '0009'
-down_revision = '0006'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
