@@ -234,17 +234,21 @@ def _claim_passive(session: Session, entry: JournalEntry) -> Reply | None:
 # -- running a handler -------------------------------------------------------------------------------
 
 
-def _take_turn(app: Flask, session: Session, entry_id: int, openid: str) -> JournalEntry:
+def _take_turn(app: Flask, session: Session, entry_id: int, inbound: Inbound) -> None:
     """Hold the resident's turn, after their earlier messages still in hand (bounded wait)."""
     settings = services.settings(app)
     give_up = time.monotonic() + settings.intake.order_wait
     while True:
-        residents.take_turn(session, openid)
-        entry = session.get(JournalEntry, entry_id, populate_existing=True)
-        if entry is None:  # pragma: no cover - rows are never deleted
-            raise LookupError(entry_id)
-        if time.monotonic() >= give_up or not journal.earlier_unfinished(session, entry, now=utcnow()):
-            return entry
+        residents.take_turn(session, inbound.openid)
+        if time.monotonic() >= give_up or not journal.earlier_unfinished(
+            session,
+            entry_id=entry_id,
+            sender=inbound.openid,
+            sent_at=inbound.create_time,
+            msg_id=inbound.msg_id or 0,
+            now=utcnow(),
+        ):
+            return
         session.rollback()  # let the earlier message take the turn
         time.sleep(0.01)
 
@@ -268,7 +272,7 @@ def run(
     with sessionmaker_for(app)() as session:
         ctx: Context | None = None
         try:
-            entry = _take_turn(app, session, entry_id, inbound.openid)
+            _take_turn(app, session, entry_id, inbound)
             conversation = Conversation(session, inbound.openid, settings.conversation.timeout, now=now)
             ctx = Context(
                 session=session,
@@ -302,7 +306,7 @@ def run(
             delivery = _passive_delivery(reply, passive_deadline)
             if not journal.finish(
                 session,
-                entry if ctx is not None else _reload(session, entry_id),
+                entry_id,
                 token=token,
                 status=status,
                 handler=handler_name,
@@ -329,13 +333,6 @@ def run(
     # Too late for this attempt: a waiting retry claims the reply, or the recovery loop sends it.
     log.warning("message %s finished after its attempt's budget", entry_id)
     return Silence()
-
-
-def _reload(session: Session, entry_id: int) -> JournalEntry:
-    entry = session.get(JournalEntry, entry_id, populate_existing=True)
-    if entry is None:  # pragma: no cover - rows are never deleted
-        raise LookupError(entry_id)
-    return entry
 
 
 def _passive_delivery(reply: Reply, deadline: float | None) -> Delivery | None:

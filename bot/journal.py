@@ -175,7 +175,7 @@ def take_lease(
 
 def finish(
     session: Session,
-    entry: JournalEntry,
+    entry_id: int,
     *,
     token: str | None,
     status: Outcome,
@@ -206,7 +206,7 @@ def finish(
     condition = JournalEntry.lease_token == token if token is not None else JournalEntry.lease_token.is_(None)
     done = session.execute(
         update(JournalEntry)
-        .where(JournalEntry.id == entry.id, JournalEntry.status == Outcome.RECEIVED, condition)
+        .where(JournalEntry.id == entry_id, JournalEntry.status == Outcome.RECEIVED, condition)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -258,17 +258,19 @@ def by_key(session: Session, key: str) -> JournalEntry | None:
     return session.scalars(query).one_or_none()
 
 
-def earlier_unfinished(session: Session, entry: JournalEntry, *, now: datetime) -> bool:
+def earlier_unfinished(
+    session: Session, *, entry_id: int, sender: str, sent_at: int, msg_id: int, now: datetime
+) -> bool:
     """Whether one of the sender's earlier messages (WeChat's order) is still being handled."""
-    earlier = (JournalEntry.sent_at < entry.sent_at) | (
-        (JournalEntry.sent_at == entry.sent_at) & (JournalEntry.msg_id < entry.msg_id)
+    earlier = (JournalEntry.sent_at < sent_at) | (
+        (JournalEntry.sent_at == sent_at) & (JournalEntry.msg_id < msg_id)
     )
     query = (
         select(JournalEntry.id)
         .where(
-            JournalEntry.sender == entry.sender,
+            JournalEntry.sender == sender,
             JournalEntry.status == Outcome.RECEIVED,
-            JournalEntry.id != entry.id,
+            JournalEntry.id != entry_id,
             JournalEntry.lease_until > now,
             earlier,
         )

@@ -51,7 +51,10 @@ def take_turn(session: Session, openid: str) -> Resident:
     slowed; on SQLite every write transaction already begins IMMEDIATE and holds the database's
     single write lock. Whatever the turn reads afterwards (the conversation) is current.
     """
-    get_or_create(session, openid)
+    resident = session.get(Resident, openid, with_for_update=True, populate_existing=True)
+    if resident is not None:
+        return resident
+    get_or_create(session, openid)  # a first message: the insert's unique key serialises creators
     session.flush()
     resident = session.get(Resident, openid, with_for_update=True, populate_existing=True)
     if resident is None:  # pragma: no cover - created above in this transaction
