@@ -41,13 +41,13 @@ def report() -> None:
 @report.command("list")
 @click.option("--status", "statuses", multiple=True, help="Only these statuses (repeatable).")
 @click.option("--open", "open_only", is_flag=True, help="Only submitted and under review.")
-@click.option("--overdue", is_flag=True, help="Only those past their review deadline.")
+@click.option("--overdue", is_flag=True, help="Only open ones past their review deadline.")
 @click.option("--limit", default=50, show_default=True)
 @pass_env
 def report_list(env: Env, statuses: tuple[str, ...], open_only: bool, overdue: bool, limit: int) -> None:
     """The queue, oldest first."""
     from bot.clock import utcnow
-    from reports.models import PhotoStatus, list_reports
+    from reports.models import OPEN, PhotoStatus, is_overdue, list_reports
 
     settings = _settings(env)
     try:
@@ -55,7 +55,7 @@ def report_list(env: Env, statuses: tuple[str, ...], open_only: bool, overdue: b
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--status") from None
     if open_only:
-        wanted += (ReportStatus.SUBMITTED, ReportStatus.UNDER_REVIEW)
+        wanted += OPEN
     now = utcnow()
     with env.session() as session:
         rows = list_reports(
@@ -75,7 +75,7 @@ def report_list(env: Env, statuses: tuple[str, ...], open_only: bool, overdue: b
                 p.status in (PhotoStatus.FAILED, PhotoStatus.EXPIRED, PhotoStatus.INVALID) for p in r.photos
             ):
                 flags.append("photo-problem")
-            if r.status in (ReportStatus.SUBMITTED, ReportStatus.UNDER_REVIEW) and r.review_due_at < now:
+            if is_overdue(r, now):
                 flags.append("OVERDUE")
             created = _local(r.created_at, settings)
             click.echo(

@@ -20,7 +20,16 @@ from bot.database import get_session
 from console import access, localtime, queue
 from console.access import requires
 from reports import workflow
-from reports.models import Photo, RejectReason, Report, ReportStatus, active_categories, find_report
+from reports.models import (
+    OPEN,
+    Photo,
+    RejectReason,
+    Report,
+    ReportStatus,
+    active_categories,
+    find_report,
+    is_overdue,
+)
 from reports.roles import PermissionDeniedError, Role, actor_for_staff
 from staff.roles import Permission
 
@@ -62,14 +71,14 @@ def _filter_from(args: Any) -> tuple[queue.QueueFilter, dict[str, str], str]:
     error = ""
     statuses: tuple[ReportStatus, ...]
     if raw["status"] == "open":
-        statuses = queue.OPEN
+        statuses = OPEN
     elif raw["status"] == "all":
         statuses = ()
     else:
         try:
             statuses = (ReportStatus(raw["status"]),)
         except ValueError:
-            statuses, error = queue.OPEN, "未知的状态。"
+            statuses, error = OPEN, "未知的状态。"
     days: list[date | None] = []
     for key in ("start", "end"):
         try:
@@ -109,7 +118,7 @@ def index() -> ResponseReturnValue:
         reasons=REASON_LABELS,
         bulk_actions=BULK_ACTIONS,
         action_labels=ACTION_LABELS,
-        is_overdue=queue.is_overdue,
+        is_overdue=is_overdue,
     ), (400 if error else 200)
 
 
@@ -129,6 +138,7 @@ def detail(report_id: int) -> ResponseReturnValue:
     others = queue.load(db, [c["report_id"] for c in candidates])
     original = db.get(Report, report.duplicate_of_id) if report.duplicate_of_id else None
     previous_id, next_id = queue.neighbours(db, report)
+    now = utcnow()
     return render_template(
         "console/review_detail.html",
         report=report,
@@ -142,8 +152,8 @@ def detail(report_id: int) -> ResponseReturnValue:
         trail=queue.audit_of(db, report.id),
         previous_id=previous_id,
         next_id=next_id,
-        now=utcnow(),
-        overdue=queue.is_overdue(report, utcnow()),
+        now=now,
+        overdue=is_overdue(report, now),
         map_links=map_links(report),
         status_label=status_label,
         reasons=REASON_LABELS,
