@@ -14,6 +14,7 @@ from bot.cli import Env, pass_env
 from bot.cli.acting import actor_option, refusals, resolve_actor
 from bot.config import ReportsSettings
 from reports.models import Report, ReportStatus
+from staff.roles import Permission
 
 
 def _settings(env: Env) -> ReportsSettings:
@@ -164,7 +165,7 @@ def report_accept(env: Env, ref: str, actor_name: str, expect: str | None, comme
     """Accept a report; its category's points are awarded once (within the caps)."""
     from reports import rewards, workflow
 
-    actor = resolve_actor(env, actor_name, "reviewer")
+    actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.accept(session, report_id, actor, expected, settings=_settings(env), comment=comment)
@@ -191,7 +192,7 @@ def report_reject(
         raise click.BadParameter(
             f"use one of {', '.join(r.value for r in RejectReason)}", param_hint="--reason"
         )
-    actor = resolve_actor(env, actor_name, "reviewer")
+    actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.reject(session, report_id, actor, expected, reason, comment=comment)
@@ -207,7 +208,7 @@ def report_duplicate(
     """Mark a report as a duplicate of another (it earns nothing)."""
     from reports import workflow
 
-    actor = resolve_actor(env, actor_name, "reviewer")
+    actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         first = _find(session, original)
@@ -220,7 +221,7 @@ def _simple(name: str, function: str, help_text: str) -> click.Command:
     def command(env: Env, ref: str, actor_name: str, expect: str | None, comment: str | None) -> None:
         from reports import workflow
 
-        actor = resolve_actor(env, actor_name, "reviewer")
+        actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
         with refusals(), env.session() as session:
             report_id, expected = _expected(session, ref, expect)
             r = getattr(workflow, function)(session, report_id, actor, expected, comment=comment)
@@ -244,7 +245,7 @@ def report_revoke(env: Env, ref: str, comment: str, actor_name: str, expect: str
     """Undo an acceptance: back under review, with a counter-entry for its points."""
     from reports import workflow
 
-    actor = resolve_actor(env, actor_name, "reviewer")
+    actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.revoke_acceptance(session, report_id, actor, expected, comment=comment)

@@ -30,7 +30,7 @@ from reports.models import (
     find_report,
     is_overdue,
 )
-from reports.roles import PermissionDeniedError, Role, actor_for_staff
+from reports.roles import PermissionDeniedError, actor_for_staff
 from staff.roles import Permission
 
 bp = Blueprint("reviews", __name__, url_prefix="/reports")
@@ -54,6 +54,11 @@ ACTION_LABELS = {
     "resolve": "已处理",
     "close": "办结",
     "revoke": "撤销采纳",
+}
+# Why the reports domain refused an actor (PermissionDeniedError.code).
+REFUSALS = {
+    "own_report": "不能审核自己提交的举报。",
+    "not_permitted": "您没有执行该操作的权限。",
 }
 BULK_ACTIONS = ("review", "accept", "reject", "resolve", "close")
 STATUS_CHOICES = ("open", "all", *(status.value for status in ReportStatus))
@@ -211,7 +216,7 @@ def _decide(db: Session, report_id: int, expected_text: str, action: str, form: 
     back). The caller commits each decision on its own: a later refusal never undoes an earlier one."""
     me = access.require_staff()
     try:
-        actor = actor_for_staff(me, Role.REVIEWER)
+        actor = actor_for_staff(me, Permission.REPORTS_REVIEW)
         expected = ReportStatus(expected_text)
     except PermissionDeniedError:
         abort(403)
@@ -255,7 +260,9 @@ def _decide(db: Session, report_id: int, expected_text: str, action: str, form: 
         raise RefusedError(
             f"当前状态（{status_label(expected)}）下不能执行“{ACTION_LABELS.get(action, action)}”。"
         ) from None
-    except (workflow.WorkflowError, PermissionDeniedError) as exc:
+    except PermissionDeniedError as exc:
+        raise RefusedError(f"操作未执行：{REFUSALS.get(exc.code, str(exc))}") from None
+    except workflow.WorkflowError as exc:
         raise RefusedError(f"操作未执行：{_explain(exc)}") from None
     access.record(
         f"report.{action}",
@@ -276,8 +283,6 @@ def _number(db: Session, report_id: int) -> str:
 
 def _explain(exc: Exception) -> str:
     text = str(exc)
-    if "of their own" in text:
-        return "不能审核自己提交的举报。"
     if "cannot duplicate itself" in text or "duplicate of this report" in text:
         return "不能把举报标记为自身的重复。"
     if "was rejected" in text:

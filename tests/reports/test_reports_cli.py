@@ -39,7 +39,7 @@ def test_review_from_the_command_line(
 
     refused = run("report", "accept", n1, "--actor", "officer-a")
     assert refused.exit_code == 1
-    assert "officer-a cannot act as reviewer" in refused.output
+    assert "officer-a lacks the permission reports.review (holds rewards_officer)" in refused.output
     unknown = run("report", "accept", n1, "--actor", "mallory")
     assert unknown.exit_code == 1
     assert "no staff member 'mallory'" in unknown.output

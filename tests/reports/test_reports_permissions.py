@@ -30,11 +30,11 @@ from reports.models import (
     ReportStatus,
     category_by_code,
 )
-from reports.roles import SYSTEM, Actor, PermissionDeniedError, Role, actor_for_staff
+from reports.roles import SYSTEM, Actor, PermissionDeniedError, actor_for_staff
 from staff import models as staff_models
 from staff.models import Staff
+from staff.roles import Permission, parse_roles
 from staff.roles import Role as StaffRole
-from staff.roles import parse_roles
 from tests.support.clock import T0
 from tests.support.reports import unit
 
@@ -107,7 +107,9 @@ def acting(name: str, duty: str) -> Actor:
     raises PermissionDeniedError where an adapter refuses before acting."""
     if name == "system":
         return SYSTEM
-    return actor_for_staff(member(name), Role.REVIEWER if duty == "review" else Role.REWARDS_OFFICER)
+    return actor_for_staff(
+        member(name), Permission.REPORTS_REVIEW if duty == "review" else Permission.REWARDS_PAYOUT
+    )
 
 
 def _report(session: Session, status: ReportStatus, tag: str) -> int:
