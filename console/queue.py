@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from console.paging import Page, paginate
 from reports.models import (
+    OPEN,
     AuditEntry,
     Category,
     LedgerEntry,
@@ -21,9 +22,9 @@ from reports.models import (
     PhotoStatus,
     Report,
     ReportStatus,
+    overdue_condition,
 )
 
-OPEN: tuple[ReportStatus, ...] = (ReportStatus.SUBMITTED, ReportStatus.UNDER_REVIEW)
 PER_PAGE = 50
 
 
@@ -54,7 +55,7 @@ class QueueFilter:
         if self.area:
             query = query.where(Report.address.contains(self.area, autoescape=True))
         if self.overdue:
-            query = query.where(Report.status.in_(OPEN), Report.review_due_at < now)
+            query = query.where(overdue_condition(now))
         return query
 
 
@@ -91,9 +92,7 @@ def counts(session: Session, *, now: datetime) -> QueueCounts:
         ReportStatus(status): int(count)
         for status, count in session.execute(select(Report.status, func.count()).group_by(Report.status))
     }
-    overdue = session.scalar(
-        select(func.count()).where(Report.status.in_(OPEN), Report.review_due_at < now).select_from(Report)
-    )
+    overdue = session.scalar(select(func.count()).where(overdue_condition(now)).select_from(Report))
     per_category = session.execute(
         select(Category.code, Category.name, func.count(Report.id))
         .join(Report, (Report.category_id == Category.id) & Report.status.in_(OPEN), isouter=True)
@@ -103,10 +102,6 @@ def counts(session: Session, *, now: datetime) -> QueueCounts:
     return QueueCounts(
         by_status, int(overdue or 0), [(code, name, int(count)) for code, name, count in per_category]
     )
-
-
-def is_overdue(report: Report, now: datetime) -> bool:
-    return report.status in OPEN and report.review_due_at < now
 
 
 def pseudonym(openid: str, secret: str) -> str:

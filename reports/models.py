@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Enum,
     Float,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     event,
     select,
 )
@@ -42,6 +44,10 @@ class ReportStatus(enum.StrEnum):
     RESOLVED = "resolved"
     CLOSED = "closed"
 
+
+# Statuses still waiting for a reviewer's decision: the queue, and the only ones that can be overdue.
+# (A revoked acceptance goes back under review, so it is open again.)
+OPEN: tuple[ReportStatus, ...] = (ReportStatus.SUBMITTED, ReportStatus.UNDER_REVIEW)
 
 # Statuses a later report can duplicate (an incident still open, or accepted and rewarded).
 OPEN_OR_ACCEPTED: tuple[ReportStatus, ...] = (
@@ -318,6 +324,21 @@ for _model in (AuditEntry, LedgerEntry):
     event.listen(_model, "before_delete", _refuse)
 
 
+# The overdue rule ----------------------------------------------------------------------------
+# One rule, two forms that agree: a report is overdue when it still waits for a decision (OPEN) and
+# its review deadline is before ``now``. Every list, count and flag of overdue reports uses these.
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    """SQL for "overdue at ``now``", for queries on Report."""
+    return and_(Report.status.in_(OPEN), Report.review_due_at < now)
+
+
+def is_overdue(report: Report, now: datetime) -> bool:
+    """Whether ``report`` is overdue at ``now`` (the same rule as ``overdue_condition``)."""
+    return report.status in OPEN and report.review_due_at < now
+
+
 # Named queries -------------------------------------------------------------------------------
 
 
@@ -354,10 +375,10 @@ def list_reports(
     overdue_at: datetime | None = None,
     limit: int = 50,
 ) -> list[Report]:
-    """Oldest first, as a review queue reads; ``overdue_at`` keeps those past their review deadline."""
+    """Oldest first, as a review queue reads; ``overdue_at`` keeps those overdue at that instant."""
     query = select(Report).order_by(Report.created_at, Report.id).limit(limit)
     if statuses:
         query = query.where(Report.status.in_(statuses))
     if overdue_at is not None:
-        query = query.where(Report.review_due_at < overdue_at)
+        query = query.where(overdue_condition(overdue_at))
     return list(session.scalars(query))

@@ -38,7 +38,8 @@ from reports.models import (
     Report,
 )
 from reports.phones import mask
-from reports.roles import Actor, PermissionDeniedError, Role
+from reports.roles import Actor, PermissionDeniedError
+from staff.roles import Permission
 
 
 class PayoutError(Exception):
@@ -193,7 +194,7 @@ def create_payout_batch(
     session: Session, actor: Actor, *, settings: ReportsSettings, now: datetime | None = None
 ) -> PayoutBatch | None:
     """A batch over every due balance (residents with a bound phone); None when nothing is due."""
-    actor.require((Role.REWARDS_OFFICER,), "create a payout batch")
+    actor.require(Permission.REWARDS_PAYOUT, "create a payout batch")
     now = now or utcnow()
     due = due_balances(session, min_points=settings.payout_min_points)
     if not due:
@@ -241,13 +242,13 @@ def _cell(value: object) -> str:
 def export_csv(
     session: Session, batch_id: int, actor: Actor, *, settings: ReportsSettings, now: datetime | None = None
 ) -> bytes:
-    """The batch as CSV, UTF-8 with BOM. Full phone numbers for the rewards officer (who pays them),
-    masked for anyone else; never an openid."""
-    actor.require((Role.REWARDS_OFFICER,), "export a payout batch")
+    """The batch as CSV, UTF-8 with BOM. Full phone numbers for those who pay them (the permission
+    ``rewards.phones.full``), masked for anyone else; never an openid."""
+    actor.require(Permission.REWARDS_PAYOUT, "export a payout batch")
     batch = session.get(PayoutBatch, batch_id)
     if batch is None:
         raise PayoutError(f"no payout batch {batch_id}")
-    full_phone = actor.role == Role.REWARDS_OFFICER
+    full_phone = actor.can(Permission.REWARDS_FULL_PHONES)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
@@ -279,7 +280,7 @@ def confirm_batch(
     now: datetime | None = None,
 ) -> PayoutBatch:
     """Mark every line paid, except ``failed`` (line id -> reason), whose points become due again."""
-    actor.require((Role.REWARDS_OFFICER,), "confirm a payout batch")
+    actor.require(Permission.REWARDS_PAYOUT, "confirm a payout batch")
     now = now or utcnow()
     failed = dict(failed or {})
     batch = session.get(PayoutBatch, batch_id, with_for_update=True, populate_existing=True)
@@ -288,7 +289,9 @@ def confirm_batch(
     if batch.status != BatchStatus.CREATED:
         raise PayoutError(f"payout batch {batch_id} is already {batch.status}")
     if settings.payout_four_eyes and actor.name == batch.created_by:
-        raise PermissionDeniedError("a payout batch must be confirmed by someone other than its creator")
+        raise PermissionDeniedError(
+            "own_batch", "a payout batch must be confirmed by someone other than its creator"
+        )
     unknown = set(failed) - {line.id for line in batch.lines}
     if unknown:
         raise PayoutError(f"lines {sorted(unknown)} are not in batch {batch_id}")

@@ -1,53 +1,80 @@
-"""Who may act on reports: roles, and the actor who carries one."""
+"""Who acts on reports: an actor carrying staff permissions.
+
+Which role grants which permission is said once, in ``staff/roles.py``; the reports domain checks
+permissions only. An actor's ``role`` is what the audit trail records the act under (a staff role,
+``system`` or ``resident``), never something a check looks at.
+"""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from staff.roles import GRANTS, Permission, permissions_of
+from staff.roles import Role as StaffRole
 
 if TYPE_CHECKING:
     from staff.models import Staff
 
 
-class Role(enum.StrEnum):
-    REVIEWER = "reviewer"
-    REWARDS_OFFICER = "rewards_officer"
-    ADMIN = "admin"
-    SYSTEM = "system"  # automatic acts (jobs, timeouts)
-    RESIDENT = "resident"  # the reporter, for the submission's audit entry
-
-
 class PermissionDeniedError(Exception):
-    """The actor's role does not allow the act."""
+    """The actor may not do the act. ``code`` says why, for adapters to word it:
+
+    - ``not_permitted``: the actor lacks the permission the act needs (or the account is inactive);
+    - ``own_report``: a decision on a report the staff member submitted themselves;
+    - ``own_batch``: a payout batch confirmed by its creator (four eyes).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
 class Actor:
-    """A named actor with a role. ``openid`` is set for staff who also follow the account, so that
-    nobody reviews a report of their own."""
+    """A named actor and the permissions they act with. ``openid`` is set for staff who also follow
+    the account, so that nobody decides on a report of their own."""
 
     name: str
-    role: Role
+    permissions: frozenset[Permission]
+    role: str  # recorded in the audit trail
     openid: str | None = None
 
-    def require(self, allowed: Iterable[Role], act: str) -> None:
-        allowed = tuple(allowed)
-        if self.role not in allowed and self.role != Role.ADMIN:
-            names = ", ".join(sorted(role.value for role in allowed))
-            raise PermissionDeniedError(f"{act} needs one of the roles {names}; {self.name} is {self.role}")
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: Permission, act: str) -> None:
+        if permission not in self.permissions:
+            raise PermissionDeniedError(
+                "not_permitted", f"{act} needs the permission {permission}; {self.name} lacks it"
+            )
 
 
-SYSTEM = Actor("system", Role.SYSTEM)
-RESIDENT = Actor("resident", Role.RESIDENT)
+SYSTEM = Actor("system", frozenset({Permission.REPORTS_ADVANCE}), "system")  # jobs, timeouts
+RESIDENT = Actor("resident", frozenset(), "resident")  # the reporter, for the submission's audit entry
 
 
-def actor_for_staff(member: Staff, acting_as: Role) -> Actor:
-    """The staff member acting in ``acting_as`` if they hold it, else as admin if they are one."""
-    held = {role.value for role in member.roles} if member.active else set()
-    for role in (acting_as, Role.ADMIN):
-        if role.value in held:
-            return Actor(member.username, role, openid=member.wechat_openid)
-    state = "inactive" if not member.active else f"holds {member.roles_text or 'no role'}"
-    raise PermissionDeniedError(f"{member.username} cannot act as {acting_as} ({state})")
+def recorded_role(roles: Iterable[StaffRole], duty: Permission) -> str:
+    """The role an act needing ``duty`` is recorded under: the first of ``roles`` (in the order of
+    staff/roles.py, admin last) that grants it; "" when none does."""
+    held = set(roles)
+    return next((role.value for role in StaffRole if role in held and duty in GRANTS[role]), "")
+
+
+def staff_actor(name: str, *roles: StaffRole, openid: str | None = None) -> Actor:
+    """An actor with the permissions of ``roles``, recorded under the first of them (jobs, tests)."""
+    return Actor(name, permissions_of(set(roles)), roles[0].value if roles else "", openid=openid)
+
+
+def actor_for_staff(member: Staff, duty: Permission) -> Actor:
+    """The staff member acting with their permissions, for an act that needs ``duty``; refused
+    at once when they lack it (an inactive account has no permissions)."""
+    if not member.can(duty):
+        state = "inactive" if not member.active else f"holds {member.roles_text or 'no role'}"
+        raise PermissionDeniedError(
+            "not_permitted", f"{member.username} lacks the permission {duty} ({state})"
+        )
+    return Actor(
+        member.username, member.permissions, recorded_role(member.roles, duty), openid=member.wechat_openid
+    )

@@ -21,7 +21,8 @@ from bot.clock import utcnow
 from bot.config import ReportsSettings
 from reports import notify, rewards
 from reports.models import AuditEntry, RejectReason, Report, ReportStatus
-from reports.roles import Actor, PermissionDeniedError, Role
+from reports.roles import Actor, PermissionDeniedError
+from staff.roles import Permission
 
 S = ReportStatus
 
@@ -53,16 +54,17 @@ class Transition:
     name: str
     sources: tuple[ReportStatus, ...]
     target: ReportStatus
-    roles: tuple[Role, ...]
+    permission: Permission
 
 
-START_REVIEW = Transition("start_review", (S.SUBMITTED,), S.UNDER_REVIEW, (Role.REVIEWER, Role.SYSTEM))
-ACCEPT = Transition("accept", (S.SUBMITTED, S.UNDER_REVIEW), S.ACCEPTED, (Role.REVIEWER,))
-REJECT = Transition("reject", (S.SUBMITTED, S.UNDER_REVIEW), S.REJECTED, (Role.REVIEWER,))
-MARK_DUPLICATE = Transition("mark_duplicate", (S.SUBMITTED, S.UNDER_REVIEW), S.DUPLICATE, (Role.REVIEWER,))
-RESOLVE = Transition("resolve", (S.ACCEPTED,), S.RESOLVED, (Role.REVIEWER,))
-CLOSE = Transition("close", (S.ACCEPTED,), S.CLOSED, (Role.REVIEWER, Role.SYSTEM))
-REVOKE_ACCEPTANCE = Transition("revoke_acceptance", (S.ACCEPTED,), S.UNDER_REVIEW, (Role.REVIEWER,))
+DECIDE, ADVANCE = Permission.REPORTS_REVIEW, Permission.REPORTS_ADVANCE  # the system holds only ADVANCE
+START_REVIEW = Transition("start_review", (S.SUBMITTED,), S.UNDER_REVIEW, ADVANCE)
+ACCEPT = Transition("accept", (S.SUBMITTED, S.UNDER_REVIEW), S.ACCEPTED, DECIDE)
+REJECT = Transition("reject", (S.SUBMITTED, S.UNDER_REVIEW), S.REJECTED, DECIDE)
+MARK_DUPLICATE = Transition("mark_duplicate", (S.SUBMITTED, S.UNDER_REVIEW), S.DUPLICATE, DECIDE)
+RESOLVE = Transition("resolve", (S.ACCEPTED,), S.RESOLVED, DECIDE)
+CLOSE = Transition("close", (S.ACCEPTED,), S.CLOSED, ADVANCE)
+REVOKE_ACCEPTANCE = Transition("revoke_acceptance", (S.ACCEPTED,), S.UNDER_REVIEW, DECIDE)
 
 TRANSITIONS = (START_REVIEW, ACCEPT, REJECT, MARK_DUPLICATE, RESOLVE, CLOSE, REVOKE_ACCEPTANCE)
 
@@ -82,7 +84,7 @@ def record(
     entry = AuditEntry(
         report_id=report.id,
         actor=actor.name,
-        role=str(actor.role),
+        role=actor.role,
         from_status=None if from_status is None else str(from_status),
         to_status=str(to_status),
         reason_code=reason_code,
@@ -96,7 +98,7 @@ def record(
 def _begin(
     session: Session, transition: Transition, report_id: int, actor: Actor, expected: ReportStatus
 ) -> Report:
-    actor.require(transition.roles, transition.name)
+    actor.require(transition.permission, transition.name)
     expected = ReportStatus(expected)
     if expected not in transition.sources:
         allowed = ", ".join(transition.sources)
@@ -107,7 +109,7 @@ def _begin(
     if report.status != expected:
         raise StaleDecisionError(report_id, expected, report.status)
     if actor.openid is not None and actor.openid == report.openid:
-        raise PermissionDeniedError(f"{actor.name} cannot decide on a report of their own")
+        raise PermissionDeniedError("own_report", f"{actor.name} cannot decide on a report of their own")
     return report
 
 

@@ -42,9 +42,13 @@ class Permission(StrEnum):
     CONSOLE = "console.access"
     STATS_VIEW = "stats.view"
     REPORTS_VIEW = "reports.view"
-    REPORTS_REVIEW = "reports.review"
+    REPORTS_REVIEW = "reports.review"  # decide on reports: accept, reject, duplicate, resolve, revoke
+    # move a report along without judging it: take it into review, close an accepted one (the
+    # system's automatic acts hold only this)
+    REPORTS_ADVANCE = "reports.advance"
     REWARDS_VIEW = "rewards.view"
     REWARDS_PAYOUT = "rewards.payout"
+    REWARDS_FULL_PHONES = "rewards.phones.full"  # full phone numbers in a payout export, to pay them
     DATASETS_VIEW = "datasets.view"
     DATASETS_PUBLISH = "datasets.publish"
     BROADCASTS_VIEW = "broadcasts.view"
@@ -65,9 +69,17 @@ class Permission(StrEnum):
 _BASE = {Permission.CONSOLE, Permission.STATS_VIEW}
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.REVIEWER: frozenset(_BASE | {Permission.REPORTS_VIEW, Permission.REPORTS_REVIEW}),
+    Role.REVIEWER: frozenset(
+        _BASE | {Permission.REPORTS_VIEW, Permission.REPORTS_REVIEW, Permission.REPORTS_ADVANCE}
+    ),
     Role.REWARDS_OFFICER: frozenset(
-        _BASE | {Permission.REPORTS_VIEW, Permission.REWARDS_VIEW, Permission.REWARDS_PAYOUT}
+        _BASE
+        | {
+            Permission.REPORTS_VIEW,
+            Permission.REWARDS_VIEW,
+            Permission.REWARDS_PAYOUT,
+            Permission.REWARDS_FULL_PHONES,
+        }
     ),
     Role.DATA_ADMIN: frozenset(_BASE | {Permission.DATASETS_VIEW, Permission.DATASETS_PUBLISH}),
     Role.EDITOR: frozenset(
@@ -98,7 +110,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.MENU_MANAGE,
         }
     ),
-    Role.ADMIN: frozenset(Permission),
+    # Everything, except residents' full phone numbers: only whoever pays them sees those.
+    Role.ADMIN: frozenset(Permission) - {Permission.REWARDS_FULL_PHONES},
 }
 
 

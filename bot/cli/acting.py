@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from bot.cli import Env
+from staff.roles import Permission
 
 
 def actor_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -21,9 +22,9 @@ def actor_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def resolve_actor(env: Env, name: str, acting_as: str) -> Any:
-    """The staff member ``name`` acting in the role ``acting_as`` (or as admin)."""
-    from reports.roles import PermissionDeniedError, Role, actor_for_staff
+def resolve_actor(env: Env, name: str, duty: Permission) -> Any:
+    """The staff member ``name`` acting with their permissions; refused unless they hold ``duty``."""
+    from reports.roles import PermissionDeniedError, actor_for_staff
     from staff.models import by_username
 
     with env.session() as session:
@@ -31,7 +32,7 @@ def resolve_actor(env: Env, name: str, acting_as: str) -> Any:
         if member is None:
             raise click.ClickException(f"no staff member {name!r} (see `citybot staff list`)")
         try:
-            return actor_for_staff(member, Role(acting_as))
+            return actor_for_staff(member, duty)
         except PermissionDeniedError as exc:
             raise click.ClickException(str(exc)) from None
 

@@ -14,6 +14,7 @@ from bot.cli import Env, pass_env
 from bot.cli.acting import actor_option, refusals, resolve_actor
 from bot.config import ReportsSettings
 from reports.models import Report, ReportStatus
+from staff.roles import Permission
 
 
 def _settings(env: Env) -> ReportsSettings:
@@ -41,13 +42,13 @@ def report() -> None:
 @report.command("list")
 @click.option("--status", "statuses", multiple=True, help="Only these statuses (repeatable).")
 @click.option("--open", "open_only", is_flag=True, help="Only submitted and under review.")
-@click.option("--overdue", is_flag=True, help="Only those past their review deadline.")
+@click.option("--overdue", is_flag=True, help="Only open ones past their review deadline.")
 @click.option("--limit", default=50, show_default=True)
 @pass_env
 def report_list(env: Env, statuses: tuple[str, ...], open_only: bool, overdue: bool, limit: int) -> None:
     """The queue, oldest first."""
     from bot.clock import utcnow
-    from reports.models import PhotoStatus, list_reports
+    from reports.models import OPEN, PhotoStatus, is_overdue, list_reports
 
     settings = _settings(env)
     try:
@@ -55,7 +56,7 @@ def report_list(env: Env, statuses: tuple[str, ...], open_only: bool, overdue: b
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--status") from None
     if open_only:
-        wanted += (ReportStatus.SUBMITTED, ReportStatus.UNDER_REVIEW)
+        wanted += OPEN
     now = utcnow()
     with env.session() as session:
         rows = list_reports(
@@ -75,7 +76,7 @@ def report_list(env: Env, statuses: tuple[str, ...], open_only: bool, overdue: b
                 p.status in (PhotoStatus.FAILED, PhotoStatus.EXPIRED, PhotoStatus.INVALID) for p in r.photos
             ):
                 flags.append("photo-problem")
-            if r.status in (ReportStatus.SUBMITTED, ReportStatus.UNDER_REVIEW) and r.review_due_at < now:
+            if is_overdue(r, now):
                 flags.append("OVERDUE")
             created = _local(r.created_at, settings)
             click.echo(
@@ -164,7 +165,7 @@ def report_accept(env: Env, ref: str, actor_name: str, expect: str | None, comme
     """Accept a report; its category's points are awarded once (within the caps)."""
     from reports import rewards, workflow
 
-    actor = resolve_actor(env, actor_name, "reviewer")
+    actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.accept(session, report_id, actor, expected, settings=_settings(env), comment=comment)
@@ -191,7 +192,7 @@ def report_reject(
         raise click.BadParameter(
             f"use one of {', '.join(r.value for r in RejectReason)}", param_hint="--reason"
         )
-    actor = resolve_actor(env, actor_name, "reviewer")
+    actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.reject(session, report_id, actor, expected, reason, comment=comment)
@@ -207,7 +208,7 @@ def report_duplicate(
     """Mark a report as a duplicate of another (it earns nothing)."""
     from reports import workflow
 
-    actor = resolve_actor(env, actor_name, "reviewer")
+    actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         first = _find(session, original)
@@ -220,7 +221,7 @@ def _simple(name: str, function: str, help_text: str) -> click.Command:
     def command(env: Env, ref: str, actor_name: str, expect: str | None, comment: str | None) -> None:
         from reports import workflow
 
-        actor = resolve_actor(env, actor_name, "reviewer")
+        actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
         with refusals(), env.session() as session:
             report_id, expected = _expected(session, ref, expect)
             r = getattr(workflow, function)(session, report_id, actor, expected, comment=comment)
@@ -244,7 +245,7 @@ def report_revoke(env: Env, ref: str, comment: str, actor_name: str, expect: str
     """Undo an acceptance: back under review, with a counter-entry for its points."""
     from reports import workflow
 
-    actor = resolve_actor(env, actor_name, "reviewer")
+    actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.revoke_acceptance(session, report_id, actor, expected, comment=comment)

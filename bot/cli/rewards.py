@@ -8,6 +8,7 @@ import click
 
 from bot.cli import Env, pass_env
 from bot.cli.acting import actor_option, refusals, resolve_actor
+from staff.roles import Permission
 
 
 @click.group()
@@ -23,11 +24,8 @@ def rewards() -> None:
 def rewards_balance(env: Env, openid: str, limit: int, actor_name: str) -> None:
     """A resident's balance and recent ledger entries."""
     from reports import rewards as ledger
-    from reports.roles import Role
 
-    actor = resolve_actor(env, actor_name, "rewards_officer")
-    with refusals():
-        actor.require((Role.REWARDS_OFFICER, Role.REVIEWER), "read a balance")
+    resolve_actor(env, actor_name, Permission.REWARDS_VIEW)
     with env.session() as session:
         click.echo(f"balance {ledger.balance(session, openid)}")
         for e in ledger.recent_entries(session, openid, limit=limit):
@@ -59,7 +57,7 @@ def rewards_payout(env: Env, actor_name: str) -> None:
     """Create a payout batch over every due balance of residents with a bound phone."""
     from reports import rewards as ledger
 
-    actor = resolve_actor(env, actor_name, "rewards_officer")
+    actor = resolve_actor(env, actor_name, Permission.REWARDS_PAYOUT)
     with refusals(), env.session() as session:
         batch = ledger.create_payout_batch(session, actor, settings=env.app.config["CITYBOT"].reports)
         if batch is None:
@@ -79,7 +77,7 @@ def rewards_export(env: Env, batch_id: int, output: str | None, actor_name: str)
     """The batch as CSV (UTF-8 with BOM); full phone numbers for the rewards officer only."""
     from reports import rewards as ledger
 
-    actor = resolve_actor(env, actor_name, "rewards_officer")
+    actor = resolve_actor(env, actor_name, Permission.REWARDS_PAYOUT)
     with refusals(), env.session() as session:
         data = ledger.export_csv(session, batch_id, actor, settings=env.app.config["CITYBOT"].reports)
     if output:
@@ -110,7 +108,7 @@ def rewards_confirm(env: Env, batch_id: int, failed: tuple[str, ...], actor_name
     """Mark a batch's lines paid, except the --failed ones, whose points become due again."""
     from reports import rewards as ledger
 
-    actor = resolve_actor(env, actor_name, "rewards_officer")
+    actor = resolve_actor(env, actor_name, Permission.REWARDS_PAYOUT)
     with refusals(), env.session() as session:
         batch = ledger.confirm_batch(
             session, batch_id, actor, settings=env.app.config["CITYBOT"].reports, failed=_failures(failed)

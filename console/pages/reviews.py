@@ -20,8 +20,17 @@ from bot.database import get_session
 from console import access, localtime, queue
 from console.access import requires
 from reports import workflow
-from reports.models import Photo, RejectReason, Report, ReportStatus, active_categories, find_report
-from reports.roles import PermissionDeniedError, Role, actor_for_staff
+from reports.models import (
+    OPEN,
+    Photo,
+    RejectReason,
+    Report,
+    ReportStatus,
+    active_categories,
+    find_report,
+    is_overdue,
+)
+from reports.roles import PermissionDeniedError, actor_for_staff
 from staff.roles import Permission
 
 bp = Blueprint("reviews", __name__, url_prefix="/reports")
@@ -46,6 +55,11 @@ ACTION_LABELS = {
     "close": "办结",
     "revoke": "撤销采纳",
 }
+# Why the reports domain refused an actor (PermissionDeniedError.code).
+REFUSALS = {
+    "own_report": "不能审核自己提交的举报。",
+    "not_permitted": "您没有执行该操作的权限。",
+}
 BULK_ACTIONS = ("review", "accept", "reject", "resolve", "close")
 STATUS_CHOICES = ("open", "all", *(status.value for status in ReportStatus))
 
@@ -62,14 +76,14 @@ def _filter_from(args: Any) -> tuple[queue.QueueFilter, dict[str, str], str]:
     error = ""
     statuses: tuple[ReportStatus, ...]
     if raw["status"] == "open":
-        statuses = queue.OPEN
+        statuses = OPEN
     elif raw["status"] == "all":
         statuses = ()
     else:
         try:
             statuses = (ReportStatus(raw["status"]),)
         except ValueError:
-            statuses, error = queue.OPEN, "未知的状态。"
+            statuses, error = OPEN, "未知的状态。"
     days: list[date | None] = []
     for key in ("start", "end"):
         try:
@@ -109,7 +123,7 @@ def index() -> ResponseReturnValue:
         reasons=REASON_LABELS,
         bulk_actions=BULK_ACTIONS,
         action_labels=ACTION_LABELS,
-        is_overdue=queue.is_overdue,
+        is_overdue=is_overdue,
     ), (400 if error else 200)
 
 
@@ -129,6 +143,7 @@ def detail(report_id: int) -> ResponseReturnValue:
     others = queue.load(db, [c["report_id"] for c in candidates])
     original = db.get(Report, report.duplicate_of_id) if report.duplicate_of_id else None
     previous_id, next_id = queue.neighbours(db, report)
+    now = utcnow()
     return render_template(
         "console/review_detail.html",
         report=report,
@@ -142,8 +157,8 @@ def detail(report_id: int) -> ResponseReturnValue:
         trail=queue.audit_of(db, report.id),
         previous_id=previous_id,
         next_id=next_id,
-        now=utcnow(),
-        overdue=queue.is_overdue(report, utcnow()),
+        now=now,
+        overdue=is_overdue(report, now),
         map_links=map_links(report),
         status_label=status_label,
         reasons=REASON_LABELS,
@@ -201,7 +216,7 @@ def _decide(db: Session, report_id: int, expected_text: str, action: str, form: 
     back). The caller commits each decision on its own: a later refusal never undoes an earlier one."""
     me = access.require_staff()
     try:
-        actor = actor_for_staff(me, Role.REVIEWER)
+        actor = actor_for_staff(me, Permission.REPORTS_REVIEW)
         expected = ReportStatus(expected_text)
     except PermissionDeniedError:
         abort(403)
@@ -245,7 +260,9 @@ def _decide(db: Session, report_id: int, expected_text: str, action: str, form: 
         raise RefusedError(
             f"当前状态（{status_label(expected)}）下不能执行“{ACTION_LABELS.get(action, action)}”。"
         ) from None
-    except (workflow.WorkflowError, PermissionDeniedError) as exc:
+    except PermissionDeniedError as exc:
+        raise RefusedError(f"操作未执行：{REFUSALS.get(exc.code, str(exc))}") from None
+    except workflow.WorkflowError as exc:
         raise RefusedError(f"操作未执行：{_explain(exc)}") from None
     access.record(
         f"report.{action}",
@@ -266,8 +283,6 @@ def _number(db: Session, report_id: int) -> str:
 
 def _explain(exc: Exception) -> str:
     text = str(exc)
-    if "of their own" in text:
-        return "不能审核自己提交的举报。"
     if "cannot duplicate itself" in text or "duplicate of this report" in text:
         return "不能把举报标记为自身的重复。"
     if "was rejected" in text:

@@ -18,7 +18,7 @@ from console.access import requires
 from reports import rewards
 from reports.models import LedgerEntry, PayoutBatch, Report
 from reports.phones import mask
-from reports.roles import Actor, PermissionDeniedError, Role, actor_for_staff
+from reports.roles import Actor, PermissionDeniedError, actor_for_staff
 from staff.roles import Permission
 
 bp = Blueprint("rewards", __name__, url_prefix="/rewards")
@@ -37,7 +37,7 @@ BATCH_LABELS = {"created": "待确认", "confirmed": "已确认"}
 
 def _actor() -> Actor:
     try:
-        return actor_for_staff(access.require_staff(), Role.REWARDS_OFFICER)
+        return actor_for_staff(access.require_staff(), Permission.REWARDS_PAYOUT)
     except PermissionDeniedError:
         abort(403)
 
@@ -149,8 +149,10 @@ def confirm(batch_id: int) -> ResponseReturnValue:
         done = rewards.confirm_batch(
             db, batch_id, _actor(), settings=services.settings().reports, failed=failed
         )
-    except PermissionDeniedError:
+    except PermissionDeniedError as exc:
         db.rollback()
+        if exc.code != "own_batch":
+            abort(403)
         flash("兑付批次须由创建人以外的奖励专员确认。", "error")
         return redirect(url_for(".batch", batch_id=batch_id))
     except rewards.PayoutError:

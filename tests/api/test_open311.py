@@ -14,7 +14,8 @@ from flask import Flask
 from bot.clock import utcnow
 from reports import workflow
 from reports.models import Report, ReportStatus
-from reports.roles import Actor, Role
+from reports.roles import staff_actor
+from staff.roles import Role
 from tests.support.reports import new_report, unit
 
 # The fields GeoReport v2 defines (wiki.open311.org/GeoReport_v2).
@@ -40,7 +41,7 @@ SPEC_REQUEST_FIELDS = {
 }
 SPEC_DISCOVERY_FIELDS = {"changeset", "contact", "key_service", "endpoints"}
 SPEC_ENDPOINT_FIELDS = {"specification", "url", "changeset", "type", "formats"}
-REVIEWER = Actor("rev-a", Role.REVIEWER)
+REVIEWER = staff_actor("rev-a", Role.REVIEWER)
 SECRET = "我是张三，电话13800138000，住在幸福小区3栋"
 
 

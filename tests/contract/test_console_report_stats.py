@@ -15,14 +15,15 @@ from console import stats
 from reports import rewards, workflow
 from reports.models import ReportStatus
 from reports.phones import bind_phone
-from reports.roles import Actor, Role
+from reports.roles import staff_actor
+from staff.roles import Role
 from tests.support.console import with_fake_wechat
 from tests.support.reports import close_queue, new_report
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 on 2026-03-02 in Shanghai
 RANGE = stats.DayRange(date(2026, 3, 1), date(2026, 3, 3), SHANGHAI)
-REVIEWER = Actor("rev", Role.REVIEWER)
+REVIEWER = staff_actor("rev", Role.REVIEWER)
 
 
 @pytest.fixture
@@ -66,14 +67,14 @@ def seeded(app: Flask) -> Iterator[Flask]:
         bind_phone(session, "o-1", "13800138000")
         bind_phone(session, "o-4", "13900139000")
         batch = rewards.create_payout_batch(
-            session, Actor("officer-a", Role.REWARDS_OFFICER), settings=settings, now=DAY
+            session, staff_actor("officer-a", Role.REWARDS_OFFICER), settings=settings, now=DAY
         )
         assert batch is not None
         failed = {line.id: "停机" for line in batch.lines if line.openid == "o-4"}
         rewards.confirm_batch(
             session,
             batch.id,
-            Actor("officer-b", Role.REWARDS_OFFICER),
+            staff_actor("officer-b", Role.REWARDS_OFFICER),
             settings=settings,
             failed=failed,
             now=DAY + timedelta(hours=3),

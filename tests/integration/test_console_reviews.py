@@ -15,6 +15,7 @@ from bot.clock import utcnow
 from bot.database import session_scope
 from console.audit import AuditEntry as ConsoleAudit
 from reports.models import AuditEntry, LedgerEntry, Report, ReportStatus
+from staff import models as staff_models
 from staff.roles import Role
 from tests.support.console import ConsoleClient, add_staff, text, with_fake_wechat
 from tests.support.reports import FakeMedia, close_queue, new_report
@@ -148,6 +149,21 @@ def test_stale_decision_is_refused_with_a_clear_message(console_app: tuple[Flask
     assert status_of(app, report_id) == ReportStatus.ACCEPTED
     with session_scope(app) as session:
         assert len(list(session.scalars(select(LedgerEntry).where(LedgerEntry.report_id == report_id)))) == 1
+
+
+def test_nobody_decides_on_their_own_report(console_app: tuple[Flask, FakeMedia]) -> None:
+    app, media = console_app
+    with session_scope(app) as session:
+        staff_models.link_wechat(session, "rev", "o-rev-follower")
+    own = new_report(app, media, seeds=(41,), openid="o-rev-follower")
+    client = ConsoleClient(app).logged_in("rev")
+    response = client.post(f"/console/reports/{own}/decide", {"action": "accept", "expected": "submitted"})
+    assert response.status_code == 302
+    assert flashes(text(client.get(response.headers["Location"]))) == ["操作未执行：不能审核自己提交的举报。"]
+    assert status_of(app, own) == ReportStatus.SUBMITTED
+    other = ConsoleClient(app).logged_in("rev2")
+    other.post(f"/console/reports/{own}/decide", {"action": "accept", "expected": "submitted"})
+    assert status_of(app, own) == ReportStatus.ACCEPTED
 
 
 def test_reject_needs_a_reason_and_duplicate_needs_an_original(console_app: tuple[Flask, FakeMedia]) -> None:

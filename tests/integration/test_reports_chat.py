@@ -20,7 +20,8 @@ from handlers.reports import MENU_KEY, close_idle_draft
 from reports import workflow
 from reports.jobs import storage_for
 from reports.models import Photo, PhotoStatus, Report, ReportStatus
-from reports.roles import Actor, Role
+from reports.roles import staff_actor
+from staff.roles import Role
 from tests.support import images
 from tests.support.reports import close_queue, drain, unit
 from tests.support.wechat import simulator_for
@@ -28,7 +29,7 @@ from tests.support.wechat import simulator_for
 OPENID = "oResidentChat000000000001"
 GPS = (30.2614, 120.1431)  # where the camera was, WGS-84
 WEST_LAKE_GCJ = (30.2590, 120.1480)
-REVIEWER = Actor("rev-a", Role.REVIEWER)
+REVIEWER = staff_actor("rev-a", Role.REVIEWER)
 
 
 @dataclass

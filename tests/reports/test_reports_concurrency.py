@@ -14,7 +14,8 @@ from bot.config import ReportsSettings
 from bot.database import session_scope
 from reports import rewards, workflow
 from reports.models import AuditEntry, LedgerEntry, Notification, Report, ReportStatus
-from reports.roles import Actor, Role
+from reports.roles import staff_actor
+from staff.roles import Role
 from tests.support.reports import FakeMedia, new_report, unit
 
 
@@ -53,11 +54,11 @@ def test_two_reviewers_accept_at_the_same_moment(
 ) -> None:
     report_id = new_report(reports_app, media)
     with unit(reports_app) as session:
-        workflow.start_review(session, report_id, Actor("rev-a", Role.REVIEWER))
+        workflow.start_review(session, report_id, staff_actor("rev-a", Role.REVIEWER))
 
     def accept(session: Session, name: str) -> None:
         workflow.accept(
-            session, report_id, Actor(name, Role.REVIEWER), ReportStatus.UNDER_REVIEW, settings=settings
+            session, report_id, staff_actor(name, Role.REVIEWER), ReportStatus.UNDER_REVIEW, settings=settings
         )
 
     outcomes = race(reports_app, accept)
@@ -89,7 +90,7 @@ def test_two_awards_for_one_acceptance_write_one_entry(
     def award(session: Session, name: str) -> None:
         found = session.get(Report, report_id)
         assert found is not None
-        rewards.award(session, found, Actor(name, Role.REVIEWER), settings=settings)
+        rewards.award(session, found, staff_actor(name, Role.REVIEWER), settings=settings)
 
     assert race(reports_app, award) == {"rev-a": "done", "rev-b": "done"}
     with unit(reports_app) as session:

@@ -16,13 +16,14 @@ from reports import workflow
 from reports.duplicates import find_candidates
 from reports.models import RejectReason, Report, ReportStatus
 from reports.photos import hamming, inspect_image
-from reports.roles import Actor, Role
+from reports.roles import staff_actor
+from staff.roles import Role
 from tests.support import images
 from tests.support.clock import T0
 from tests.support.reports import FakeMedia, new_report, unit
 
 BASE = (30.2614, 120.1431)  # WGS-84
-REVIEWER = Actor("rev-a", Role.REVIEWER)
+REVIEWER = staff_actor("rev-a", Role.REVIEWER)
 
 
 def north_of(point: tuple[float, float], metres: float) -> tuple[float, float]:

@@ -14,10 +14,11 @@ from bot.config import ReportsSettings
 from bot.residents import touch
 from reports import workflow
 from reports.models import Notification, NotificationStatus
-from reports.roles import Actor, Role
+from reports.roles import staff_actor
+from staff.roles import Role
 from tests.support.reports import FakeMedia, FakeSender, drain, new_report, outside_window, over_quota, unit
 
-REVIEWER = Actor("rev-a", Role.REVIEWER)
+REVIEWER = staff_actor("rev-a", Role.REVIEWER)
 
 
 def review(app: Flask, report_id: int) -> None:

@@ -14,13 +14,14 @@ from sqlalchemy import select
 from bot.config import ReportsSettings
 from reports import phones, rewards, workflow
 from reports.models import LedgerEntry, LedgerKind, LineStatus, Notification, PayoutLine, Report, ReportStatus
-from reports.roles import Actor, PermissionDeniedError, Role
+from reports.roles import PermissionDeniedError, staff_actor
+from staff.roles import Role
 from tests.support.reports import FakeMedia, new_report, unit
 
-REVIEWER = Actor("rev-a", Role.REVIEWER)
-OFFICER = Actor("officer-a", Role.REWARDS_OFFICER)
-SECOND_OFFICER = Actor("officer-b", Role.REWARDS_OFFICER)
-ADMIN = Actor("boss", Role.ADMIN)
+REVIEWER = staff_actor("rev-a", Role.REVIEWER)
+OFFICER = staff_actor("officer-a", Role.REWARDS_OFFICER)
+SECOND_OFFICER = staff_actor("officer-b", Role.REWARDS_OFFICER)
+ADMIN = staff_actor("boss", Role.ADMIN)
 DAY1 = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
 
@@ -159,8 +160,12 @@ def test_payout_batch_csv_and_confirmation(
     with pytest.raises(PermissionDeniedError), unit(reports_app) as session:
         rewards.export_csv(session, batch_id, REVIEWER, settings=settings)
 
-    with pytest.raises(PermissionDeniedError, match="other than its creator"), unit(reports_app) as session:
+    with (
+        pytest.raises(PermissionDeniedError, match="other than its creator") as refused,
+        unit(reports_app) as session,
+    ):
         rewards.confirm_batch(session, batch_id, OFFICER, settings=settings)
+    assert refused.value.code == "own_batch"
     with pytest.raises(rewards.PayoutError, match="not in batch"), unit(reports_app) as session:
         rewards.confirm_batch(session, batch_id, SECOND_OFFICER, settings=settings, failed={9999: "x"})
     with unit(reports_app) as session:

@@ -22,13 +22,14 @@ from reports.models import (
     ReportStatus,
     audit_of,
 )
-from reports.roles import SYSTEM, Actor, PermissionDeniedError, Role
+from reports.roles import SYSTEM, PermissionDeniedError, staff_actor
+from staff.roles import Role
 from tests.support.reports import WEST_LAKE_GCJ, FakeMedia, new_report, unit
 
 S = ReportStatus
-REVIEWER = Actor("rev-a", Role.REVIEWER)
-OTHER_REVIEWER = Actor("rev-b", Role.REVIEWER)
-OFFICER = Actor("officer-a", Role.REWARDS_OFFICER)
+REVIEWER = staff_actor("rev-a", Role.REVIEWER)
+OTHER_REVIEWER = staff_actor("rev-b", Role.REVIEWER)
+OFFICER = staff_actor("officer-a", Role.REWARDS_OFFICER)
 
 
 def test_submission_numbers_position_and_first_audit(reports_app: Flask, media: FakeMedia) -> None:
@@ -117,11 +118,12 @@ def test_roles_are_checked(reports_app: Flask, media: FakeMedia, settings: Repor
     report_id = new_report(reports_app, media)
     with pytest.raises(PermissionDeniedError), unit(reports_app) as session:
         workflow.accept(session, report_id, OFFICER, S.SUBMITTED, settings=settings)
-    with pytest.raises(PermissionDeniedError), unit(reports_app) as session:
+    with pytest.raises(PermissionDeniedError) as refused, unit(reports_app) as session:
         workflow.accept(session, report_id, SYSTEM, S.SUBMITTED, settings=settings)
+    assert refused.value.code == "not_permitted"
     with unit(reports_app) as session:
         workflow.start_review(session, report_id, SYSTEM)  # automatic acts may start a review
-    admin = Actor("boss", Role.ADMIN)
+    admin = staff_actor("boss", Role.ADMIN)
     with unit(reports_app) as session:
         workflow.accept(session, report_id, admin, S.UNDER_REVIEW, settings=settings)
         assert session.get(Report, report_id).status == S.ACCEPTED  # type: ignore[union-attr]
@@ -131,9 +133,10 @@ def test_nobody_decides_on_their_own_report(
     reports_app: Flask, media: FakeMedia, settings: ReportsSettings
 ) -> None:
     report_id = new_report(reports_app, media, openid="o-staff-member")
-    me = Actor("rev-a", Role.REVIEWER, openid="o-staff-member")
-    with pytest.raises(PermissionDeniedError, match="own"), unit(reports_app) as session:
+    me = staff_actor("rev-a", Role.REVIEWER, openid="o-staff-member")
+    with pytest.raises(PermissionDeniedError, match="own") as refused, unit(reports_app) as session:
         workflow.accept(session, report_id, me, S.SUBMITTED, settings=settings)
+    assert refused.value.code == "own_report"
 
 
 def test_transition_from_wrong_status_and_unknown_reason(

@@ -19,7 +19,9 @@ def test_roles_grant_permissions() -> None:
     assert Permission.DRAFTS_FIRST_REVIEW in editor
     assert Permission.DRAFTS_FINAL_REVIEW not in editor
     assert Permission.REPORTS_REVIEW not in editor
-    assert permissions_of({Role.ADMIN}) == frozenset(Permission)
+    # admin: everything but residents' full phone numbers, which only those who pay them see
+    assert permissions_of({Role.ADMIN}) == frozenset(Permission) - {Permission.REWARDS_FULL_PHONES}
+    assert Permission.REWARDS_FULL_PHONES in permissions_of({Role.ADMIN, Role.REWARDS_OFFICER})
     assert all(Permission.CONSOLE in grants for grants in GRANTS.values())
 
 
