@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -39,14 +38,11 @@ def test_a_decompression_bomb_is_refused_before_decoding(
     api_app: Flask, login: Callable[..., Resident], decodes: list[str]
 ) -> None:
     resident = login("o-mini-bomb")
-    started = time.monotonic()
     refused = upload(resident, images.jpeg(1), images.png_bomb())
-    elapsed = time.monotonic() - started
     assert (refused.status_code, error_of(refused)["code"]) == (422, "invalid_photo")
     assert error_of(refused)["details"]["photo"] == 1
     assert "6300x6300 pixels" in error_of(refused)["details"]["problem"]
     assert decodes == []  # not even the harmless first photo was decoded
-    assert elapsed < 1.5
     assert count_reports(api_app) == 0
 
 

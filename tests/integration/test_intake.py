@@ -192,7 +192,7 @@ def test_a_retry_while_the_lease_lives_waits_then_stays_silent_and_recovery_answ
     dead_attempt(app, xml, lease_left=30)
     began = time.monotonic()
     assert sim.send(xml).body == "success"
-    assert 0.4 < time.monotonic() - began < 2.0  # waited for the holder within its own budget
+    assert 0.4 < time.monotonic() - began < 4.0  # waited for the holder, within its own budget
     assert recovery.run_once(app).recovered == 0  # the lease still lives
     with at(utcnow() + timedelta(seconds=31)):
         first, second = recovery.run_once(app), recovery.run_once(app)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -37,10 +36,8 @@ def no_decoding(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_decompression_bomb_is_refused_by_its_header(no_decoding: list[str]) -> None:
     bomb = images.png_bomb()
     assert len(bomb) < 200_000  # 6300 x 6300 pixels in ~120 KB
-    started = time.monotonic()
     with pytest.raises(PhotoRejectedError, match=r"image too large: 6300x6300 pixels \(at most 25000000"):
         prepare(bomb, SETTINGS)
-    assert time.monotonic() - started < 0.5
     assert no_decoding == []
 
 
