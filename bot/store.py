@@ -88,7 +88,7 @@ class Store(ABC):
     @abstractmethod
     def ping(self) -> bool: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional for backends without connections
         """Release connections (the in-process store holds none)."""
 
     def get_json(self, key: str) -> Any:
