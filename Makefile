@@ -28,6 +28,7 @@ chat: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest -q --clock-shift-days=366 -m "not browser and not faults"
 
@@ -38,4 +39,4 @@ bench: setup
 	$(BIN)/python bench/bench_console.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache

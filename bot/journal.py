@@ -23,9 +23,10 @@ import hashlib
 import json
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, Enum, Index, Integer, String, Text, select, update
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -57,7 +58,15 @@ def key_hash(key: str) -> str:
 
 
 def _key_hash_default(context: DefaultExecutionContext) -> str:
-    return key_hash(context.get_current_parameters()["dedupe_key"])
+    # SQLAlchemy leaves get_current_parameters unannotated.
+    parameters: dict[str, Any] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return key_hash(parameters["dedupe_key"])
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE matched: Session.execute types every result as a plain Result, but an
+    UPDATE's is a CursorResult, which has ``rowcount``."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 class JournalEntry(Base):
@@ -170,7 +179,7 @@ def take_lease(
         )
         .execution_options(synchronize_session=False)
     )
-    return token if taken.rowcount == 1 else None
+    return token if _rowcount(taken) == 1 else None
 
 
 def finish(
@@ -210,7 +219,7 @@ def finish(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return done.rowcount == 1
+    return _rowcount(done) == 1
 
 
 def claim_delivery(session: Session, entry_id: int, delivery: Delivery, *, now: datetime) -> bool:
@@ -225,7 +234,7 @@ def claim_delivery(session: Session, entry_id: int, delivery: Delivery, *, now: 
         .values(delivery=delivery, delivered_at=now, delivery_attempts=JournalEntry.delivery_attempts + 1)
         .execution_options(synchronize_session=False)
     )
-    return claimed.rowcount == 1
+    return _rowcount(claimed) == 1
 
 
 def settle_delivery(

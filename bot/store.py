@@ -351,7 +351,8 @@ class ResilientStore(Store):
         return result
 
     def get(self, key: str) -> str | None:
-        return self._call("get", key)  # type: ignore[no-any-return]
+        value: str | None = self._call("get", key)
+        return value
 
     def set(self, key: str, value: str, ttl: float | None = None) -> None:
         self._call("set", key, value, ttl)
@@ -369,10 +370,12 @@ class ResilientStore(Store):
         return int(self._call("incr", key, amount, ttl))
 
     def ttl(self, key: str) -> float | None:
-        return self._call("ttl", key)  # type: ignore[no-any-return]
+        left: float | None = self._call("ttl", key)
+        return left
 
     def hit_window(self, key: str, limit: int, period: float, now: float) -> WindowHit:
-        return self._call("hit_window", key, limit, period, now)  # type: ignore[no-any-return]
+        hit: WindowHit = self._call("hit_window", key, limit, period, now)
+        return hit
 
     def ping(self) -> bool:
         """Whether the primary answers (a health check must not be fooled by the fallback)."""

@@ -243,7 +243,7 @@ def _button(raw: Any, where: str, problems: list[str]) -> Button | None:
     return Button(
         name=values.pop("name") or "",
         sub_buttons=tuple(subs),
-        **values,  # type: ignore[arg-type]
+        **values,
     )
 
 

@@ -380,7 +380,9 @@ def publish_job_finished(session: Session, fields: dict[str, Any], now: datetime
     publication.finished_at = now
     if code == "0":
         publication.article_id = str(info.get("article_id") or "") or None
-        detail = info.get("article_detail") if isinstance(info.get("article_detail"), dict) else {}
+        detail = info.get("article_detail")
+        if not isinstance(detail, dict):
+            detail = {}
         for item in _items(detail.get("item")):
             if isinstance(item, dict) and item.get("article_url"):
                 publication.article_url = str(item["article_url"])

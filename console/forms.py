@@ -4,7 +4,9 @@ themselves only validate their fields."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectChoice, SelectMultipleField, StringField, widgets
+
+# types-wtforms describes WTForms 3.2; SelectChoice and invalid_choice_message are WTForms 3.3.
+from wtforms import PasswordField, SelectChoice, SelectMultipleField, StringField, widgets  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from staff.models import MIN_PASSWORD, USERNAME
@@ -54,11 +56,19 @@ class StaffAddForm(ConsoleForm):
     )
     display_name = StringField("姓名", validators=[Optional(), Length(max=64, message="姓名最长 64 个字符")])
     password = PasswordField("初始密码", validators=_password_rules())
-    roles = CheckboxesField("角色", choices=_role_choices(), invalid_choice_message="无效的角色：%(value)s")
+    roles = CheckboxesField(
+        "角色",
+        choices=_role_choices(),
+        invalid_choice_message="无效的角色：%(value)s",  # type: ignore[call-arg]  # WTForms 3.3
+    )
 
 
 class RolesForm(ConsoleForm):
-    roles = CheckboxesField("角色", choices=_role_choices(), invalid_choice_message="无效的角色：%(value)s")
+    roles = CheckboxesField(
+        "角色",
+        choices=_role_choices(),
+        invalid_choice_message="无效的角色：%(value)s",  # type: ignore[call-arg]  # WTForms 3.3
+    )
 
 
 class ResetPasswordForm(ConsoleForm):

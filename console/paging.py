@@ -25,7 +25,7 @@ class Page(Generic[T]):
 
 
 def paginate(
-    session: Session, query: Select[tuple[T]], *, page: int, per_page: int, order_by: Sequence[Any]
+    session: Session, query: Select[T], *, page: int, per_page: int, order_by: Sequence[Any]
 ) -> Page[T]:
     """Page ``page`` (from 1, clamped to the last) of ``query`` in ``order_by`` order."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0

@@ -39,7 +39,7 @@ class QueueFilter:
     area: str = ""  # a part of the address, e.g. a district or street name
     overdue: bool = False
 
-    def where(self, query: Select[tuple[Report]], zone: ZoneInfo, now: datetime) -> Select[tuple[Report]]:
+    def where(self, query: Select[Report], zone: ZoneInfo, now: datetime) -> Select[Report]:
         if self.statuses:
             query = query.where(Report.status.in_(self.statuses))
         if self.category:

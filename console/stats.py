@@ -272,8 +272,9 @@ def reports_by_category(session: Session, days: DayRange) -> list[tuple[str, int
 STAFF_ROLES = ("reviewer", "admin")
 
 
-def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
-    """SQL for the seconds from ``start`` to ``end`` (two UTC timestamp expressions)."""
+def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
+    """SQL for the seconds from ``start`` to ``end`` (two UTC timestamp expressions): a Decimal from
+    PostgreSQL's ``extract(epoch ...)`` (which SQLAlchemy types as an integer), a float from SQLite."""
     if session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", end - start)
     return (func.julianday(end) - func.julianday(start)) * 86400.0

@@ -24,9 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
-from sqlalchemy import insert, text
+from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
@@ -101,7 +101,7 @@ def _opened(source: Source) -> Iterator[tuple[IO[bytes], str]]:
     with tempfile.SpooledTemporaryFile(max_size=16 << 20) as spool:
         shutil.copyfileobj(source, spool)
         spool.seek(0)
-        yield spool, name  # type: ignore[misc]
+        yield spool, name
 
 
 def _sha256(stream: IO[bytes]) -> str:
@@ -194,7 +194,7 @@ def _insert_rows(
     total: int,
     progress: Progress | None,
 ) -> None:
-    statement = insert(Poi.__table__)
+    statement = insert(cast(Table, Poi.__table__))  # a mapped class's table; typed as any FromClause
     chunk: list[dict[str, object]] = []
     done = 0
     with _large_cache(session):

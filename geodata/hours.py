@@ -42,10 +42,11 @@ def is_valid(expression: str) -> bool:
     return bool(text) and bool(opening_hours.validate(text))
 
 
-_REFUSALS = (
-    opening_hours.ParserError,
-    opening_hours.UnknownCountryError,
-    opening_hours.InvalidCoordinatesError,
+# opening-hours-py raises these, but its bundled __init__.pyi does not declare them.
+_REFUSALS: tuple[type[Exception], ...] = (
+    opening_hours.ParserError,  # type: ignore[attr-defined]
+    opening_hours.UnknownCountryError,  # type: ignore[attr-defined]
+    opening_hours.InvalidCoordinatesError,  # type: ignore[attr-defined]
 )
 
 

@@ -147,7 +147,7 @@ def build(session: Session, kind: str, dataset_id: int) -> KindIndex:
 
 def _database(session: Session) -> str:
     """Which database a session talks to: dataset ids are only unique within one."""
-    return session.get_bind().url.render_as_string(hide_password=True)
+    return session.get_bind().engine.url.render_as_string(hide_password=True)
 
 
 class IndexCache:

@@ -30,14 +30,23 @@ class PoiKind(StrEnum):
     seasonal: bool
     shows_capacity: bool
 
-    def __new__(cls, value: str, keyword: str, label: str, seasonal: bool, shows_capacity: bool) -> PoiKind:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.keyword = keyword
-        member.label = label
-        member.seasonal = seasonal
-        member.shows_capacity = shows_capacity
-        return member
+    if TYPE_CHECKING:
+        # Once the class is built, ``PoiKind(value)`` is Enum's lookup by value (ValueError for an
+        # unknown one); the five-argument __new__ below only builds the members.
+        def __new__(cls, value: str) -> PoiKind: ...
+
+    else:
+
+        def __new__(
+            cls, value: str, keyword: str, label: str, seasonal: bool, shows_capacity: bool
+        ) -> PoiKind:
+            member = str.__new__(cls, value)
+            member._value_ = value
+            member.keyword = keyword
+            member.label = label
+            member.seasonal = seasonal
+            member.shows_capacity = shows_capacity
+            return member
 
     @classmethod
     def parse(cls, text: str) -> PoiKind:

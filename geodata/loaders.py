@@ -460,10 +460,10 @@ def scan(
                 message = f"opening_hours {clean.opening_hours!r} will show as unknown"
                 warnings.add(where, ErrorCode.HOURS, message)
             externals.append(hash(clean.external_id) if clean.external_id else 0)
-            lat, lon, row_state = _check_coordinates(record, errors)
+            row_lat, row_lon, row_state = _check_coordinates(record, errors)
             wheres.append(where)
-            raw_lat.append(lat)
-            raw_lon.append(lon)
+            raw_lat.append(row_lat)
+            raw_lon.append(row_lon)
             state.append(row_state)
             names.append(hash(name_key(clean.name)))
             if progress and len(wheres) % PROGRESS_EVERY == 0:

@@ -393,7 +393,7 @@ def _responses() -> dict[str, Any]:
 
 def document(settings: Settings, categories: list[str]) -> dict[str, Any]:
     """The OpenAPI document, with the active report categories."""
-    bearer = [{"bearer": []}]
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
     common = (401, 413, 422, 429)  # 422: any parameter with a control character
     return {
         "openapi": "3.1.0",

@@ -88,6 +88,8 @@ def _same_photos(
         similar = similar.where(Photo.report_id.not_in(exact_ids))
     best: dict[int, int] = {}
     for report_id, phash in session.execute(similar):
+        if phash is None:  # excluded by the query; narrows the column's type
+            continue
         distance = min(hamming(phash, photo.phash or "0") for photo in mine)
         if distance <= settings.photo_hash_max_distance:
             best[report_id] = min(distance, best.get(report_id, 64))

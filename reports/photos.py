@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import SupportsFloat, SupportsIndex
 from zoneinfo import ZoneInfo
 
 import imagehash
@@ -132,7 +133,10 @@ def _open_checked(data: bytes, header: ImageHeader, max_px: int | None = None) -
 
 
 def _ratio(value: object) -> float:
-    return float(value)  # IFDRational and ints both convert
+    # IFDRational and ints both convert; anything float() refuses is a TypeError, as float() would raise
+    if isinstance(value, SupportsFloat | SupportsIndex | str | bytes | bytearray):
+        return float(value)
+    raise TypeError(f"not a number: {value!r}")
 
 
 def _gps_coordinate(parts: object, ref: object, negative: str) -> float | None:

@@ -73,7 +73,7 @@ _cache_lock = threading.Lock()
 
 def _terms(session: Session) -> _Terms:
     """The table's terms, cached per database until the table is reloaded (checked every call)."""
-    bind = str(session.get_bind().url)
+    bind = str(session.get_bind().engine.url)
     version = table_version(session)
     with _cache_lock:
         cached = _cache.get(bind)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 import click
 from sqlalchemy.orm import Session
@@ -52,7 +53,7 @@ def rhythm(env: Env) -> None:
 @broadcasts.command("screen")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @pass_env
-def screen(env: Env, file: click.utils.LazyFile) -> None:
+def screen(env: Env, file: IO[str]) -> None:
     """Screen FILE ('-' for standard input) against the lexicon; exit 1 on a forbidden hit."""
     from bot import services
     from broadcasts.screening import LexiconError, load_lexicon

@@ -80,8 +80,10 @@ def code_to_session(
     return MiniProgramSession(openid, session_key, unionid if isinstance(unionid, str) and unionid else None)
 
 
-class CitybotWeChatClient(WeChatClient):
+class CitybotWeChatClient(WeChatClient):  # type: ignore[misc]  # wechatpy ships no types: its client is Any
     """wechatpy's client with our token owner, our base URL and at most one retry per call."""
+
+    _http: requests.Session
 
     def __init__(
         self, tokens: TokenManager, app_secret: str, base_url: str, http: requests.Session, timeout: float
@@ -93,7 +95,7 @@ class CitybotWeChatClient(WeChatClient):
         self.API_BASE_URL = f"{base_url.rstrip('/')}/cgi-bin/"
 
     @property
-    def access_token(self) -> str:  # type: ignore[override]
+    def access_token(self) -> str:
         return self.tokens.get()
 
     def fetch_access_token(self) -> dict[str, Any]:

@@ -22,10 +22,12 @@ def render(reply: Reply, inbound: Inbound, *, truncation_marker: str = "…") ->
         return SUCCESS
     # Every value goes into a CDATA section, the addresses included: parsing refuses ids that could
     # end one, and rendering splits ``]]>`` anyway, so no field can add elements to the reply.
+    xml: str  # wechatpy's render() is untyped
     common = {"source": _cdata(inbound.account), "target": _cdata(inbound.openid), "time": int(epoch())}
     if isinstance(reply, Text):
         content = fit_utf8(reply.content, TEXT_LIMIT_BYTES, truncation_marker)
-        return TextReply(content=_cdata(content), **common).render()
+        xml = TextReply(content=_cdata(content), **common).render()
+        return xml
     if isinstance(reply, News):
         articles = ArticlesReply(**common)
         articles.add_article(
@@ -36,7 +38,9 @@ def render(reply: Reply, inbound: Inbound, *, truncation_marker: str = "…") ->
                 "url": _cdata(reply.url),
             }
         )
-        return articles.render()
+        xml = articles.render()
+        return xml
     if isinstance(reply, Image):
-        return ImageReply(media_id=_cdata(reply.media_id), **common).render()
+        xml = ImageReply(media_id=_cdata(reply.media_id), **common).render()
+        return xml
     raise TypeError(f"cannot render {type(reply).__name__}")

@@ -47,7 +47,13 @@ def index() -> ResponseReturnValue:
     db = get_session()
     filters = {key: request.args.get(key, "").strip()[:64] for key in ("actor", "action", "target")}
     page = request.args.get("page", "1")
-    result = audit.search(db, page=int(page) if page.isdigit() else 1, **filters)
+    result = audit.search(
+        db,
+        actor=filters["actor"],
+        action=filters["action"],
+        target=filters["target"],
+        page=int(page) if page.isdigit() else 1,
+    )
     return render_template(
         "console/audit_log.html",
         result=result,

@@ -198,7 +198,8 @@ def _form_page(form: DraftForm, draft: Draft | None, status: int = 200) -> Respo
 
 def _apply_cover(db: Session, draft: Draft, me: Staff, form: DraftForm) -> None:
     upload = form.cover.data
-    if upload is not None and getattr(upload, "filename", ""):
+    filename: str = getattr(upload, "filename", "")
+    if upload is not None and filename:
         drafts.set_cover_image(db, draft, me, upload.read(), now=utcnow())
 
 
