@@ -63,6 +63,8 @@ class SessionRequest(_Strict):
 
 
 class SessionHeaders(BaseModel):
+    """Documents the header; the view reads it (a program it does not know is ``unknown_program``)."""
+
     mini_program: str | None = Field(None, alias="X-Mini-Program", min_length=1, max_length=64)
 
 
@@ -85,6 +87,8 @@ class PageQuery(_Strict):
 
 
 class ReportPath(BaseModel):
+    """Documents the path; Flask's int converter reads it, and a larger id is not found (404)."""
+
     report_id: int = Field(ge=1, le=MAX_ID)
 
 
@@ -104,13 +108,15 @@ class ReportFields(_Strict):
 
 
 class ReportForm(ReportFields):
-    """The whole multipart form: the fields and the photos, which ``uploads`` checks one by one
-    (count, size, type by magic bytes) before anything is decoded."""
+    """The whole multipart form: the fields and 1 to reports.max_photos photos (JPEG, PNG or WebP by
+    their bytes), each checked for size and type before anything is decoded."""
 
     photos: list[bytes] = Field(min_length=1)
 
 
 class ReportHeaders(BaseModel):
+    """Documents the header; ``uploads.create_report`` checks it against the same pattern."""
+
     idempotency_key: str | None = Field(
         None,
         alias="Idempotency-Key",
