@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from flask import Response, current_app, jsonify
+from pydantic import BaseModel, Field
 from werkzeug.exceptions import HTTPException
 
 from bot import services
@@ -58,6 +59,18 @@ _HTTP_CODES = {
 }
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(json_schema_extra={"enum": list(STATUS)})
+    message: str = Field(description="For residents, in Chinese.")
+    details: Any = Field(description="More about the error, or null.")
+
+
+class Error(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
 class ApiError(Exception):
     """Raised by views and hooks; rendered in the one error shape."""
 
@@ -89,7 +102,8 @@ def error_response(
 ) -> Response:
     texts = services.texts(current_app)
     message = texts(f"api.errors.{code}", **(message_values or {}))
-    response = jsonify({"error": {"code": code, "message": message, "details": details}})
+    body = Error(error=ErrorDetail(code=code, message=message, details=details))
+    response = jsonify(body.model_dump(mode="json"))
     response.status_code = status or STATUS[code]
     for name, value in (headers or {}).items():
         response.headers[name] = value

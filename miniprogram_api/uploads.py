@@ -23,10 +23,10 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
@@ -40,6 +40,7 @@ from geodata.datums import CoordinateError, Datum, GeoPoint
 from miniprogram_api.auth import ApiUser
 from miniprogram_api.errors import ApiError
 from miniprogram_api.models import IdempotencyKey, find_key
+from miniprogram_api.schemas import IDEMPOTENCY_PATTERN, PHOTO_TYPES, ReportFields
 from reports import limits
 from reports.imageformat import sniff
 from reports.intake import IntakeError, PhotoRef, submit_report
@@ -49,24 +50,13 @@ from reports.models import Report, Source, category_by_code
 from reports.photos import PhotoRejectedError, PhotoTooLargeError, prepare, screen
 
 T = TypeVar("T")
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_PATTERN)
 WAIT_FOR_FIRST = 10.0  # seconds a concurrent retry waits for the first request's outcome
-
-
-class ReportForm(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    category: str = Field(min_length=1, max_length=32)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    datum: Literal["gcj02", "wgs84"] = "gcj02"
-    description: str = Field("", max_length=500)
-    address: str = Field("", max_length=255)
 
 
 @dataclass(frozen=True)
 class Upload:
-    form: ReportForm
+    form: ReportFields
     photos: list[bytes]
     fingerprint: str
 
@@ -87,9 +77,7 @@ def _read_photo(file: FileStorage, index: int, max_bytes: int) -> bytes:
             message_values={"max_mb": max(1, max_bytes // (1024 * 1024))},
         )
     if sniff(data) is None:
-        raise ApiError(
-            "unsupported_photo_type", {"photo": index, "accepted": ["image/jpeg", "image/png", "image/webp"]}
-        )
+        raise ApiError("unsupported_photo_type", {"photo": index, "accepted": list(PHOTO_TYPES)})
     return data
 
 
@@ -98,7 +86,7 @@ def parse_upload(
 ) -> Upload:
     """Check the form and the photos' size and type (nothing decoded yet)."""
     try:
-        form = ReportForm.model_validate(fields)
+        form = ReportFields.model_validate(fields)
     except ValidationError as exc:
         raise ApiError("validation_failed", validation_details(exc)) from None
     if not files:

@@ -7,12 +7,12 @@ Views parse and check the request, call domain functions and commit once; errors
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import requests
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from bot import httperrors, inputs, ratelimit, services
@@ -22,10 +22,10 @@ from bot.wechat.api import MiniProgramSession, code_to_session
 from bot.wechat.errors import LoginCodeError, RiskyUserError, TooFrequentError, WeChatAPIError
 from geodata.answer import reply_style, search
 from geodata.datums import Datum, GeoPoint
-from geodata.kinds import PoiKind
 from geodata.links import navigation_url
-from miniprogram_api import auth, openapi
+from miniprogram_api import auth, openapi, schemas
 from miniprogram_api.errors import ApiError, render_api_error, render_http_exception, render_unexpected
+from miniprogram_api.schemas import MAX_ID, PREFIX
 from miniprogram_api.serialize import category_view, ledger_view, report_view
 from miniprogram_api.uploads import create_report, parse_upload, report_of, validation_details
 from reports import phones, rewards
@@ -36,15 +36,13 @@ from waste.categories import WasteCategory
 from waste.lookup import lookup
 
 log = logging.getLogger("citybot.api")
+M = TypeVar("M", bound=BaseModel)
 
-PREFIX = "/api/v1"
 bp = Blueprint("miniprogram_api", __name__, url_prefix=PREFIX)
 
 # Routes that need no bearer token.
 PUBLIC = frozenset({"miniprogram_api.create_session", "miniprogram_api.openapi_document"})
 UPLOAD = "miniprogram_api.create_report"
-MAX_ID = 2**31 - 1
-PHONE_PATTERN = r"^(?:(?:\+|00)?86)?1[3-9][0-9]{9}$"
 CONTROL_PROBLEM = "control characters are not allowed"
 
 
@@ -118,23 +116,19 @@ def _json_body() -> dict[str, Any]:
     return data
 
 
-def _validated(model: type[BaseModel], data: Any) -> Any:
+def _validated(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ApiError("validation_failed", validation_details(exc)) from None
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _reply(answer: BaseModel) -> Response:
+    """The response model's JSON (the field names and values the document describes)."""
+    return jsonify(answer.model_dump(mode="json"))
 
 
 # -- session ---------------------------------------------------------------------------------------
-
-
-class SessionBody(_Strict):
-    code: str = Field(min_length=1, max_length=128)
-    program: str | None = Field(None, min_length=1, max_length=64)
 
 
 def _code_to_session(app: Flask, app_id: str, app_secret: str, code: str) -> MiniProgramSession:
@@ -146,7 +140,7 @@ def _code_to_session(app: Flask, app_id: str, app_secret: str, code: str) -> Min
 @bp.post("/session")
 def create_session() -> tuple[Response, int]:
     settings = services.settings()
-    body = _validated(SessionBody, _json_body())
+    body = _validated(schemas.SessionRequest, _json_body())
     _limit("api:session", request.remote_addr or "-", settings.miniprogram.sessions_per_minute_ip)
     program = settings.miniprogram.program(body.program or request.headers.get("X-Mini-Program"))
     if program is None:
@@ -168,15 +162,14 @@ def create_session() -> tuple[Response, int]:
         store, program.name, session.openid, session.session_key, settings.miniprogram.session_key_ttl
     )
     token, expires = auth.issue_token(settings, session.openid, program, utcnow())
-    return jsonify(
-        {
-            "token": token,
-            "token_type": "Bearer",
-            "expires_in": settings.miniprogram.token_ttl,
-            "expires_at": expires.astimezone(_zone()).isoformat(timespec="seconds"),
-            "program": program.name,
-        }
-    ), 201
+    answer = schemas.Session(
+        token=token,
+        token_type="Bearer",
+        expires_in=settings.miniprogram.token_ttl,
+        expires_at=expires.astimezone(_zone()).isoformat(timespec="seconds"),
+        program=program.name,
+    )
+    return _reply(answer), 201
 
 
 # -- the contract ----------------------------------------------------------------------------------
@@ -193,23 +186,19 @@ def openapi_document() -> Response:
 
 @bp.get("/categories")
 def categories() -> Response:
-    return jsonify({"categories": [category_view(c) for c in active_categories(get_session())]})
-
-
-class SortingQuery(_Strict):
-    q: str = Field(min_length=1, max_length=64)
+    return _reply(schemas.Categories(categories=[category_view(c) for c in active_categories(get_session())]))
 
 
 @bp.get("/sorting")
 def sorting() -> Response:
-    query = _validated(SortingQuery, request.args.to_dict())
+    query = _validated(schemas.SortingQuery, request.args.to_dict())
     settings = services.settings().waste
     texts = services.texts()
     result = lookup(get_session(), query.q, min_score=settings.min_score, suggestions=settings.suggestions)
     match = None
     if result.item is not None:
         match = {**item_view(result.item, texts), "score": round(result.score, 1), "exact": result.exact}
-    return jsonify(
+    answer = schemas.Sorting.model_validate(
         {
             "query": query.q,
             "match": match,
@@ -217,23 +206,16 @@ def sorting() -> Response:
             "categories": [waste_category_view(c, texts) for c in WasteCategory],
         }
     )
+    return _reply(answer)
 
 
 # -- 一键查找 ----------------------------------------------------------------------------------------
 
 
-class NearestQuery(_Strict):
-    kind: Literal["bike", "vendor", "toilet", "watermelon"]
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    datum: Literal["gcj02", "wgs84"] = "gcj02"
-    limit: int | None = Field(None, ge=1)
-
-
 @bp.get("/places/nearest")
 def nearest_places() -> Response:
     settings = services.settings()
-    query = _validated(NearestQuery, request.args.to_dict())
+    query = _validated(schemas.NearestQuery, request.args.to_dict())
     if query.limit is not None and query.limit > settings.miniprogram.nearest_max:
         raise ApiError(
             "validation_failed",
@@ -241,7 +223,7 @@ def nearest_places() -> Response:
         )
     geo = settings.geo
     datum = Datum(query.datum)
-    kind = PoiKind(query.kind)
+    kind = query.kind
     if query.limit is not None:
         geo = geo.model_copy(update={"results": query.limit})
     result = search(get_session(), kind, GeoPoint(query.lat, query.lon, datum), geo, utcnow())
@@ -266,7 +248,7 @@ def nearest_places() -> Response:
                 "navigation_url": navigation_url(style.provider, entry.point, entry.name, app=style.app),
             }
         )
-    return jsonify(
+    answer = schemas.Nearest.model_validate(
         {
             "kind": kind.value,
             "label": style.label,
@@ -277,6 +259,7 @@ def nearest_places() -> Response:
             "places": places,
         }
     )
+    return _reply(answer)
 
 
 # -- reports ---------------------------------------------------------------------------------------
@@ -302,20 +285,15 @@ def create_report_view() -> tuple[Response, int, dict[str, str]]:
     headers = {"Location": f"{PREFIX}/me/reports/{report.id}"}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return jsonify(report_view(session, report, services.texts(), _zone())), 201, headers
+    return _reply(report_view(session, report, services.texts(), _zone())), 201, headers
 
 
 bp.add_url_rule("/reports", endpoint="create_report", view_func=create_report_view, methods=["POST"])
 
 
-class PageQuery(_Strict):
-    limit: int = Field(20, ge=1, le=100)
-    offset: int = Field(0, ge=0, le=100_000)
-
-
 @bp.get("/me/reports")
 def my_reports() -> Response:
-    page = _validated(PageQuery, request.args.to_dict())
+    page = _validated(schemas.PageQuery, request.args.to_dict())
     session = get_session()
     query = (
         select(Report)
@@ -325,7 +303,9 @@ def my_reports() -> Response:
         .offset(page.offset)
     )
     texts, zone = services.texts(), _zone()
-    return jsonify({"reports": [report_view(session, r, texts, zone) for r in session.scalars(query)]})
+    return _reply(
+        schemas.Reports(reports=[report_view(session, r, texts, zone) for r in session.scalars(query)])
+    )
 
 
 @bp.get("/me/reports/<int:report_id>")
@@ -334,12 +314,12 @@ def my_report(report_id: int) -> Response:
     report = report_of(session, current_user(), report_id) if report_id <= MAX_ID else None
     if report is None:
         raise ApiError("not_found")
-    return jsonify(report_view(session, report, services.texts(), _zone()))
+    return _reply(report_view(session, report, services.texts(), _zone()))
 
 
 @bp.get("/me/points")
 def my_points() -> Response:
-    page = _validated(PageQuery, request.args.to_dict())
+    page = _validated(schemas.PageQuery, request.args.to_dict())
     openid = current_user().openid
     session = get_session()
     entries = list(
@@ -359,24 +339,19 @@ def my_points() -> Response:
     }
     phone = phones.phone_of(session, openid)
     texts, zone = services.texts(), _zone()
-    return jsonify(
-        {
-            "balance": rewards.balance(session, openid),
-            "phone": None if phone is None else phones.mask(phone),
-            "entries": [ledger_view(e, numbers.get(e.report_id or 0), texts, zone) for e in entries],
-        }
+    answer = schemas.Points(
+        balance=rewards.balance(session, openid),
+        phone=None if phone is None else phones.mask(phone),
+        entries=[ledger_view(e, numbers.get(e.report_id or 0), texts, zone) for e in entries],
     )
-
-
-class PhoneBody(_Strict):
-    phone: str = Field(pattern=PHONE_PATTERN)
+    return _reply(answer)
 
 
 @bp.put("/me/phone")
 def bind_phone() -> Response:
     data = _json_body()
     try:
-        body = PhoneBody.model_validate(data)
+        body = schemas.PhoneRequest.model_validate(data)
     except ValidationError as exc:
         raise ApiError("invalid_phone", validation_details(exc)) from None
     session = get_session()
@@ -387,4 +362,4 @@ def bind_phone() -> Response:
             "invalid_phone", [{"field": "phone", "problem": "not a mainland mobile number"}]
         ) from None
     session.commit()
-    return jsonify({"phone": phones.mask(binding.phone)})
+    return _reply(schemas.PhoneBinding(phone=phones.mask(binding.phone)))

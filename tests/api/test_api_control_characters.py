@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from bot import inputs
-from miniprogram_api.openapi import TEXT_PATTERN
+from miniprogram_api.schemas import TEXT_PATTERN
 from reports.models import Report
 from tests.api.conftest import Resident, error_of
 from tests.api.test_api_reports import upload
