@@ -31,7 +31,7 @@ from sqlalchemy import insert, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import create_app  # noqa: E402
+from bot import create_app, services  # noqa: E402
 from bot.clock import utcnow  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.database import session_scope  # noqa: E402
@@ -74,7 +74,6 @@ def build_app(database_url: str, redis_url: str, workdir: Path) -> Flask:
 
 def forget_store(app: Flask) -> None:
     """Remove what the run left in Redis (sessions, kept statistics) under its own prefix."""
-    from bot import services
     from bot.store import RedisStore
 
     store = services.store(app)
@@ -376,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         seed_staff(app, args.staff)
         facts = {
-            "database": app.extensions["citybot.engine"].dialect.name,
+            "database": services.of(app).engine.dialect.name,
             "store": "Redis" if args.redis_url else "in-process",
             "journal rows": f"{journal_rows:,} over {args.days} days",
             "residents": f"{args.residents:,}",
@@ -399,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         timings = [baseline] + [
             measure(client, name, path.format(**values), args.runs) for name, path in plan
         ]
-        app.extensions["citybot.engine"].dispose()
+        services.of(app).engine.dispose()
         forget_store(app)
 
     section = render_section(timings, facts)

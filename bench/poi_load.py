@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot import create_app
+from bot import create_app, services
 from bot.config import load_settings
 from bot.database import session_scope
 from bot.migrations import upgrade
@@ -152,7 +152,7 @@ def main() -> None:
         p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
         median = statistics.median(times)
         print(f"nearest() with the database, k=5: median {median * 1e3:.2f} ms   p99 {p99 * 1e3:.2f} ms")
-        app.extensions["citybot.engine"].dispose()
+        services.of(app).engine.dispose()
 
 
 if __name__ == "__main__":

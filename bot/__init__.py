@@ -34,6 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str |
     import reports
     from bot import database, health, jobs, services, webhook
 
+    services.install(app, settings)
     database.init_app(app)
     services.init_app(app)
     jobs.init_app(app)

@@ -20,6 +20,8 @@ from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine,
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from bot import services
+
 # Every module that declares models; Alembic and create_all see exactly these.
 MODEL_MODULES: tuple[str, ...] = (
     "bot.journal",
@@ -114,13 +116,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def init_app(app: Flask) -> None:
     load_models()
     engine = make_engine(app.config["CITYBOT"].database_url)
-    app.extensions["citybot.engine"] = engine
-    app.extensions["citybot.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    container = services.of(app)
+    container.engine = engine
+    container.sessionmaker = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
 
 
 def sessionmaker_for(app: Flask) -> sessionmaker[Session]:
-    return app.extensions["citybot.sessionmaker"]
+    return services.of(app).sessionmaker
 
 
 def get_session() -> Session:

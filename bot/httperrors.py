@@ -13,22 +13,21 @@ from collections.abc import Callable
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-Renderer = Callable[[HTTPException], Response]
+from bot import services
 
-_KEY = "citybot.error_renderers"
+Renderer = Callable[[HTTPException], Response]
 
 
 def register(app: Flask, prefix: str, renderer: Renderer) -> None:
     """Render HTTP errors of requests whose path starts with ``prefix`` with ``renderer``."""
-    renderers: dict[str, Renderer] | None = app.extensions.get(_KEY)
-    if renderers is None:
-        renderers = app.extensions[_KEY] = {}
+    renderers = services.of(app).error_renderers
+    if not renderers:
         app.register_error_handler(HTTPException, _render)
     renderers[prefix.rstrip("/")] = renderer
 
 
 def renderer_for(app: Flask, path: str) -> Renderer | None:
-    renderers: dict[str, Renderer] = app.extensions.get(_KEY, {})
+    renderers = services.of(app).error_renderers
     for prefix in sorted(renderers, key=len, reverse=True):
         if path == prefix or path.startswith(prefix + "/") or path.startswith(prefix + "."):
             return renderers[prefix]

@@ -68,22 +68,22 @@ def database_unavailable(exc: BaseException) -> bool:
 
 
 def dispatcher(app: Flask) -> Dispatcher:
-    found: Dispatcher | None = app.extensions.get("citybot.dispatcher")
+    container = services.of(app)
+    found = container.dispatcher
     if found is None:
         from handlers import FALLBACK, ROUTERS
 
-        found = Dispatcher(ROUTERS, FALLBACK)
-        app.extensions["citybot.dispatcher"] = found
+        found = container.dispatcher = Dispatcher(ROUTERS, FALLBACK)
     return found
 
 
 def spool_for(app: Flask) -> Spool:
-    found: Spool | None = app.extensions.get("citybot.spool")
+    container = services.of(app)
+    found = container.spool
     if found is None:
-        settings = services.settings(app)
+        settings = container.settings
         folder = settings.intake.spool_dir or str(Path(settings.instance_path) / "spool")
-        found = Spool(folder)
-        app.extensions["citybot.spool"] = found
+        found = container.spool = Spool(folder)
     return found
 
 

@@ -33,6 +33,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from bot import services
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.database import sessionmaker_for
@@ -219,7 +220,7 @@ def make_queue(app: Flask) -> JobQueue:
 
 def init_app(app: Flask) -> None:
     queue = make_queue(app)
-    app.extensions["citybot.jobs"] = queue
+    services.of(app).jobs = queue
     attach(sessionmaker_for(app), queue)
     if isinstance(queue, InlineQueue):
         # Let the inline thread finish what it holds when the process exits normally.
@@ -233,7 +234,7 @@ def _close_if_alive(ref: weakref.ref[InlineQueue]) -> None:
 
 
 def queue(app: Flask) -> JobQueue:
-    return app.extensions["citybot.jobs"]
+    return services.of(app).jobs
 
 
 def attach(maker: sessionmaker[Session], queue: JobQueue) -> None:

@@ -239,19 +239,21 @@ _start_lock = threading.Lock()
 
 def ensure_started(app: Flask) -> None:
     """Start this process's loop once (called by the webhook, so CLI commands never start one)."""
-    if "citybot.recovery" in app.extensions:
+    container = services.of(app)
+    if container.recovery_started:
         return
     with _start_lock:
-        if "citybot.recovery" in app.extensions:
+        if container.recovery_started:
             return
-        interval = services.settings(app).intake.recovery_interval
+        interval = container.settings.intake.recovery_interval
         loop = RecoveryLoop(app, interval) if interval > 0 else None
-        app.extensions["citybot.recovery"] = loop
+        container.recovery = loop
+        container.recovery_started = True
         if loop is not None:
             loop.start()
 
 
 def stop(app: Flask) -> None:
-    loop: RecoveryLoop | None = app.extensions.get("citybot.recovery")
+    loop = services.of(app).recovery
     if loop is not None:
         loop.stop()

@@ -1,13 +1,16 @@
-"""Process-wide services built once per app: the store, the text catalogue, the dispatcher.
+"""Process-wide services built once per app: the store, the text catalogue, the dispatcher, ...
 
-They live in ``app.extensions`` and are read through the accessors below, so nothing connects at
-import time and tests can build as many isolated apps as they like.
+They live in one typed container, :class:`Services`, stored under the single key
+``app.extensions["citybot"]`` and read through :func:`of` (or the accessors below), so nothing
+connects at import time and tests can build as many isolated apps as they like. A test replaces a
+service by assigning the attribute: ``services.of(app).dispatcher = Dispatcher(...)``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
@@ -17,47 +20,108 @@ from bot.store import InProcessStore, Store, make_store
 from bot.texts import Texts
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from bot.httperrors import Renderer
+    from bot.jobs import JobQueue
+    from bot.recovery import RecoveryLoop
+    from bot.routing import Dispatcher
+    from bot.spool import Spool
     from bot.wechat.api import WeChatAPI
+    from bot.wechat.crypto import MessageCrypto
+    from reports.services import ReportsServices
 
 log = logging.getLogger("citybot.services")
+
+KEY = "citybot"
 
 _api_lock = threading.Lock()
 
 
+@dataclass(eq=False)
+class Services:
+    """Every service of one app, one typed attribute each.
+
+    The attributes without a default are set by their subsystem's ``init_app`` during
+    ``create_app`` (reading one before that raises AttributeError); those defaulting to None are
+    optional (``crypto``) or built on first use (``dispatcher``, ``spool``, ``wechat_api``, the
+    recovery loop), never at app creation.
+    """
+
+    settings: Settings
+    # bot.database
+    engine: Engine = field(init=False)
+    sessionmaker: sessionmaker[Session] = field(init=False)
+    # bot.services
+    store: Store = field(init=False)
+    texts: Texts = field(init=False)
+    # bot.jobs
+    jobs: JobQueue = field(init=False)
+    # bot.webhook: the safe-mode cipher, None in plain mode
+    crypto: MessageCrypto | None = None
+    # bot.inbox, built on first use
+    dispatcher: Dispatcher | None = None
+    spool: Spool | None = None
+    # bot.recovery: started by the first webhook request; the loop stays None when disabled
+    recovery_started: bool = False
+    recovery: RecoveryLoop | None = None
+    # services.api(), built on first use
+    wechat_api: WeChatAPI | None = None
+    # bot.httperrors: path prefix -> renderer
+    error_renderers: dict[str, Renderer] = field(default_factory=dict)
+    # feature-owned services
+    reports: ReportsServices = field(init=False)
+
+
+def install(app: Flask, settings: Settings) -> Services:
+    """Put an empty container on ``app`` (the first step of ``create_app``)."""
+    container = Services(settings=settings)
+    app.extensions[KEY] = container
+    return container
+
+
+def of(app: Flask | None = None) -> Services:
+    """The services of ``app`` (the current app when None)."""
+    target: Flask = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
+    container: Services = target.extensions[KEY]
+    return container
+
+
 def init_app(app: Flask) -> None:
-    settings: Settings = app.config["CITYBOT"]
-    store = make_store(settings)
+    container = of(app)
+    store = make_store(container.settings)
     if isinstance(store, InProcessStore):
         log.warning(
             "redis_url is empty: using the in-process store, which serves ONE process only; "
             "set redis_url before running several workers"
         )
-    app.extensions["citybot.store"] = store
-    app.extensions["citybot.texts"] = Texts.load(settings.texts.file or None)
+    container.store = store
+    container.texts = Texts.load(container.settings.texts.file or None)
 
 
 def settings(app: Flask | None = None) -> Settings:
-    return (app or current_app).config["CITYBOT"]
+    return of(app).settings
 
 
 def store(app: Flask | None = None) -> Store:
-    return (app or current_app).extensions["citybot.store"]
+    return of(app).store
 
 
 def texts(app: Flask | None = None) -> Texts:
-    return (app or current_app).extensions["citybot.texts"]
+    return of(app).texts
 
 
 def api(app: Flask | None = None) -> WeChatAPI:
     """The app's WeChat API client, built on first use (nothing connects at app creation)."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    client: WeChatAPI | None = app.extensions.get("citybot.wechat_api")
+    container = of(app)
+    client = container.wechat_api
     if client is None:
         with _api_lock:
-            client = app.extensions.get("citybot.wechat_api")
+            client = container.wechat_api
             if client is None:
                 from bot.wechat.api import WeChatAPI
 
-                client = WeChatAPI.from_settings(settings(app), store(app))
-                app.extensions["citybot.wechat_api"] = client
+                client = WeChatAPI.from_settings(container.settings, container.store)
+                container.wechat_api = client
     return client

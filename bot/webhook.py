@@ -30,14 +30,14 @@ class RefusedError(Exception):
 def init_app(app: Flask) -> None:
     wechat = services.settings(app).wechat
     if wechat.safe_mode:
-        app.extensions["citybot.crypto"] = MessageCrypto(wechat.token, wechat.encoding_aes_key, wechat.app_id)
+        services.of(app).crypto = MessageCrypto(wechat.token, wechat.encoding_aes_key, wechat.app_id)
     if not wechat.token:
         log.warning("wechat.token is empty: every request to /wechat will be refused")
     app.register_blueprint(bp)
 
 
 def _crypto() -> MessageCrypto | None:
-    return current_app.extensions.get("citybot.crypto")
+    return services.of().crypto
 
 
 @bp.errorhandler(RefusedError)

@@ -13,17 +13,18 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """Photo storage. The jobs talk to WeChat through the app's API client (``services.api``);
-    another client can be wired in (tests, a proxy) through:
+    """Photo storage, in ``services.of(app).reports`` (reports.services.ReportsServices). The jobs
+    talk to WeChat through the app's API client (``services.api``); another client can be wired in
+    (tests, a proxy) through:
 
-    - ``app.extensions["reports.fetch_media"]``: ``media_id -> (bytes, content_type)``
-    - ``app.extensions["reports.sender"]``: an object with ``send_text`` and ``send_template``
+    - ``services.of(app).reports.fetch_media``: ``media_id -> (bytes, content_type)``
+    - ``services.of(app).reports.sender``: an object with ``send_text`` and ``send_template``
     """
+    from bot import services
     from reports.photos import configure_pillow
+    from reports.services import ReportsServices
     from reports.storage import make_storage
 
-    settings = app.config["CITYBOT"]
-    configure_pillow(settings.reports)
-    app.extensions["reports.storage"] = make_storage(settings)
-    app.extensions.setdefault("reports.fetch_media", None)
-    app.extensions.setdefault("reports.sender", None)
+    container = services.of(app)
+    configure_pillow(container.settings.reports)
+    container.reports = ReportsServices(storage=make_storage(container.settings))

@@ -6,7 +6,6 @@ These are boundaries like the CLI: each opens its own unit of work in the curren
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from flask import Flask, current_app
 
@@ -15,24 +14,25 @@ from bot.database import session_scope
 from bot.jobs import defer
 from reports import duplicates, notify
 from reports.models import PhotoStatus
-from reports.photos import due_photos, process_photo
+from reports.notify import Sender
+from reports.photos import Fetch, due_photos, process_photo
 from reports.storage import Storage
 
 log = logging.getLogger("citybot.reports.jobs")
 
 
 def storage_for(app: Flask) -> Storage:
-    return app.extensions["reports.storage"]
+    return services.of(app).reports.storage
 
 
-def media_fetcher(app: Flask) -> Any:
+def media_fetcher(app: Flask) -> Fetch:
     """``media_id -> (bytes, content_type)``: the app's WeChat API client unless one is wired in."""
-    return app.extensions.get("reports.fetch_media") or services.api(app).download_media
+    return services.of(app).reports.fetch_media or services.api(app).download_media
 
 
-def sender_for(app: Flask) -> Any:
+def sender_for(app: Flask) -> Sender:
     """``send_text`` / ``send_template``: the app's WeChat API client unless one is wired in."""
-    return app.extensions.get("reports.sender") or services.api(app)
+    return services.of(app).reports.sender or services.api(app)
 
 
 def download_photo(photo_id: int) -> None:

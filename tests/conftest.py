@@ -24,7 +24,7 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot import create_app, recovery
+from bot import create_app, recovery, services
 from bot.clock import utcnow
 from bot.config import load_settings
 from bot.migrations import upgrade
@@ -204,8 +204,8 @@ def make_app(base_overrides: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
     for app in apps:
         recovery.stop(app)
         close_queue(app)  # jobs a test left queued (RQ keys in Redis, inline timers)
-        app.extensions["citybot.engine"].dispose()
-        app.extensions["citybot.store"].close()
+        services.of(app).engine.dispose()
+        services.of(app).store.close()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import click
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from bot import services
 from bot.config import CONFIG_ENV, ConfigError
 
 
@@ -36,7 +37,7 @@ class Env:
 
     def close(self) -> None:
         if self._app is not None:
-            self._app.extensions["citybot.engine"].dispose()
+            services.of(self._app).engine.dispose()
             self._app = None
 
     @contextmanager

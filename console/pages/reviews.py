@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
@@ -189,9 +189,10 @@ def map_links(report: Report) -> dict[str, str]:
 def photo(photo_id: int) -> ResponseReturnValue:
     """A photo's stripped derivative (never the original, which keeps EXIF and GPS)."""
     found = get_session().get(Photo, photo_id)
-    if found is None or found not in queue.shown_photos(found.report):
+    # shown_photos holds only photos with a derivative key (tested here too, which types it)
+    if found is None or not found.derivative_key or found not in queue.shown_photos(found.report):
         abort(404)
-    storage = current_app.extensions["reports.storage"]
+    storage = services.of().reports.storage
     try:
         data = storage.get(found.derivative_key, public=True)
     except OSError:

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from bot import services
 from bot.wechat.fake import FakeWeChat
 from tests.support.reports import FakeMedia, FakeSender, close_queue
 
@@ -37,8 +38,8 @@ def make_api_app(make_app: Callable[..., Flask], mini_wechat: FakeWeChat) -> Ite
         wechat = {**mini_wechat.settings_overrides()["wechat"], **overrides.pop("wechat", {})}
         reports = {"template_id": "TPL-STATUS", **overrides.pop("reports", {})}
         app = make_app(miniprogram=miniprogram, wechat=wechat, reports=reports, **overrides)
-        app.extensions["reports.fetch_media"] = FakeMedia()
-        app.extensions["reports.sender"] = FakeSender()
+        services.of(app).reports.fetch_media = FakeMedia()
+        services.of(app).reports.sender = FakeSender()
         built.append(app)
         return app
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
+from bot import services
 from bot.cli import cli
 from geodata.demo import centre, load_demo
 from reports.models import Notification, NotificationStatus, Report
@@ -75,7 +76,7 @@ def test_session_nearest_report_accept_points(
         notices = list(session.scalars(select(Notification).where(Notification.report_id == report["id"])))
         assert [n.status for n in notices] == [NotificationStatus.UNDELIVERABLE]
         assert session.get(Report, report["id"]) is not None
-    assert api_app.extensions["reports.sender"].texts == []
+    assert services.of(api_app).reports.sender.texts == []
 
 
 def test_phone_binding(api_app: Flask, login: Callable[..., Resident]) -> None:

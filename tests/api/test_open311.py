@@ -11,6 +11,7 @@ import pytest
 from defusedxml import ElementTree
 from flask import Flask
 
+from bot import services
 from bot.clock import utcnow
 from reports import workflow
 from reports.models import Report, ReportStatus
@@ -48,7 +49,7 @@ SECRET = "我是张三，电话13800138000，住在幸福小区3栋"
 @pytest.fixture
 def published(api_app: Flask) -> dict[str, str]:
     """Reports in every interesting status; returns status name -> public number."""
-    media = api_app.extensions["reports.fetch_media"]
+    media = services.of(api_app).reports.fetch_media
     ids = {
         name: new_report(
             api_app, media, openid=f"o-{name}", seeds=(n,), category=category, description=SECRET

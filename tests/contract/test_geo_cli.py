@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 import bot
 from bot import create_app as real_create_app
+from bot import services
 from bot.cli import cli
 from bot.database import session_scope
 from geodata import models
@@ -47,7 +48,7 @@ def run(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: i
             return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
         finally:  # a command's app lives as long as the process; here, close its connections
             while made:
-                made.pop().extensions["citybot.engine"].dispose()
+                services.of(made.pop()).engine.dispose()
 
     return invoke
 

@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import text
 
+from bot import services
 from bot.clock import utcnow
 from bot.config import load_settings
 from bot.database import Base, load_models, make_engine
@@ -18,7 +19,7 @@ from bot.migrations import downgrade, upgrade
 
 def test_migrations_match_models(app: Flask) -> None:
     load_models()
-    engine = app.extensions["citybot.engine"]
+    engine = services.of(app).engine
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)

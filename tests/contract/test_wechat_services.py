@@ -12,7 +12,7 @@ from bot.wechat.fake import FakeWeChat
 
 def test_api_is_built_lazily_and_cached(make_app: Callable[..., Flask], fake_wechat: FakeWeChat) -> None:
     app = make_app(**fake_wechat.settings_overrides())
-    assert "citybot.wechat_api" not in app.extensions  # nothing connects at app creation
+    assert services.of(app).wechat_api is None  # nothing connects at app creation
     assert fake_wechat.calls() == []
 
     with app.app_context():

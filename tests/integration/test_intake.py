@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
-from bot import inbox, recovery
+from bot import inbox, recovery, services
 from bot.clock import epoch, utcnow
 from bot.conversation import Conversation
 from bot.database import session_scope
@@ -65,7 +65,7 @@ def make_intake_app(
     def factory(routed: bool = True, **extra: Any) -> Flask:
         app = make_app(**fake_wechat.settings_overrides(), **extra)
         if routed:
-            app.extensions["citybot.dispatcher"] = Dispatcher([router], echo)
+            services.of(app).dispatcher = Dispatcher([router], echo)
         built.append(app)
         return app
 
@@ -73,7 +73,7 @@ def make_intake_app(
     yield factory
     for app in built:
         close_queue(app)
-        api = app.extensions.get("citybot.wechat_api")
+        api = services.of(app).wechat_api
         if api is not None:
             api.close()
 
@@ -81,7 +81,7 @@ def make_intake_app(
 @contextmanager
 def database_down(app: Flask) -> Iterator[None]:
     """Every new connection is refused by the driver, as when the server is stopped."""
-    engine = app.extensions["citybot.engine"]
+    engine = services.of(app).engine
     dbapi = engine.dialect.loaded_dbapi
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
@@ -350,7 +350,7 @@ def test_two_retry_runs_at_once_answer_each_message_once(
     first = make_intake_app(routed=False)
     second = first if backend == "embedded" else make_intake_app(routed=False)
     for app in {id(first): first, id(second): second}.values():
-        app.extensions["citybot.dispatcher"] = Dispatcher([flaky], handler)
+        services.of(app).dispatcher = Dispatcher([flaky], handler)
     sim = simulator_for(first)
     for n in range(10):
         assert "抱歉" in (sim.send(sim.text(f"o-retry-{n}", "flaky")).text or "")

@@ -8,6 +8,7 @@ from typing import Any
 from click.testing import CliRunner
 from flask import Flask
 
+from bot import services
 from bot.cli import cli
 from bot.replies import Text
 from bot.routing import Dispatcher, Router
@@ -33,7 +34,7 @@ def test_retry_delivers_by_customer_service_message(
     FLAKY_CALLS.clear()
     wechat = {**base_overrides["wechat"], **fake_wechat.settings_overrides()["wechat"]}
     app: Flask = make_app(wechat=wechat)
-    app.extensions["citybot.dispatcher"] = Dispatcher([router], flaky)
+    services.of(app).dispatcher = Dispatcher([router], flaky)
     sim = simulator_for(app)
     assert "抱歉" in (sim.send(sim.text("resident-9", "flaky")).text or "")
 

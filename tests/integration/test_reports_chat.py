@@ -12,6 +12,7 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy import func, select
 
+from bot import services
 from bot.clock import utcnow
 from bot.conversation import Conversation
 from bot.wechat.fake import FakeWeChat
@@ -79,7 +80,7 @@ def make_chat(make_app: Callable[..., Flask], fake_wechat: FakeWeChat) -> Iterat
     yield factory
     for app in built:
         close_queue(app)
-        api = app.extensions.get("citybot.wechat_api")
+        api = services.of(app).wechat_api
         if api is not None:
             api.close()
 

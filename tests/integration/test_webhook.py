@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from flask import Flask
 from sqlalchemy import func, select
 
+from bot import services
 from bot.clock import utcnow
 from bot.database import session_scope
 from bot.journal import Delivery, JournalEntry, Outcome
@@ -384,7 +385,7 @@ def test_store_loss_does_not_rerun(app: Flask) -> None:
     sim = simulator_for(app)
     xml = sim.text("forgetful", "帮助", msg_id=777)
     first = sim.send(xml)
-    app.extensions["citybot.store"] = InProcessStore()  # a store that forgot everything
+    services.of(app).store = InProcessStore()  # a store that forgot everything
     second = sim.send(xml)
     assert second.text == first.text
     [row] = journal_rows(app)
@@ -402,7 +403,7 @@ def test_text_reply_capped_at_2048_bytes(app: Flask) -> None:
     def long_reply(msg: Any, ctx: Any) -> Text:
         return Text("第1行：" + "城管服务" * 300 + "\n" + "又一行" * 300)
 
-    app.extensions["citybot.dispatcher"] = Dispatcher([router], long_reply)
+    services.of(app).dispatcher = Dispatcher([router], long_reply)
     sim = simulator_for(app)
     reply = sim.send(sim.text("o", "long"))
     body = reply.text or ""
@@ -428,7 +429,7 @@ def test_handler_failure_is_journaled_and_apologised(app: Flask) -> None:
             raise RuntimeError("first attempt breaks")
         return Text("修好了")
 
-    app.extensions["citybot.dispatcher"] = Dispatcher([router], boom)
+    services.of(app).dispatcher = Dispatcher([router], boom)
     sim = simulator_for(app)
     xml = sim.text("o-fail", "boom")
     reply = sim.send(xml)
@@ -482,7 +483,7 @@ def test_concurrent_attempts_on_two_apps(make_app: Callable[..., Flask], backend
         return Text("只处理一次")
 
     for app in {first, second}:
-        app.extensions["citybot.dispatcher"] = Dispatcher([router], slow)
+        services.of(app).dispatcher = Dispatcher([router], slow)
     sims = [simulator_for(first), simulator_for(second), simulator_for(first)]
     xml = sims[0].text("concurrent", "slow", msg_id=4242)
     barrier = threading.Barrier(3)
@@ -518,7 +519,7 @@ def test_simulator_modes_validated() -> None:
 
 
 def test_an_unreachable_store_does_not_stop_the_intake(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = app.extensions["citybot.store"]
+    store = services.of(app).store
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("store unreachable")
@@ -553,7 +554,7 @@ def test_after_commit_callbacks_run_after_commit_and_failures_are_contained(app:
         ctx.after_commit(check_committed)
         return Text("好")
 
-    app.extensions["citybot.dispatcher"] = Dispatcher([router], go)
+    services.of(app).dispatcher = Dispatcher([router], go)
     sim = simulator_for(app)
     assert sim.send(sim.text("o", "go")).text == "好"
     assert seen == ["handled"]

@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from flask import Flask
 
 import bot
+from bot import services
 from bot.cli import cli
 from bot.config import ReportsSettings
 from bot.wechat.fake import FakeWeChat
@@ -40,8 +41,8 @@ def make_reports_app(
         settings = {"template_id": "TPL-STATUS", "retry_base_seconds": 30}
         settings.update(reports)
         app = make_app(reports=settings)
-        app.extensions["reports.fetch_media"] = media
-        app.extensions["reports.sender"] = sender
+        services.of(app).reports.fetch_media = media
+        services.of(app).reports.sender = sender
         built.append(app)
         return app
 
@@ -94,4 +95,4 @@ def run(
     yield invoke
     for app in built:
         close_queue(app)
-        app.extensions["citybot.engine"].dispose()
+        services.of(app).engine.dispose()

@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from bot import services
 from bot.database import session_scope
 from staff import models
 from staff.roles import Role
@@ -78,6 +79,6 @@ def with_fake_wechat(app: Flask) -> tuple[Any, Any]:
     from tests.support.reports import FakeMedia, FakeSender
 
     media, sender = FakeMedia(), FakeSender()
-    app.extensions["reports.fetch_media"] = media
-    app.extensions["reports.sender"] = sender
+    services.of(app).reports.fetch_media = media
+    services.of(app).reports.sender = sender
     return media, sender

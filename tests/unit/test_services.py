@@ -1,0 +1,93 @@
+"""The app's services live in one typed container under one extension key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+
+from bot import inbox, services
+from bot.replies import Reply, Text
+from bot.routing import Context, Dispatcher
+from bot.store import InProcessStore
+from bot.wechat.inbound import Inbound
+from reports.jobs import media_fetcher, sender_for
+
+
+def test_the_container_is_the_only_extension_key(make_app: Callable[..., Flask]) -> None:
+    app = make_app()
+
+    ours = {key for key in app.extensions if key.startswith(("citybot", "reports"))}
+
+    assert ours == {"citybot"}
+    assert isinstance(app.extensions["citybot"], services.Services)
+    assert services.of(app) is app.extensions["citybot"]
+
+
+def test_of_reads_the_current_app(make_app: Callable[..., Flask]) -> None:
+    app, other = make_app(), make_app()
+
+    with app.app_context():
+        assert services.of() is services.of(app)
+        assert services.store() is services.of(app).store
+        assert services.texts() is services.of(app).texts
+        assert services.settings() is app.config["CITYBOT"]
+    assert services.of(other) is not services.of(app)
+    with pytest.raises(RuntimeError):
+        services.of()  # outside an app context
+
+
+def test_lazy_services_are_not_built_at_app_creation(make_app: Callable[..., Flask]) -> None:
+    container = services.of(make_app())
+
+    assert container.dispatcher is None
+    assert container.spool is None
+    assert container.wechat_api is None
+    assert container.recovery is None
+    assert not container.recovery_started
+
+
+def test_a_test_replaces_a_service_through_its_attribute(make_app: Callable[..., Flask]) -> None:
+    app = make_app()
+
+    def fallback(msg: Inbound, ctx: Context) -> Reply:
+        return Text("替换")
+
+    replaced = Dispatcher([], fallback)
+    store = InProcessStore()
+
+    def fetch(media_id: str) -> tuple[bytes, str]:
+        return b"", "image/jpeg"
+
+    class Sender:
+        def send_text(self, openid: str, content: str) -> None: ...
+
+        def send_template(
+            self, openid: str, template_id: str, data: object, url: str | None = None
+        ) -> None: ...
+
+    sender = Sender()
+    container = services.of(app)
+    container.store.close()  # the one the app built
+    container.dispatcher = replaced
+    container.store = store
+    container.reports.fetch_media = fetch
+    container.reports.sender = sender
+
+    assert inbox.dispatcher(app) is replaced
+    assert services.store(app) is store
+    assert media_fetcher(app) is fetch
+    assert sender_for(app) is sender
+    assert container.wechat_api is None  # the fakes stand in; no API client was built
+
+
+def test_reports_fall_back_to_the_api_client(make_app: Callable[..., Flask]) -> None:
+    app = make_app()
+
+    client = services.api(app)
+    try:
+        assert sender_for(app) is client
+        assert services.of(app).wechat_api is client
+    finally:
+        client.close()
