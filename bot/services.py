@@ -20,6 +20,7 @@ from bot.store import InProcessStore, Store, make_store
 from bot.texts import Texts
 
 if TYPE_CHECKING:
+    import requests
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from bot.spool import Spool
     from bot.wechat.api import WeChatAPI
     from bot.wechat.crypto import MessageCrypto
+    from broadcasts.remote import BroadcastAPI
+    from console.access import ConsoleServices
     from reports.services import ReportsServices
 
 log = logging.getLogger("citybot.services")
@@ -72,6 +75,11 @@ class Services:
     error_renderers: dict[str, Renderer] = field(default_factory=dict)
     # feature-owned services
     reports: ReportsServices = field(init=False)
+    console: ConsoleServices = field(init=False)
+    # miniprogram_api: the HTTP session of its code2session calls
+    miniprogram_http: requests.Session = field(init=False)
+    # broadcasts: another client for its WeChat calls (tests); None uses the app's API client
+    broadcasts_api: BroadcastAPI | None = None
 
 
 def install(app: Flask, settings: Settings) -> Services:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
 
 from flask import Flask, current_app
 
@@ -18,6 +17,7 @@ from bot import services
 from bot.database import session_scope
 from broadcasts import drafts, notify
 from broadcasts.models import Cover, Draft
+from broadcasts.remote import BroadcastAPI
 from staff.models import Staff
 
 log = logging.getLogger("citybot.broadcasts.jobs")
@@ -27,9 +27,9 @@ def _app() -> Flask:
     return current_app._get_current_object()  # type: ignore[attr-defined]
 
 
-def api_for(app: Flask) -> Any:
-    """The app's WeChat API client unless one is wired in (tests)."""
-    return app.extensions.get("broadcasts.api") or services.api(app)
+def api_for(app: Flask) -> BroadcastAPI:
+    """The app's WeChat API client unless one is wired in (tests: ``services.of(app).broadcasts_api``)."""
+    return services.of(app).broadcasts_api or services.api(app)
 
 
 def announce(draft_id: int, status: str, actor_id: int | None) -> int:

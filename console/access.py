@@ -49,17 +49,27 @@ UNSAFE_IN_NEXT = re.compile(r"[\x00-\x1f\x7f\\]")
 csrf = CSRFProtect()
 
 
+@dataclass(eq=False)
+class ConsoleServices:
+    """The console's services, held by the app's container as ``services.of(app).console``."""
+
+    sessions: SessionBook
+    throttle: LoginThrottle
+
+
 def init_app(app: Flask) -> None:
     settings = services.settings(app).console
     store = services.store(app)
-    app.extensions["console.sessions"] = SessionBook(
-        store, idle_timeout=settings.session_idle_timeout, max_age=settings.session_max_age
-    )
-    app.extensions["console.throttle"] = LoginThrottle(
-        store,
-        per_user=settings.max_failures_per_user,
-        per_ip=settings.max_failures_per_ip,
-        lock_seconds=settings.lock_seconds,
+    services.of(app).console = ConsoleServices(
+        sessions=SessionBook(
+            store, idle_timeout=settings.session_idle_timeout, max_age=settings.session_max_age
+        ),
+        throttle=LoginThrottle(
+            store,
+            per_user=settings.max_failures_per_user,
+            per_ip=settings.max_failures_per_ip,
+            lock_seconds=settings.lock_seconds,
+        ),
     )
     app.config.update(
         SESSION_COOKIE_NAME="citybot_console",
@@ -75,11 +85,11 @@ def init_app(app: Flask) -> None:
 
 
 def _sessions() -> SessionBook:
-    return current_app.extensions["console.sessions"]
+    return services.of().console.sessions
 
 
 def _throttle() -> LoginThrottle:
-    return current_app.extensions["console.throttle"]
+    return services.of().console.throttle
 
 
 def current_staff() -> Staff | None:

@@ -47,7 +47,7 @@ CONTROL_PROBLEM = "control characters are not allowed"
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["miniprogram.http"] = requests.Session()
+    services.of(app).miniprogram_http = requests.Session()
     app.register_blueprint(bp)
     httperrors.register(app, PREFIX, render_http_exception)
     if not services.settings(app).miniprogram.programs:
@@ -133,7 +133,7 @@ def _reply(answer: BaseModel) -> Response:
 
 def _code_to_session(app: Flask, app_id: str, app_secret: str, code: str) -> MiniProgramSession:
     wechat = services.settings(app).wechat
-    http: requests.Session = app.extensions["miniprogram.http"]
+    http = services.of(app).miniprogram_http
     return code_to_session(http, wechat.api_base_url, app_id, app_secret, code, timeout=wechat.api_timeout)
 
 

@@ -21,6 +21,8 @@ def test_the_container_is_the_only_extension_key(make_app: Callable[..., Flask])
     ours = {key for key in app.extensions if key.startswith(("citybot", "reports"))}
 
     assert ours == {"citybot"}
+    features = ("console", "miniprogram", "broadcasts", "open311", "staff", "waste", "geodata")
+    assert not [key for key in app.extensions if key.startswith(features)]
     assert isinstance(app.extensions["citybot"], services.Services)
     assert services.of(app) is app.extensions["citybot"]
 
