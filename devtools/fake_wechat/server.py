@@ -39,7 +39,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from bot.clock import epoch
 from bot.wechat.errors import redact
 
-log = logging.getLogger("citybot.wechat.fake")
+log = logging.getLogger("citybot.fake_wechat")
 
 ERRMSGS: dict[int, str] = {
     -1: "system error",
@@ -633,7 +633,7 @@ class FakeWeChat:
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _build_app(self) -> Flask:
-        app = Flask("bot.wechat.fake")
+        app = Flask("devtools.fake_wechat")
 
         @app.route("/", methods=["GET"])
         def index() -> Response:
