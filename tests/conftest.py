@@ -30,8 +30,8 @@ from bot.config import load_settings
 from bot.migrations import upgrade
 from bot.store import Store
 from bot.wechat.api import WeChatAPI
-from bot.wechat.fake import FakeWeChat
 from bot.wechat.token import TokenManager
+from devtools.fake_wechat import FakeWeChat
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -9,13 +9,16 @@ from __future__ import annotations
 import shlex
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 import requests
 
 from bot.cli import Env, pass_env
 from bot.config import Settings, load_settings
-from bot.wechat.simulator import WeChatSimulator
+
+if TYPE_CHECKING:
+    from devtools.simulator import WeChatSimulator
 
 HELP = """命令 / commands:
   /loc LAT LON [LABEL]   send a location message (GCJ-02, as WeChat's location picker)
@@ -101,6 +104,8 @@ def run_chat(
 
 
 def simulator_from(settings: Settings, url: str, mode: str | None) -> WeChatSimulator:
+    from devtools.simulator import WeChatSimulator  # a development tool: loaded only when chatting
+
     wechat = settings.wechat
     chosen = mode or ("safe" if wechat.safe_mode else "plain")
     return WeChatSimulator(

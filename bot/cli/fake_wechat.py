@@ -28,7 +28,7 @@ def fake_wechat(
     env: Env, host: str, port: int, app_id: str | None, app_secret: str | None, expires_in: int
 ) -> None:
     """Serve a fake WeChat API on loopback until interrupted; point wechat.api_base_url at it."""
-    from bot.wechat.fake import FakeWeChat
+    from devtools.fake_wechat import FakeWeChat
 
     settings = load_settings(env.config_path)
     fake = FakeWeChat(

@@ -8,7 +8,7 @@ wechatpy's API wrappers build the requests; this module owns everything around t
 - every failure becomes a typed ``WeChatAPIError`` (see ``bot.wechat.errors``); network failures,
   timeouts and HTTP errors become ``WeChatUnavailableError``;
 - the base URL is configurable (``wechat.api_base_url``), so tests and local development talk to
-  ``bot.wechat.fake.FakeWeChat`` on loopback.
+  ``devtools.fake_wechat.FakeWeChat`` on loopback.
 
 Other code calls the methods of ``WeChatAPI``; an API not covered yet is reached through
 ``WeChatAPI.call(lambda client: client.tag.create("staff"))`` or ``WeChatAPI.post("draft/add", {...})``,

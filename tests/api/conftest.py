@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from bot import services
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from tests.support.reports import FakeMedia, FakeSender, close_queue
 
 PROGRAMS = [

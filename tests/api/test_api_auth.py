@@ -16,7 +16,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 from bot import services
 from bot.clock import utcnow
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from miniprogram_api import auth
 from tests.api.conftest import PROGRAMS, Resident, error_of
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from geodata.demo import load_demo
 from tests.api.conftest import log_in
 from tests.support import images

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from flask import Flask
 
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from staff.roles import Role
 from tests.browser.conftest import screenshot
 from tests.browser.test_console_browser import login

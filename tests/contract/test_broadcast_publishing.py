@@ -14,7 +14,6 @@ from flask import Flask
 from bot import services
 from bot.clock import utcnow
 from bot.database import session_scope
-from bot.wechat.fake import FakeWeChat
 from broadcasts import drafts, publishing, quota
 from broadcasts.errors import BlockedError, BroadcastError, QuotaExhaustedError
 from broadcasts.models import (
@@ -27,6 +26,7 @@ from broadcasts.models import (
     audit_trail,
 )
 from broadcasts.screening import parse_lexicon
+from devtools.fake_wechat import FakeWeChat
 from staff import models as staff_models
 from staff.roles import Role
 from tests.conftest import shared_path

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from bot.clock import utcnow
 from bot.database import session_scope
-from bot.wechat.fake import FakeWeChat
 from broadcasts import drafts, review
 from broadcasts.errors import BlockedError, BroadcastError, SensitiveUnacknowledgedError
 from broadcasts.models import AuditTamperError, Draft, DraftAudit, DraftStatus, Grade, Stage, audit_trail
+from devtools.fake_wechat import FakeWeChat
 from staff import models as staff_models
 from staff.roles import Role
 from tests.support.broadcasts import add_staff, lexicon, submitted_draft

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from bot import services
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 
 
 def test_api_is_built_lazily_and_cached(make_app: Callable[..., Flask], fake_wechat: FakeWeChat) -> None:

@@ -16,7 +16,7 @@ from wechatpy.exceptions import WeChatClientException
 from bot.store import InProcessStore, RedisStore, Store
 from bot.wechat.api import WeChatAPI
 from bot.wechat.errors import InvalidTokenError, WeChatUnavailableError
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 
 MakeStore = Callable[[], Store]
 MakeAPI = Callable[..., WeChatAPI]

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import load_settings
 from bot.migrations import upgrade
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from tests.support import images
 from tests.support.delivery import Pushed, WeChatLike, stream
 from tests.support.live import write_config

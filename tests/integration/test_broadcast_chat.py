@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from bot.clock import utcnow
 from bot.database import session_scope
-from bot.wechat.fake import FakeWeChat
-from bot.wechat.simulator import WeChatSimulator
 from broadcasts import review
 from broadcasts.menu import MenuKey
 from broadcasts.models import Draft, DraftStatus, Grade, Publication, PublicationKind, PublicationStatus
+from devtools.fake_wechat import FakeWeChat
+from devtools.simulator import WeChatSimulator
 from geodata.datums import Datum
 from geodata.demo import centre, load_demo
 from staff import models as staff_models

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from bot.cli import cli
 from bot.clock import utcnow
 from bot.database import session_scope
-from bot.wechat.fake import FakeWeChat
 from broadcasts.models import Cover, Draft, DraftStatus, Publication, audit_trail, remembered
+from devtools.fake_wechat import FakeWeChat
 from staff import models as staff_models
 from staff.roles import Role
 from tests.support.broadcasts import add_staff, approved_draft, png

@@ -12,9 +12,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from bot.database import session_scope
-from bot.wechat.fake import FakeWeChat
 from broadcasts.models import Draft, DraftStatus, Publication, PublicationStatus, audit_trail
 from console.audit import AuditEntry
+from devtools.fake_wechat import FakeWeChat
 from staff.roles import Role
 from tests.support.broadcasts import png
 from tests.support.console import ConsoleClient, add_staff, text

@@ -25,8 +25,8 @@ from bot.database import session_scope
 from bot.journal import Delivery, JournalEntry, Outcome
 from bot.replies import Text
 from bot.routing import Dispatcher, Router
-from bot.wechat.fake import FakeWeChat
 from bot.wechat.inbound import parse_inbound
+from devtools.fake_wechat import FakeWeChat
 from tests.support import images
 from tests.support.clock import at
 from tests.support.reports import close_queue, unit

@@ -12,7 +12,7 @@ from bot import services
 from bot.cli import cli
 from bot.replies import Text
 from bot.routing import Dispatcher, Router
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from tests.support.live import write_config
 from tests.support.wechat import simulator_for
 

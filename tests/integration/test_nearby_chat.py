@@ -18,7 +18,7 @@ from bot.database import session_scope
 from bot.journal import JournalEntry
 from bot.replies import TEXT_LIMIT_BYTES
 from bot.texts import Texts
-from bot.wechat.simulator import WeChatSimulator
+from devtools.simulator import WeChatSimulator
 from geodata.datasets import load_dataset
 from geodata.datums import Datum, GeoPoint
 from geodata.demo import centre, load_demo

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from bot import services
 from bot.clock import utcnow
 from bot.conversation import Conversation
-from bot.wechat.fake import FakeWeChat
-from bot.wechat.simulator import WeChatSimulator
+from devtools.fake_wechat import FakeWeChat
+from devtools.simulator import WeChatSimulator
 from handlers.reports import MENU_KEY, close_idle_draft
 from reports import workflow
 from reports.jobs import storage_for

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask, has_request_context
 from sqlalchemy import select
 
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from reports import photos
 from reports.models import Photo, PhotoStatus
 from tests.support import images

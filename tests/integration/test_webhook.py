@@ -23,7 +23,7 @@ from bot.residents import Resident
 from bot.store import InProcessStore
 from bot.wechat.inbound import parse_inbound, parse_xml
 from bot.wechat.signature import sign
-from bot.wechat.simulator import WeChatSimulator, build_xml
+from devtools.simulator import WeChatSimulator, build_xml
 from tests.support import vectors
 from tests.support.clock import at
 from tests.support.wechat import client_transport, sample_messages, simulator_for

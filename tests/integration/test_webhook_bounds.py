@@ -12,7 +12,7 @@ from flask import Flask
 
 from bot.journal import Outcome, key_hash
 from bot.wechat import limits
-from bot.wechat.simulator import build_xml
+from devtools.simulator import build_xml
 from tests.integration.test_webhook import AES_KEY, APP_ID, journal_rows, post_raw
 from tests.support.wechat import simulator_for
 

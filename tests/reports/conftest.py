@@ -16,7 +16,7 @@ import bot
 from bot import services
 from bot.cli import cli
 from bot.config import ReportsSettings
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from tests.conftest import deep_merge
 from tests.support.reports import FakeMedia, FakeSender, close_queue
 

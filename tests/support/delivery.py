@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import requests
 
 from bot.clock import epoch
-from bot.wechat.simulator import WeChatSimulator
+from devtools.simulator import WeChatSimulator
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from bot.wechat.simulator import WeChatSimulator
+from devtools.simulator import WeChatSimulator
 from tests.conftest import shared_path
 
 

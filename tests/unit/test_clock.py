@@ -21,6 +21,7 @@ PACKAGES = (
     "open311",
     "console",
     "broadcasts",
+    "devtools",
 )
 # (module or class name, attribute): every way of reading the wall clock or today's date.
 FORBIDDEN = {

@@ -18,7 +18,7 @@ from bot.routing import Context, Dispatcher, Router
 from bot.store import InProcessStore
 from bot.texts import Texts
 from bot.wechat.inbound import Inbound, normalise_text, parse_inbound
-from bot.wechat.simulator import WeChatSimulator
+from devtools.simulator import WeChatSimulator
 from tests.conftest import SECRET_ENV
 from tests.support.clock import T0, at
 

@@ -22,7 +22,7 @@ from bot.wechat.errors import (
     WeChatAPIError,
     WeChatUnavailableError,
 )
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from tests.conftest import SECRET_ENV
 
 MakeAPI = Callable[..., WeChatAPI]

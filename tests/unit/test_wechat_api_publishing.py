@@ -9,7 +9,7 @@ import pytest
 from bot.store import InProcessStore
 from bot.wechat.api import WeChatAPI
 from bot.wechat.errors import MassSendQuotaError, WeChatAPIError
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 from tests.support.broadcasts import png
 
 MakeAPI = Callable[..., WeChatAPI]

@@ -9,7 +9,7 @@ import pytest
 from bot.store import InProcessStore
 from bot.wechat.api import WeChatAPI
 from bot.wechat.errors import LoginCodeError, WeChatAPIError, WeChatUnavailableError
-from bot.wechat.fake import FakeWeChat
+from devtools.fake_wechat import FakeWeChat
 
 MINI = ("wxmini000000000001", "mini-secret")
 

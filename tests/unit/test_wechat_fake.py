@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from bot.wechat.fake import Fail, FakeWeChat, Incoming, endpoint
+from devtools.fake_wechat import Fail, FakeWeChat, Incoming, endpoint
 
 
 @pytest.fixture
