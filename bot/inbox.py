@@ -353,32 +353,3 @@ def _quiet_rollback(session: Session) -> None:
 # -- replays -------------------------------------------------------------------------------------------
 
 Deliver = Callable[[str, Reply], None]
-
-
-def retry_failed(
-    app: Flask,
-    *,
-    deliver: Deliver | None = None,
-    stuck_after_seconds: int = 600,
-    limit: int = 100,
-) -> list[tuple[str, Outcome]]:
-    """Replay failed (and long-stuck) messages; each new reply goes out as a customer-service message.
-
-    Each message is taken with a lease (a conditional update), so two runs at once never handle
-    one message twice; every delivery is recorded on the journal row. Returns (key, status) pairs.
-    """
-    from bot import recovery
-
-    results: list[tuple[str, Outcome]] = []
-    with sessionmaker_for(app)() as session:
-        entries = journal.needing_retry(
-            session, stuck_after=timedelta(seconds=stuck_after_seconds), limit=limit
-        )
-        candidates = [(entry.id, entry.dedupe_key) for entry in entries]
-    for entry_id, key in candidates:
-        status = recovery.replay_entry(
-            app, entry_id, statuses=(Outcome.FAILED, Outcome.RECEIVED), deliver=deliver
-        )
-        if status is not None:
-            results.append((key, status))
-    return results

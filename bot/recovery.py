@@ -29,6 +29,7 @@ from bot import inbox, journal, metrics, services
 from bot.clock import utcnow
 from bot.database import sessionmaker_for
 from bot.journal import Delivery, JournalEntry, Outcome
+from bot.outbox import deliver_reply
 from bot.replies import Reply, Silence, reply_from_dict
 from bot.wechat.errors import (
     CustomerServiceQuotaError,
@@ -54,8 +55,6 @@ class Pass:
 
 
 def _default_deliver(app: Flask) -> inbox.Deliver:
-    from bot.outbox import deliver_reply
-
     return lambda openid, reply: deliver_reply(app, openid, reply)
 
 
@@ -203,6 +202,31 @@ def run_once(app: Flask, *, deliver: inbox.Deliver | None = None) -> Pass:
                 raise
             result.errors.append(type(exc).__name__)
     return result
+
+
+def retry_failed(
+    app: Flask,
+    *,
+    deliver: inbox.Deliver | None = None,
+    stuck_after_seconds: int = 600,
+    limit: int = 100,
+) -> list[tuple[str, Outcome]]:
+    """Replay failed (and long-stuck) messages; each new reply goes out as a customer-service message.
+
+    Each message is taken with a lease (a conditional update), so two runs at once never handle
+    one message twice; every delivery is recorded on the journal row. Returns (key, status) pairs.
+    """
+    results: list[tuple[str, Outcome]] = []
+    with sessionmaker_for(app)() as session:
+        entries = journal.needing_retry(
+            session, stuck_after=timedelta(seconds=stuck_after_seconds), limit=limit
+        )
+        candidates = [(entry.id, entry.dedupe_key) for entry in entries]
+    for entry_id, key in candidates:
+        status = replay_entry(app, entry_id, statuses=(Outcome.FAILED, Outcome.RECEIVED), deliver=deliver)
+        if status is not None:
+            results.append((key, status))
+    return results
 
 
 # -- the loop ------------------------------------------------------------------------------------------

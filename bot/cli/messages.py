@@ -48,11 +48,11 @@ def retry(env: Env, stuck_after: int, limit: int) -> None:
     Each message is taken with a lease, so runs at once (or the workers' recovery loops) never
     handle one message twice; every delivery is recorded on the message's journal row.
     """
-    from bot import inbox
+    from bot import recovery
 
     app = env.app
     with app.app_context():
-        results = inbox.retry_failed(app, stuck_after_seconds=stuck_after, limit=limit)
+        results = recovery.retry_failed(app, stuck_after_seconds=stuck_after, limit=limit)
     for key, status in results:
         click.echo(f"{status.value:<8} {key}")
     failed = sum(1 for _, status in results if status == Outcome.FAILED)

@@ -360,7 +360,7 @@ def test_two_retry_runs_at_once_answer_each_message_once(
 
     def replay(app: Flask) -> None:
         barrier.wait()
-        results.append(inbox.retry_failed(app))
+        results.append(recovery.retry_failed(app))
 
     threads = [threading.Thread(target=replay, args=(app,)) for app in (first, second)]
     for thread in threads:

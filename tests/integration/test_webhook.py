@@ -442,10 +442,10 @@ def test_handler_failure_is_journaled_and_apologised(app: Flask) -> None:
     with session_scope(app) as session:
         assert session.get(Resident, "should-roll-back") is None
 
-    from bot import inbox
+    from bot import recovery
 
     delivered: list[tuple[str, str]] = []
-    results = inbox.retry_failed(app, deliver=lambda openid, r: delivered.append((openid, r.content)))
+    results = recovery.retry_failed(app, deliver=lambda openid, r: delivered.append((openid, r.content)))
     assert results == [("msg:o-fail:" + str(parse_xml(xml)["MsgId"]), Outcome.HANDLED)]
     assert delivered == [("o-fail", "修好了")]
     [row] = journal_rows(app)
@@ -458,7 +458,7 @@ def test_handler_failure_is_journaled_and_apologised(app: Flask) -> None:
             )
             == 1
         )
-    assert inbox.retry_failed(app, deliver=lambda openid, r: delivered.append(("again", ""))) == []
+    assert recovery.retry_failed(app, deliver=lambda openid, r: delivered.append(("again", ""))) == []
 
 
 def test_concurrent_attempts_on_two_apps(make_app: Callable[..., Flask], backend: str) -> None:
