@@ -412,3 +412,23 @@ def test_an_attempt_that_waited_past_wechats_window_does_not_answer_passively(
     with at(utcnow() + timedelta(seconds=17)):
         assert recovery.run_once(app).delivered == 1
     assert sent_texts(fake_wechat) == [("o-queued", "收到：echo")]
+
+
+def test_a_replay_that_fails_again_sends_no_second_apology(
+    make_intake_app: Callable[..., Flask], fake_wechat: FakeWeChat
+) -> None:
+    broken = Router("broken")
+
+    @broken.text("broken")
+    def handler(msg: Any, ctx: Any) -> Text:
+        raise RuntimeError("still broken")
+
+    app = make_intake_app(routed=False)
+    services.of(app).dispatcher = Dispatcher([broken], handler)
+    sim = simulator_for(app)
+    assert "抱歉" in (sim.send(sim.text("o-still-broken", "broken")).text or "")
+    [(_, status)] = recovery.retry_failed(app)
+    assert status == Outcome.FAILED
+    [row] = rows(app)
+    assert (row.attempts, row.delivery) == (2, Delivery.NONE)
+    assert sent_texts(fake_wechat) == []  # the resident had their apology with the first attempt
