@@ -31,13 +31,14 @@ from sqlalchemy import insert, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import create_app, services  # noqa: E402
-from bot.clock import utcnow  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.database import session_scope  # noqa: E402
-from bot.journal import JournalEntry  # noqa: E402
+from bot import create_app  # noqa: E402
+from bot.chat.journal import JournalEntry  # noqa: E402
+from bot.core import services  # noqa: E402
+from bot.core.clock import utcnow  # noqa: E402
+from bot.core.config import load_settings  # noqa: E402
+from bot.core.database import session_scope  # noqa: E402
+from bot.core.residents import Resident  # noqa: E402
 from bot.migrations import upgrade  # noqa: E402
-from bot.residents import Resident  # noqa: E402
 from staff import models as staff_models  # noqa: E402
 from staff.roles import Role  # noqa: E402
 
@@ -74,7 +75,7 @@ def build_app(database_url: str, redis_url: str, workdir: Path) -> Flask:
 
 def forget_store(app: Flask) -> None:
     """Remove what the run left in Redis (sessions, kept statistics) under its own prefix."""
-    from bot.store import RedisStore
+    from bot.core.store import RedisStore
 
     store = services.store(app)
     if isinstance(store, RedisStore):

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from bot.config import Settings, load_settings
+from bot.core.config import Settings, load_settings
 
 __all__ = ["create_app"]
 
@@ -32,7 +32,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str |
     import miniprogram_api
     import open311
     import reports
-    from bot import database, health, jobs, services, webhook
+    from bot.chat import health, webhook
+    from bot.core import database, jobs, services
 
     services.install(app, settings)
     database.init_app(app)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.jobs import defer
+from bot.core.jobs import defer
 from broadcasts import markup, notify
 from broadcasts.errors import BroadcastError
 from broadcasts.models import (

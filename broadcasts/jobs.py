@@ -1,4 +1,4 @@
-"""Jobs of the broadcasts domain (run by ``bot.jobs`` after the unit of work commits).
+"""Jobs of the broadcasts domain (run by ``bot.core.jobs`` after the unit of work commits).
 
 - ``announce``: tell the staff who may act on a draft now (customer-service text messages);
 - ``fetch_cover``: keep the bytes of a cover photo sent in the chat, whose media id expires in 3 days.
@@ -13,8 +13,8 @@ import logging
 
 from flask import Flask, current_app
 
-from bot import services
-from bot.database import session_scope
+from bot.core import services
+from bot.core.database import session_scope
 from broadcasts import drafts, notify
 from broadcasts.models import Cover, Draft
 from broadcasts.remote import BroadcastAPI

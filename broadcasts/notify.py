@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot.jobs import defer
-from bot.texts import Texts
+from bot.core.jobs import defer
+from bot.core.texts import Texts
 from broadcasts import review
 from broadcasts.models import Draft, DraftStatus
 from broadcasts.remote import BroadcastAPI, errcode_of

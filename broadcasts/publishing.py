@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from bot.config import BroadcastSettings
+from bot.core.config import BroadcastSettings
 from broadcasts import drafts, markup, quota, review
 from broadcasts.errors import BroadcastError, QuotaExhaustedError
 from broadcasts.models import (
@@ -132,7 +132,7 @@ def _one_publisher_at_a_time(session: Session) -> None:
     """Serialise mass sends so two publishers cannot both take the last of the quota.
 
     PostgreSQL: a transaction-scoped advisory lock. SQLite: every write transaction is already
-    exclusive (BEGIN IMMEDIATE, see bot.database).
+    exclusive (BEGIN IMMEDIATE, see bot.core.database).
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUBLISH_LOCK})

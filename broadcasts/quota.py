@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.config import BroadcastSettings
+from bot.core.config import BroadcastSettings
 from broadcasts.models import Publication, PublicationKind
 
 

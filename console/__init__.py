@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from bot import inputs, services
+from bot.core import inputs, services
 from console import access, localtime, navigation
 from staff.roles import ROLE_LABELS, Permission
 

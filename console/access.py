@@ -24,9 +24,9 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot import services
-from bot.clock import utcnow
-from bot.database import get_session
+from bot.core import services
+from bot.core.clock import utcnow
+from bot.core.database import get_session
 from console import audit
 from console.sessions import SessionBook
 from console.throttle import Lock, LoginThrottle

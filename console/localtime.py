@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from bot import clock, services
+from bot.core import clock, services
 
 
 def zone(app: Flask | None = None) -> ZoneInfo:

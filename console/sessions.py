@@ -10,8 +10,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import asdict, dataclass
 
-from bot.clock import epoch
-from bot.store import Store
+from bot.core.clock import epoch
+from bot.core.store import Store
 
 PREFIX = "console:session:"
 

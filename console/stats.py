@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from bot.journal import JournalEntry
-from bot.residents import Resident
-from bot.store import Store
+from bot.chat.journal import JournalEntry
+from bot.core.residents import Resident
+from bot.core.store import Store
 from reports.models import AuditEntry, Category, LineStatus, PayoutBatch, PayoutLine, Report, ReportStatus
 
 MAX_DAYS = 366

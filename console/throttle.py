@@ -18,7 +18,7 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 
-from bot.store import Store
+from bot.core.store import Store
 
 PREFIX = "console:login:"
 SCOPES = ("user", "ip")

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.clock import epoch
+from bot.core.clock import epoch
 
 MAX_AGE = 24 * 3600
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")

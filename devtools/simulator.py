@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
-from bot.clock import epoch
+from bot.core.clock import epoch
 from bot.wechat.crypto import MessageCrypto
 from bot.wechat.inbound import parse_xml
 from bot.wechat.signature import sign

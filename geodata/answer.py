@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.config import GeoSettings
-from bot.texts import Texts
+from bot.core.config import GeoSettings
+from bot.core.texts import Texts
 from geodata.datums import GeoPoint
 from geodata.format import ReplyStyle, format_nearest
 from geodata.index import IndexCache

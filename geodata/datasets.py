@@ -29,7 +29,7 @@ from typing import IO, cast
 from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
-from bot.clock import utcnow
+from bot.core.clock import utcnow
 from geodata import models
 from geodata.datums import Datum
 from geodata.kinds import PoiKind

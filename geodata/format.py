@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.texts import Texts
+from bot.core.texts import Texts
 from geodata.hours import OpenStatus
 from geodata.links import NavProvider, navigation_url
 from geodata.nearest import NearbyEntry, NearestResult

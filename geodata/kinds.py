@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.config import GeoSettings
+    from bot.core.config import GeoSettings
 
 
 class PoiKind(StrEnum):

@@ -28,8 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.clock import utcnow
-from bot.database import Base
+from bot.core.clock import utcnow
+from bot.core.database import Base
 
 NAME_MAX = 100
 ADDRESS_MAX = 200

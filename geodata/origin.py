@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.clock import utcnow
-from bot.store import Store
+from bot.core.clock import utcnow
+from bot.core.store import Store
 from geodata.datums import CANONICAL, GeoPoint
 
 KEY_PREFIX = "geo:origin:"

@@ -1,9 +1,9 @@
 """Chat handlers, one module per feature. ROUTERS is the routing policy: its order is the order in
-which stateless routes are tried (see bot.routing for the full dispatch order)."""
+which stateless routes are tried (see bot.chat.routing for the full dispatch order)."""
 
 from __future__ import annotations
 
-from bot.routing import Router
+from bot.chat.routing import Router
 from handlers import basics, broadcasts, nearby, reports, sorting
 
 ROUTERS: tuple[Router, ...] = (

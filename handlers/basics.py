@@ -6,9 +6,9 @@ import logging
 
 from wechatpy.messages import UnknownMessage
 
-from bot import residents
-from bot.replies import Reply, Silence, Text
-from bot.routing import Context, Router
+from bot.chat.replies import Reply, Silence, Text
+from bot.chat.routing import Context, Router
+from bot.core import residents
 from bot.wechat.inbound import Inbound
 
 log = logging.getLogger("citybot.handlers.basics")

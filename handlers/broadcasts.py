@@ -15,8 +15,8 @@ import html
 import logging
 from collections.abc import Callable
 
-from bot.replies import News, Reply, Silence, Text, fit_utf8
-from bot.routing import Context, Handler, Router
+from bot.chat.replies import News, Reply, Silence, Text, fit_utf8
+from bot.chat.routing import Context, Handler, Router
 from bot.wechat.inbound import Inbound
 from broadcasts import drafts, markup, publishing, review
 from broadcasts.errors import BlockedError, BroadcastError

@@ -13,9 +13,9 @@ Keywords are settings, not code: the text route reads them from the settings per
 
 from __future__ import annotations
 
-from bot.config import Settings
-from bot.replies import Reply, Silence, Text
-from bot.routing import Context, Router
+from bot.chat.replies import Reply, Silence, Text
+from bot.chat.routing import Context, Router
+from bot.core.config import Settings
 from bot.wechat.inbound import Inbound, SentLocation, sent_location
 from geodata.answer import answer_text
 from geodata.datums import GeoPoint

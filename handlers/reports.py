@@ -19,14 +19,14 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from bot import services
-from bot.clock import utcnow
-from bot.conversation import Conversation
-from bot.database import session_scope
-from bot.jobs import defer
-from bot.replies import Reply, Text
-from bot.residents import take_turn
-from bot.routing import Context, Router
+from bot.chat.conversation import Conversation
+from bot.chat.replies import Reply, Text
+from bot.chat.routing import Context, Router
+from bot.core import services
+from bot.core.clock import utcnow
+from bot.core.database import session_scope
+from bot.core.jobs import defer
+from bot.core.residents import take_turn
 from bot.wechat.inbound import Inbound, sent_location
 from geodata.datums import CoordinateError, Datum, GeoPoint
 from reports import limits, phones, rewards

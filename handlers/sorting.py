@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.replies import Reply, Text
-from bot.routing import Context, Router
+from bot.chat.replies import Reply, Text
+from bot.chat.routing import Context, Router
 from bot.wechat.inbound import Inbound
 from waste.answer import reply_text
 from waste.lookup import lookup

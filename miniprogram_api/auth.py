@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 
 import jwt
 
-from bot.config import MiniProgram, Settings
-from bot.ratelimit import digest
-from bot.store import Store
+from bot.core.config import MiniProgram, Settings
+from bot.core.ratelimit import digest
+from bot.core.store import Store
 
 AUDIENCE = "citybot:miniprogram"
 ALGORITHM = "HS256"

@@ -15,11 +15,11 @@ from flask import Response, current_app, jsonify
 from pydantic import BaseModel, Field
 from werkzeug.exceptions import HTTPException
 
-from bot import services
+from bot.core import services
 
 log = logging.getLogger("citybot.api")
 
-# Status of each code; every code has a sentence under [api.errors] in bot/texts.toml.
+# Status of each code; every code has a sentence under [api.errors] in bot/core/texts.toml.
 STATUS: dict[str, int] = {
     "bad_request": 400,
     "token_missing": 401,

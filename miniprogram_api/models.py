@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.clock import utcnow
-from bot.database import Base
+from bot.core.clock import utcnow
+from bot.core.database import Base
 
 
 class IdempotencyKey(Base):

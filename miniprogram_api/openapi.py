@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.config import Settings
+from bot.core.config import Settings
 from miniprogram_api import schemas
 from miniprogram_api.errors import STATUS, Error
 

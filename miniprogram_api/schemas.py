@@ -26,7 +26,7 @@ PHONE_PATTERN = r"^(?:(?:\+|00)?86)?1[3-9][0-9]{9}$"
 IDEMPOTENCY_PATTERN = r"^[\x21-\x7e]{1,128}$"
 PHOTO_TYPES = (JPEG, PNG, WEBP)
 # Text holds no control characters (tab, line feed and carriage return are text): a request with one
-# anywhere is refused with 422 before any view runs (``bot.inputs``); the pattern documents that.
+# anywhere is refused with 422 before any view runs (``bot.core.inputs``); the pattern documents that.
 TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
 
 

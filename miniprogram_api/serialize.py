@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.texts import Texts
+from bot.core.texts import Texts
 from miniprogram_api import schemas
 from reports.models import Category, LedgerEntry, LedgerKind, Report
 from reports.rewards import label_key

@@ -31,11 +31,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from bot import services
-from bot.clock import utcnow
-from bot.config import ReportsSettings
-from bot.database import sessionmaker_for
-from bot.ratelimit import digest
+from bot.core import services
+from bot.core.clock import utcnow
+from bot.core.config import ReportsSettings
+from bot.core.database import sessionmaker_for
+from bot.core.ratelimit import digest
 from geodata.datums import CoordinateError, Datum, GeoPoint
 from miniprogram_api.auth import ApiUser
 from miniprogram_api.errors import ApiError

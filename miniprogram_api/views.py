@@ -15,9 +15,9 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
-from bot import httperrors, inputs, ratelimit, services
-from bot.clock import utcnow
-from bot.database import get_session
+from bot.core import httperrors, inputs, ratelimit, services
+from bot.core.clock import utcnow
+from bot.core.database import get_session
 from bot.wechat.api import MiniProgramSession, code_to_session
 from bot.wechat.errors import LoginCodeError, RiskyUserError, TooFrequentError, WeChatAPIError
 from geodata.answer import reply_style, search

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.texts import Texts
+from bot.core.texts import Texts
 from reports.models import Category, Report, ReportStatus
 
 S = ReportStatus

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from bot import httperrors, inputs, ratelimit, services
-from bot.clock import utcnow
-from bot.database import get_session
+from bot.core import httperrors, inputs, ratelimit, services
+from bot.core.clock import utcnow
+from bot.core.database import get_session
 from open311 import public
 from open311.render import error, respond, xml_list, xml_object
 

@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
     - ``services.of(app).reports.fetch_media``: ``media_id -> (bytes, content_type)``
     - ``services.of(app).reports.sender``: an object with ``send_text`` and ``send_template``
     """
-    from bot import services
+    from bot.core import services
     from reports.photos import configure_pillow
     from reports.services import ReportsServices
     from reports.storage import make_storage

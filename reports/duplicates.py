@@ -17,7 +17,7 @@ from geopy.distance import geodesic
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import ReportsSettings
+from bot.core.config import ReportsSettings
 from reports.models import OPEN_OR_ACCEPTED, Photo, Report
 from reports.photos import hamming
 

@@ -16,11 +16,11 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.clock import utcnow
-from bot.config import ReportsSettings
-from bot.jobs import defer
-from bot.residents import get_or_create
-from bot.store import Store
+from bot.core.clock import utcnow
+from bot.core.config import ReportsSettings
+from bot.core.jobs import defer
+from bot.core.residents import get_or_create
+from bot.core.store import Store
 from geodata.datums import Datum, GeoPoint
 from reports import duplicates, limits
 from reports.models import Category, Photo, PhotoStatus, Report, ReportCounter, ReportStatus, Source

@@ -1,4 +1,4 @@
-"""Jobs of the reports domain (run by ``bot.jobs``): download a photo, deliver a notice, sweep.
+"""Jobs of the reports domain (run by ``bot.core.jobs``): download a photo, deliver a notice, sweep.
 
 These are boundaries like the CLI: each opens its own unit of work in the current app.
 """
@@ -9,9 +9,9 @@ import logging
 
 from flask import Flask, current_app
 
-from bot import services
-from bot.database import session_scope
-from bot.jobs import defer
+from bot.core import services
+from bot.core.database import session_scope
+from bot.core.jobs import defer
 from reports import duplicates, notify
 from reports.models import PhotoStatus
 from reports.notify import Sender

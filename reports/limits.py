@@ -10,8 +10,8 @@ import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config import ReportsSettings
-from bot.store import Store
+from bot.core.config import ReportsSettings
+from bot.core.store import Store
 
 
 class RateLimitedError(Exception):

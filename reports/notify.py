@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.clock import utcnow
-from bot.config import ReportsSettings
-from bot.jobs import defer
-from bot.residents import Resident
-from bot.texts import Texts
+from bot.core.clock import utcnow
+from bot.core.config import ReportsSettings
+from bot.core.jobs import defer
+from bot.core.residents import Resident
+from bot.core.texts import Texts
 from bot.wechat.errors import CustomerServiceQuotaError, OutsideServiceWindowError
 from reports.models import Notification, NotificationStatus, Report, Source
 from reports.retry import backoff

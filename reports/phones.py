@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.clock import utcnow
+from bot.core.clock import utcnow
 from reports.models import PhoneBinding
 
 # Mainland China mobile numbers: 11 digits, 1 then 3-9.

@@ -25,8 +25,8 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.clock import utcnow
-from bot.config import ReportsSettings
+from bot.core.clock import utcnow
+from bot.core.config import ReportsSettings
 from reports.imageformat import ImageFormatError, ImageHeader, read_header
 from reports.imageformat import sniff as sniff  # re-exported: callers sniff before they prepare
 from reports.models import Photo, PhotoStatus

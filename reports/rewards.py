@@ -23,9 +23,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.clock import utcnow
-from bot.config import ReportsSettings
-from bot.residents import Resident, get_or_create
+from bot.core.clock import utcnow
+from bot.core.config import ReportsSettings
+from bot.core.residents import Resident, get_or_create
 from reports import notify
 from reports.models import (
     BatchStatus,

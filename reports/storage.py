@@ -12,7 +12,7 @@ import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from bot.config import Settings
+from bot.core.config import Settings
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 

@@ -17,8 +17,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.clock import utcnow
-from bot.config import ReportsSettings
+from bot.core.clock import utcnow
+from bot.core.config import ReportsSettings
 from reports import notify, rewards
 from reports.models import AuditEntry, RejectReason, Report, ReportStatus
 from reports.roles import Actor, PermissionDeniedError

@@ -9,8 +9,8 @@ from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot.clock import utcnow
-from bot.database import Base
+from bot.core.clock import utcnow
+from bot.core.database import Base
 from staff.roles import Permission, Role, parse_roles, permissions_of
 
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")

@@ -24,11 +24,13 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot import create_app, recovery, services
-from bot.clock import utcnow
-from bot.config import load_settings
+from bot import create_app
+from bot.chat import recovery
+from bot.core import services
+from bot.core.clock import utcnow
+from bot.core.config import load_settings
+from bot.core.store import Store
 from bot.migrations import upgrade
-from bot.store import Store
 from bot.wechat.api import WeChatAPI
 from bot.wechat.token import TokenManager
 from devtools.fake_wechat import FakeWeChat
@@ -160,7 +162,7 @@ def base_overrides(request: pytest.FixtureRequest, backend: str, tmp_path: Path)
         "secret_key": SECRET_KEY,
         "instance_path": str(tmp_path / "instance"),
         "wechat": {"app_id": "wx0000000000000000", "app_secret": "test-secret", "token": "testtoken"},
-        # Tests run recovery passes themselves (bot.recovery.run_once); no background loop.
+        # Tests run recovery passes themselves (bot.chat.recovery.run_once); no background loop.
         "intake": {"recovery_interval": 0},
     }
     if backend == "embedded":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.texts import Texts
+from bot.core.texts import Texts
 from waste.categories import WasteCategory
 from waste.lookup import Sorted
 from waste.models import WasteItem

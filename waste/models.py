@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from bot.database import Base
+from bot.core.database import Base
 from waste.categories import WasteCategory
 
 

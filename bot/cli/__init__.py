@@ -13,8 +13,8 @@ import click
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from bot import services
-from bot.config import CONFIG_ENV, ConfigError
+from bot.core import services
+from bot.core.config import CONFIG_ENV, ConfigError
 
 
 class Env:
@@ -42,7 +42,7 @@ class Env:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        from bot.database import session_scope
+        from bot.core.database import session_scope
 
         with self.app.app_context(), session_scope(self.app) as session:
             yield session

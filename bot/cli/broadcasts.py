@@ -36,8 +36,8 @@ def _unit(env: Env) -> Iterator[Session]:
 @pass_env
 def rhythm(env: Env) -> None:
     """This month's mass sends against the quota."""
-    from bot import services
-    from bot.clock import utcnow
+    from bot.core import services
+    from bot.core.clock import utcnow
     from broadcasts import quota
 
     with env.session() as session:
@@ -55,7 +55,7 @@ def rhythm(env: Env) -> None:
 @pass_env
 def screen(env: Env, file: IO[str]) -> None:
     """Screen FILE ('-' for standard input) against the lexicon; exit 1 on a forbidden hit."""
-    from bot import services
+    from bot.core import services
     from broadcasts.screening import LexiconError, load_lexicon
 
     try:
@@ -85,8 +85,8 @@ def publish(
     env: Env, draft_id: int, username: str, tag_id: int | None, no_notify: bool, acknowledge_sensitive: bool
 ) -> None:
     """Publish an approved draft: mass send to every follower (or a tag), or publish only."""
-    from bot import services
-    from bot.clock import utcnow
+    from bot.core import services
+    from bot.core.clock import utcnow
     from broadcasts import drafts, publishing
     from broadcasts.models import PublicationKind
     from broadcasts.screening import load_lexicon
@@ -120,8 +120,8 @@ def publish(
 @pass_env
 def withdraw(env: Env, publication_id: int, username: str, reason: str) -> None:
     """一键撤稿: delete a sent or published item."""
-    from bot import services
-    from bot.clock import utcnow
+    from bot.core import services
+    from bot.core.clock import utcnow
     from broadcasts import publishing
     from broadcasts.errors import BroadcastError
     from broadcasts.models import Publication

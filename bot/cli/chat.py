@@ -15,7 +15,7 @@ import click
 import requests
 
 from bot.cli import Env, pass_env
-from bot.config import Settings, load_settings
+from bot.core.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from devtools.simulator import WeChatSimulator

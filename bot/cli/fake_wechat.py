@@ -8,7 +8,7 @@ import threading
 import click
 
 from bot.cli import Env, pass_env
-from bot.config import load_settings
+from bot.core.config import load_settings
 
 
 @click.command("fake-wechat")

@@ -17,7 +17,7 @@ def menu() -> None:
 @pass_env
 def push(env: Env, dry_run: bool) -> None:
     """Validate the menu file, then create the menu and the staff-only conditional menu."""
-    from bot import services
+    from bot.core import services
     from broadcasts import menu as menus
     from broadcasts import staff_tag
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from bot.chat.journal import Outcome
 from bot.cli import Env, pass_env
-from bot.journal import Outcome
 
 
 @click.group()
@@ -19,7 +19,7 @@ def messages() -> None:
 @pass_env
 def list_messages(env: Env, status: str | None, limit: int) -> None:
     """Recent messages, newest first."""
-    from bot import journal
+    from bot.chat import journal
 
     with env.session() as session:
         rows = journal.recent(session, limit=limit, status=Outcome(status) if status else None)
@@ -48,7 +48,7 @@ def retry(env: Env, stuck_after: int, limit: int) -> None:
     Each message is taken with a lease, so runs at once (or the workers' recovery loops) never
     handle one message twice; every delivery is recorded on the message's journal row.
     """
-    from bot import recovery
+    from bot.chat import recovery
 
     app = env.app
     with app.app_context():
@@ -69,7 +69,7 @@ def recover(env: Env) -> None:
     Every web worker runs this on its own (intake.recovery_interval); run it from cron when the
     loop is turned off.
     """
-    from bot import recovery
+    from bot.chat import recovery
 
     result = recovery.run_once(env.app)
     click.echo(

@@ -11,7 +11,7 @@ import click
 from tqdm import tqdm
 
 from bot.cli import Env, pass_env
-from bot.config import Settings
+from bot.core.config import Settings
 from geodata.datasets import LoadResult, LoadStatus, RollbackError, list_versions, load_dataset, rollback
 from geodata.datums import Datum
 from geodata.kinds import PoiKind

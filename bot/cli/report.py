@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.cli import Env, pass_env
 from bot.cli.acting import actor_option, refusals, resolve_actor
-from bot.config import ReportsSettings
+from bot.core.config import ReportsSettings
 from reports.models import Report, ReportStatus
 from staff.roles import Permission
 
@@ -47,7 +47,7 @@ def report() -> None:
 @pass_env
 def report_list(env: Env, statuses: tuple[str, ...], open_only: bool, overdue: bool, limit: int) -> None:
     """The queue, oldest first."""
-    from bot.clock import utcnow
+    from bot.core.clock import utcnow
     from reports.models import OPEN, PhotoStatus, is_overdue, list_reports
 
     settings = _settings(env)

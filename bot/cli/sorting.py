@@ -46,7 +46,7 @@ def sorting_load(env: Env, file: Path | None, sample: bool, dry_run: bool) -> No
 @pass_env
 def sorting_lookup(env: Env, query: str) -> None:
     """Answer QUERY as the chat would."""
-    from bot import services
+    from bot.core import services
     from waste.answer import reply_text
     from waste.lookup import lookup
 

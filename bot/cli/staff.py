@@ -120,7 +120,7 @@ def list_staff(env: Env) -> None:
 @pass_env
 def link_wechat(env: Env, username: str, openid: str) -> None:
     """Link USERNAME to the WeChat follower OPENID and tag it as staff (the staff menu)."""
-    from bot import services
+    from bot.core import services
     from bot.wechat.errors import WeChatAPIError
     from broadcasts import staff_tag
 

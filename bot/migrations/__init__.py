@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from bot.config import Settings
+from bot.core.config import Settings
 
 
 def alembic_config(database_url: str) -> Config:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from bot.database import Base, load_models, make_engine
+from bot.core.database import Base, load_models, make_engine
 
 load_models()
 config = context.config

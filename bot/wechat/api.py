@@ -28,8 +28,8 @@ import requests
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from bot.config import ConfigError, Settings
-from bot.store import Store
+from bot.core.config import ConfigError, Settings
+from bot.core.store import Store
 from bot.wechat.errors import (
     TOKEN_ERRCODES,
     WeChatAPIError,

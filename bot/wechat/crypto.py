@@ -15,7 +15,7 @@ import struct
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from wechatpy.crypto import PrpCrypto
 
-from bot.clock import epoch
+from bot.core.clock import epoch
 from bot.wechat.signature import SignatureError, sign, verify
 
 

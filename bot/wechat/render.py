@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from wechatpy.replies import ArticlesReply, ImageReply, TextReply
 
-from bot.clock import epoch
-from bot.replies import TEXT_LIMIT_BYTES, Image, News, Reply, Silence, Text, fit_utf8
+from bot.chat.replies import TEXT_LIMIT_BYTES, Image, News, Reply, Silence, Text, fit_utf8
+from bot.core.clock import epoch
 from bot.wechat.inbound import Inbound
 
 SUCCESS = "success"

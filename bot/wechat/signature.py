@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from bot.clock import epoch
+from bot.core.clock import epoch
 
 
 class SignatureError(Exception):

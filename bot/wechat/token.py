@@ -23,8 +23,8 @@ from typing import Literal
 
 import requests
 
-from bot.clock import epoch
-from bot.store import LockTimeoutError, Store
+from bot.core.clock import epoch
+from bot.core.store import LockTimeoutError, Store
 from bot.wechat.errors import WeChatAPIError, WeChatUnavailableError, checked_json, redact
 
 log = logging.getLogger("citybot.wechat.token")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from bot.database import get_session
+from bot.core.database import get_session
 from console import audit
 from console.access import requires
 from staff.roles import Permission

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from bot.database import get_session
+from bot.core.database import get_session
 from console import access
 from console.access import public, requires
 from console.forms import ChangePasswordForm, LoginForm

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from bot import services
-from bot.clock import utcnow
-from bot.database import get_session
+from bot.core import services
+from bot.core.clock import utcnow
+from bot.core.database import get_session
 from broadcasts import drafts, markup, publishing, quota, review
 from broadcasts.errors import BroadcastError, SensitiveUnacknowledgedError
 from broadcasts.jobs import api_for

@@ -9,8 +9,8 @@ from pathlib import Path
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from bot import services
-from bot.database import get_session
+from bot.core import services
+from bot.core.database import get_session
 from console import access
 from console.access import requires
 from console.uploads import Uploads

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
-from bot.clock import utcnow
-from bot.database import get_session
+from bot.core.clock import utcnow
+from bot.core.database import get_session
 from console import access, localtime, navigation, queue, stats
 from console.access import requires
 from staff.roles import Permission

@@ -14,9 +14,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from bot import services
-from bot.clock import utcnow
-from bot.database import get_session
+from bot.core import services
+from bot.core.clock import utcnow
+from bot.core.database import get_session
 from console import access, localtime, queue
 from console.access import requires
 from reports import workflow

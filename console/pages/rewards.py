@@ -11,8 +11,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot import services
-from bot.database import get_session
+from bot.core import services
+from bot.core.database import get_session
 from console import access, queue
 from console.access import requires
 from reports import rewards

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from bot.database import get_session
+from bot.core.database import get_session
 from console import access, audit
 from console.access import requires
 from console.forms import ResetPasswordForm, RolesForm, StaffAddForm

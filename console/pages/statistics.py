@@ -7,8 +7,8 @@ from datetime import timedelta
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from bot import services
-from bot.database import get_session
+from bot.core import services
+from bot.core.database import get_session
 from console import charts, localtime, stats
 from console.access import requires
 from staff.roles import Permission

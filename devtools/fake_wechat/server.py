@@ -31,7 +31,7 @@ from typing import Any, Self
 from flask import Flask, Response, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from bot.clock import epoch
+from bot.core.clock import epoch
 from bot.wechat.errors import redact
 
 log = logging.getLogger("citybot.fake_wechat")

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bot import services
+from bot.core import services
 from devtools.fake_wechat import FakeWeChat
 from tests.support.reports import FakeMedia, FakeSender, close_queue
 

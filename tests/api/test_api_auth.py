@@ -14,8 +14,8 @@ import pytest
 from flask import Flask
 from jwt.warnings import InsecureKeyLengthWarning
 
-from bot import services
-from bot.clock import utcnow
+from bot.core import services
+from bot.core.clock import utcnow
 from devtools.fake_wechat import FakeWeChat
 from miniprogram_api import auth
 from tests.api.conftest import PROGRAMS, Resident, error_of

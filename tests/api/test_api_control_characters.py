@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from bot import inputs
+from bot.core import inputs
 from miniprogram_api.schemas import TEXT_PATTERN
 from reports.models import Report
 from tests.api.conftest import Resident, error_of

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from bot import services
 from bot.cli import cli
+from bot.core import services
 from geodata.demo import centre, load_demo
 from reports.models import Notification, NotificationStatus, Report
 from tests.api.conftest import Resident, error_of

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from bot import services
-from bot.clock import utcnow
+from bot.core import services
+from bot.core.clock import utcnow
 from geodata.answer import search
 from geodata.datums import Datum, GeoPoint
 from geodata.demo import centre, load_demo

@@ -14,8 +14,8 @@ from PIL import Image
 from sqlalchemy import func, select
 from urllib3 import encode_multipart_formdata
 
-from bot import services
-from bot.ratelimit import digest
+from bot.core import services
+from bot.core.ratelimit import digest
 from miniprogram_api import uploads
 from miniprogram_api.auth import ApiUser
 from miniprogram_api.models import IdempotencyKey

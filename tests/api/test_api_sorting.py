@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from bot import services
+from bot.core import services
 from tests.api.conftest import Resident, log_in
 from tests.support.reports import unit
 from tests.support.wechat import simulator_for

@@ -11,8 +11,8 @@ import pytest
 from defusedxml import ElementTree
 from flask import Flask
 
-from bot import services
-from bot.clock import utcnow
+from bot.core import services
+from bot.core.clock import utcnow
 from reports import workflow
 from reports.models import Report, ReportStatus
 from reports.roles import staff_actor

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
-from bot.clock import utcnow
-from bot.database import session_scope
-from bot.journal import JournalEntry, Outcome
-from bot.residents import Resident
+from bot.chat.journal import JournalEntry, Outcome
+from bot.core.clock import utcnow
+from bot.core.database import session_scope
+from bot.core.residents import Resident
 from staff.roles import Role
 from tests.browser.conftest import screenshot
 from tests.support.console import PASSWORD, add_staff

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import pytest
 from flask import Flask
 
-from bot.clock import utcnow
-from bot.database import session_scope
+from bot.core.clock import utcnow
+from bot.core.database import session_scope
 from reports.models import LineStatus, PayoutLine, Report, ReportStatus
 from reports.phones import bind_phone
 from staff.roles import Role

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from bot import services
-from bot.clock import utcnow
-from bot.database import session_scope
+from bot.core import services
+from bot.core.clock import utcnow
+from bot.core.database import session_scope
 from broadcasts import drafts, publishing, quota
 from broadcasts.errors import BlockedError, BroadcastError, QuotaExhaustedError
 from broadcasts.models import (

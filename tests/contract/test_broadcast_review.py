@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bot.clock import utcnow
-from bot.database import session_scope
+from bot.core.clock import utcnow
+from bot.core.database import session_scope
 from broadcasts import drafts, review
 from broadcasts.errors import BlockedError, BroadcastError, SensitiveUnacknowledgedError
 from broadcasts.models import AuditTamperError, Draft, DraftAudit, DraftStatus, Grade, Stage, audit_trail

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from bot import services
-from bot.database import session_scope
+from bot.core import services
+from bot.core.database import session_scope
 from console import stats
 from reports import rewards, workflow
 from reports.models import ReportStatus

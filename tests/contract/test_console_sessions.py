@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from bot import services
+from bot.core import services
 from console import sessions
 from console.sessions import SessionBook
 from console.throttle import LoginThrottle

@@ -10,10 +10,10 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from bot import services
-from bot.database import session_scope
-from bot.journal import JournalEntry, Outcome
-from bot.residents import Resident
+from bot.chat.journal import JournalEntry, Outcome
+from bot.core import services
+from bot.core.database import session_scope
+from bot.core.residents import Resident
 from console import stats
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 import bot
 from bot import create_app as real_create_app
-from bot import services
 from bot.cli import cli
-from bot.database import session_scope
+from bot.core import services
+from bot.core.database import session_scope
 from geodata import models
 from geodata.demo import datasets as demo_datasets
 from geodata.kinds import PoiKind

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.database import session_scope, sessionmaker_for
+from bot.core.database import session_scope, sessionmaker_for
 from geodata import models
 from geodata.datasets import LoadStatus, RollbackError, list_versions, load_dataset, rollback
 from geodata.datums import Datum, GeoPoint

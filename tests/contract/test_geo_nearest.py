@@ -14,7 +14,7 @@ from geographiclib.geodesic import Geodesic
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.database import session_scope
+from bot.core.database import session_scope
 from geodata import models
 from geodata.datasets import load_dataset, rollback
 from geodata.datums import Datum, GeoPoint

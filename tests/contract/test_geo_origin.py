@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from geopy.distance import geodesic
 
-from bot import services
-from bot.store import Store
+from bot.core import services
+from bot.core.store import Store
 from geodata.datums import Datum, GeoPoint
 from geodata.origin import forget, recall, remember
 

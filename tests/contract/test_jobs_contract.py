@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
-from bot import jobs, services
-from bot.clock import utcnow
-from bot.database import session_scope
+from bot.core import jobs, services
+from bot.core.clock import utcnow
+from bot.core.database import session_scope
 from tests.support.job_probe import remember
 from tests.support.reports import close_queue, drain
 

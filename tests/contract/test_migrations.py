@@ -9,11 +9,11 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import text
 
-from bot import services
-from bot.clock import utcnow
-from bot.config import load_settings
-from bot.database import Base, load_models, make_engine
-from bot.journal import key_hash
+from bot.chat.journal import key_hash
+from bot.core import services
+from bot.core.clock import utcnow
+from bot.core.config import load_settings
+from bot.core.database import Base, load_models, make_engine
 from bot.migrations import downgrade, upgrade
 
 

@@ -1,4 +1,4 @@
-"""Request limits (bot.ratelimit) on both store backends: a sliding window, not clock-aligned buckets."""
+"""Request limits (bot.core.ratelimit) on both store backends: a sliding window, not clock-aligned buckets."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import ratelimit
-from bot.clock import epoch
-from bot.store import InProcessStore, RedisStore, Store
+from bot.core import ratelimit
+from bot.core.clock import epoch
+from bot.core.store import InProcessStore, RedisStore, Store
 from tests.support.clock import at
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.clock import epoch
-from bot.store import InProcessStore, LockTimeoutError, RedisStore, ResilientStore, Store
+from bot.core.clock import epoch
+from bot.core.store import InProcessStore, LockTimeoutError, RedisStore, ResilientStore, Store
 
 
 @pytest.fixture(

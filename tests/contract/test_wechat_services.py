@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from bot import services
+from bot.core import services
 from devtools.fake_wechat import FakeWeChat
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from wechatpy.exceptions import WeChatClientException
 
-from bot.store import InProcessStore, RedisStore, Store
+from bot.core.store import InProcessStore, RedisStore, Store
 from bot.wechat.api import WeChatAPI
 from bot.wechat.errors import InvalidTokenError, WeChatUnavailableError
 from devtools.fake_wechat import FakeWeChat

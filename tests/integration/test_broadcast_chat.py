@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bot.clock import utcnow
-from bot.database import session_scope
+from bot.core.clock import utcnow
+from bot.core.database import session_scope
 from broadcasts import review
 from broadcasts.menu import MenuKey
 from broadcasts.models import Draft, DraftStatus, Grade, Publication, PublicationKind, PublicationStatus

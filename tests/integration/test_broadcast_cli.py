@@ -12,8 +12,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from bot.cli import cli
-from bot.clock import utcnow
-from bot.database import session_scope
+from bot.core.clock import utcnow
+from bot.core.database import session_scope
 from broadcasts.models import Cover, Draft, DraftStatus, Publication, audit_trail, remembered
 from devtools.fake_wechat import FakeWeChat
 from staff import models as staff_models

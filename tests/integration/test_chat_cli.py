@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
+from bot.chat.journal import JournalEntry
 from bot.cli import cli
-from bot.database import session_scope
-from bot.journal import JournalEntry
+from bot.core.database import session_scope
 from tests.support.live import serve, write_config
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bot.database import session_scope
+from bot.core.database import session_scope
 from console import sessions
 from console.audit import AuditEntry
 from staff import models

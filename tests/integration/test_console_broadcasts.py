@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bot.database import session_scope
+from bot.core.database import session_scope
 from broadcasts.models import Draft, DraftStatus, Publication, PublicationStatus, audit_trail
 from console.audit import AuditEntry
 from devtools.fake_wechat import FakeWeChat

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from bot.database import session_scope
+from bot.core.database import session_scope
 from console.audit import AuditEntry as ConsoleAudit
 from reports.models import Report, ReportStatus
 from staff.roles import Role

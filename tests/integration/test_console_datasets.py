@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
-from bot.database import session_scope
+from bot.core.database import session_scope
 from geodata.models import active_dataset
 from staff.roles import Role
 from tests.support.console import ConsoleClient, add_staff, text

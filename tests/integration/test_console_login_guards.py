@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from bot import services
 from bot.cli import cli
+from bot.core import services
 from console import access, throttle
 from console.throttle import Attempt, Lock, LoginThrottle
 from staff import models

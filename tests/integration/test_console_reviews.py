@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bot.clock import utcnow
-from bot.database import session_scope
+from bot.core.clock import utcnow
+from bot.core.database import session_scope
 from console.audit import AuditEntry as ConsoleAudit
 from reports.models import AuditEntry, LedgerEntry, Report, ReportStatus
 from staff import models as staff_models

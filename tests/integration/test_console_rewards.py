@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bot.database import session_scope
+from bot.core.database import session_scope
 from reports.models import LedgerEntry, LineStatus, PayoutLine
 from reports.phones import bind_phone
 from reports.rewards import balance

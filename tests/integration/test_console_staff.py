@@ -8,7 +8,7 @@ import re
 from flask import Flask
 from sqlalchemy import select
 
-from bot.database import session_scope
+from bot.core.database import session_scope
 from console.audit import AuditEntry
 from staff import models
 from staff.roles import Role

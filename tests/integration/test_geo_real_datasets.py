@@ -23,7 +23,7 @@ from geographiclib.geodesic import Geodesic
 from geopy.distance import geodesic
 from sqlalchemy import select
 
-from bot.database import session_scope
+from bot.core.database import session_scope
 from geodata import models
 from geodata.datasets import LoadStatus, load_dataset
 from geodata.datums import Datum, GeoPoint

@@ -18,13 +18,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
-from bot import inbox, recovery, services
-from bot.clock import epoch, utcnow
-from bot.conversation import Conversation
-from bot.database import session_scope
-from bot.journal import Delivery, JournalEntry, Outcome
-from bot.replies import Text
-from bot.routing import Dispatcher, Router
+from bot.chat import inbox, recovery
+from bot.chat.conversation import Conversation
+from bot.chat.journal import Delivery, JournalEntry, Outcome
+from bot.chat.replies import Text
+from bot.chat.routing import Dispatcher, Router
+from bot.core import services
+from bot.core.clock import epoch, utcnow
+from bot.core.database import session_scope
 from bot.wechat.inbound import parse_inbound
 from devtools.fake_wechat import FakeWeChat
 from tests.support import images

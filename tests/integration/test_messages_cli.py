@@ -8,10 +8,10 @@ from typing import Any
 from click.testing import CliRunner
 from flask import Flask
 
-from bot import services
+from bot.chat.replies import Text
+from bot.chat.routing import Dispatcher, Router
 from bot.cli import cli
-from bot.replies import Text
-from bot.routing import Dispatcher, Router
+from bot.core import services
 from devtools.fake_wechat import FakeWeChat
 from tests.support.live import write_config
 from tests.support.wechat import simulator_for

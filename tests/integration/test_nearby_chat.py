@@ -13,11 +13,11 @@ from flask import Flask
 from geopy.distance import geodesic
 from sqlalchemy import select
 
-from bot import services
-from bot.database import session_scope
-from bot.journal import JournalEntry
-from bot.replies import TEXT_LIMIT_BYTES
-from bot.texts import Texts
+from bot.chat.journal import JournalEntry
+from bot.chat.replies import TEXT_LIMIT_BYTES
+from bot.core import services
+from bot.core.database import session_scope
+from bot.core.texts import Texts
 from devtools.simulator import WeChatSimulator
 from geodata.datasets import load_dataset
 from geodata.datums import Datum, GeoPoint

@@ -12,9 +12,9 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy import func, select
 
-from bot import services
-from bot.clock import utcnow
-from bot.conversation import Conversation
+from bot.chat.conversation import Conversation
+from bot.core import services
+from bot.core.clock import utcnow
 from devtools.fake_wechat import FakeWeChat
 from devtools.simulator import WeChatSimulator
 from handlers.reports import MENU_KEY, close_idle_draft

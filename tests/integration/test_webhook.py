@@ -15,12 +15,12 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from flask import Flask
 from sqlalchemy import func, select
 
-from bot import services
-from bot.clock import utcnow
-from bot.database import session_scope
-from bot.journal import Delivery, JournalEntry, Outcome
-from bot.residents import Resident
-from bot.store import InProcessStore
+from bot.chat.journal import Delivery, JournalEntry, Outcome
+from bot.core import services
+from bot.core.clock import utcnow
+from bot.core.database import session_scope
+from bot.core.residents import Resident
+from bot.core.store import InProcessStore
 from bot.wechat.inbound import parse_inbound, parse_xml
 from bot.wechat.signature import sign
 from devtools.simulator import WeChatSimulator, build_xml
@@ -394,8 +394,8 @@ def test_store_loss_does_not_rerun(app: Flask) -> None:
 
 
 def test_text_reply_capped_at_2048_bytes(app: Flask) -> None:
-    from bot.replies import Text
-    from bot.routing import Dispatcher, Router
+    from bot.chat.replies import Text
+    from bot.chat.routing import Dispatcher, Router
 
     router = Router("test")
 
@@ -413,8 +413,8 @@ def test_text_reply_capped_at_2048_bytes(app: Flask) -> None:
 
 
 def test_handler_failure_is_journaled_and_apologised(app: Flask) -> None:
-    from bot.replies import Text
-    from bot.routing import Dispatcher, Router
+    from bot.chat.replies import Text
+    from bot.chat.routing import Dispatcher, Router
 
     router = Router("test")
     calls: list[str] = []
@@ -422,7 +422,7 @@ def test_handler_failure_is_journaled_and_apologised(app: Flask) -> None:
     @router.text("boom")
     def boom(msg: Any, ctx: Any) -> Text:
         calls.append(msg.openid)
-        from bot import residents
+        from bot.core import residents
 
         residents.subscribe(ctx.session, "should-roll-back")
         if len(calls) == 1:
@@ -442,7 +442,7 @@ def test_handler_failure_is_journaled_and_apologised(app: Flask) -> None:
     with session_scope(app) as session:
         assert session.get(Resident, "should-roll-back") is None
 
-    from bot import recovery
+    from bot.chat import recovery
 
     delivered: list[tuple[str, str]] = []
     results = recovery.retry_failed(app, deliver=lambda openid, r: delivered.append((openid, r.content)))
@@ -466,8 +466,8 @@ def test_concurrent_attempts_on_two_apps(make_app: Callable[..., Flask], backend
     instances sharing one Redis and one PostgreSQL (the embedded store serves one process only)."""
     import threading
 
-    from bot.replies import Text
-    from bot.routing import Dispatcher, Router
+    from bot.chat.replies import Text
+    from bot.chat.routing import Dispatcher, Router
 
     first = make_app()
     second = first if backend == "embedded" else make_app()
@@ -535,8 +535,8 @@ def test_an_unreachable_store_does_not_stop_the_intake(app: Flask, monkeypatch: 
 
 
 def test_after_commit_callbacks_run_after_commit_and_failures_are_contained(app: Flask) -> None:
-    from bot.replies import Text
-    from bot.routing import Dispatcher, Router
+    from bot.chat.replies import Text
+    from bot.chat.routing import Dispatcher, Router
 
     router = Router("test")
     seen: list[str] = []

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
-from bot.journal import Outcome, key_hash
+from bot.chat.journal import Outcome, key_hash
 from bot.wechat import limits
 from devtools.simulator import build_xml
 from tests.integration.test_webhook import AES_KEY, APP_ID, journal_rows, post_raw

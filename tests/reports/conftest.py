@@ -13,9 +13,9 @@ from click.testing import CliRunner, Result
 from flask import Flask
 
 import bot
-from bot import services
 from bot.cli import cli
-from bot.config import ReportsSettings
+from bot.core import services
+from bot.core.config import ReportsSettings
 from devtools.fake_wechat import FakeWeChat
 from tests.conftest import deep_merge
 from tests.support.reports import FakeMedia, FakeSender, close_queue

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot.config import ReportsSettings
+from bot.core.config import ReportsSettings
 from reports import photos
 from reports.imageformat import JPEG, PNG, ImageHeader, read_header
 from reports.photos import PhotoRejectedError, prepare, screen

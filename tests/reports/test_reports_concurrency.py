@@ -10,8 +10,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.config import ReportsSettings
-from bot.database import session_scope
+from bot.core.config import ReportsSettings
+from bot.core.database import session_scope
 from reports import rewards, workflow
 from reports.models import AuditEntry, LedgerEntry, Notification, Report, ReportStatus
 from reports.roles import staff_actor

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from bot.config import ReportsSettings
+from bot.core.config import ReportsSettings
 from geodata.datums import Datum
 from reports import workflow
 from reports.duplicates import find_candidates

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from bot import services
-from bot.store import InProcessStore, RedisStore, ResilientStore
+from bot.core import services
+from bot.core.store import InProcessStore, RedisStore, ResilientStore
 from reports.limits import RateLimitedError
 from reports.models import Report
 from tests.support.reports import FakeMedia, new_report, unit

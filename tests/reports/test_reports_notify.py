@@ -8,10 +8,10 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select, update
 
-from bot import jobs
-from bot.clock import utcnow
-from bot.config import ReportsSettings
-from bot.residents import touch
+from bot.core import jobs
+from bot.core.clock import utcnow
+from bot.core.config import ReportsSettings
+from bot.core.residents import touch
 from reports import workflow
 from reports.models import Notification, NotificationStatus
 from reports.roles import staff_actor

@@ -17,7 +17,7 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from bot.config import ReportsSettings
+from bot.core.config import ReportsSettings
 from reports import rewards, workflow
 from reports.models import (
     AuditEntry,

@@ -13,9 +13,9 @@ from flask import Flask
 from PIL import ExifTags, Image
 from sqlalchemy import select, update
 
-from bot import jobs
-from bot.clock import utcnow
-from bot.config import ReportsSettings
+from bot.core import jobs
+from bot.core.clock import utcnow
+from bot.core.config import ReportsSettings
 from reports.jobs import storage_for
 from reports.models import Photo, PhotoStatus
 from reports.photos import PhotoRejectedError, inspect_image, process_photo, sniff, stripped_derivative

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bot.config import ReportsSettings
+from bot.core.config import ReportsSettings
 from reports import phones, rewards, workflow
 from reports.models import LedgerEntry, LedgerKind, LineStatus, Notification, PayoutLine, Report, ReportStatus
 from reports.roles import PermissionDeniedError, staff_actor

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bot.config import ReportsSettings
+from bot.core.config import ReportsSettings
 from geodata.datums import Datum, GeoPoint
 from reports import rewards, workflow
 from reports.models import (
@@ -226,7 +226,7 @@ def test_ledger_and_audit_rows_cannot_be_changed(
 def test_rejection_notice_carries_the_reason_text(
     reports_app: Flask, media: FakeMedia, settings: ReportsSettings
 ) -> None:
-    from bot import services
+    from bot.core import services
     from reports.notify import render
 
     report_id = new_report(reports_app, media)

@@ -1,4 +1,4 @@
-"""Pinning the app's clock (bot.clock) in tests, with time-machine.
+"""Pinning the app's clock (bot.core.clock) in tests, with time-machine.
 
 time-machine replaces the interpreter's wall clock for every thread (``datetime.now``,
 ``time.time`` ...), so code under test and the jobs it starts see the same instant; monotonic

@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bot import services
-from bot.database import session_scope
+from bot.core import services
+from bot.core.database import session_scope
 from staff import models
 from staff.roles import Role
 

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from bot.clock import epoch
+from bot.core.clock import epoch
 from devtools.simulator import WeChatSimulator
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from bot import services
+from bot.core import services
 
 
 def remember(key: str, value: str) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from bot import jobs, services
-from bot.database import session_scope
+from bot.core import jobs, services
+from bot.core.database import session_scope
 from bot.wechat.errors import CustomerServiceQuotaError, OutsideServiceWindowError
 from geodata.datums import Datum, GeoPoint
 from reports.intake import PhotoRef, submit_report

@@ -1,4 +1,4 @@
-"""The one clock: nothing in the app reads the calendar except through bot.clock."""
+"""The one clock: nothing in the app reads the calendar except through bot.core.clock."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ast
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import clock
+from bot.core import clock
 from tests.conftest import REPO
 from tests.support.clock import at
 
@@ -66,7 +66,7 @@ def test_only_bot_clock_reads_the_wall_clock() -> None:
     offenders = []
     for package in PACKAGES:
         for path in sorted((REPO / package).rglob("*.py")):
-            if path == REPO / "bot" / "clock.py" or "migrations" in path.parts:
+            if path == REPO / "bot" / "core" / "clock.py" or "migrations" in path.parts:
                 continue
             offenders += [f"{path.relative_to(REPO)}:{line}" for line in wall_clock_reads(path.read_text())]
     assert offenders == []
@@ -90,4 +90,4 @@ def test_utcnow_is_aware_and_moves() -> None:
 
 
 def test_the_clock_module_is_where_the_reads_are() -> None:
-    assert len(wall_clock_reads((REPO / "bot" / "clock.py").read_text())) == 2
+    assert len(wall_clock_reads((REPO / "bot" / "core" / "clock.py").read_text())) == 2

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.texts import Texts
+from bot.core.texts import Texts
 from geodata.datums import Datum, GeoPoint
 from geodata.format import MAX_REPLY_BYTES, ReplyStyle, fit, format_distance, format_entry, format_nearest
 from geodata.hours import OpenStatus

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.core.config import ConfigError, load_settings
 from geodata.kinds import KindCatalogue, PoiKind
 from tests.conftest import SECRET_ENV
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.core.config import ConfigError, load_settings
 from tests.conftest import SECRET_ENV
 
 PROGRAMS = [

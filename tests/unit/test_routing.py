@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from bot.clock import utcnow
-from bot.config import load_settings
-from bot.conversation import Conversation, ConversationRow
-from bot.database import Base
-from bot.replies import Reply, Silence, Text
-from bot.routing import Context, Dispatcher, Router
-from bot.store import InProcessStore
-from bot.texts import Texts
+from bot.chat.conversation import Conversation, ConversationRow
+from bot.chat.replies import Reply, Silence, Text
+from bot.chat.routing import Context, Dispatcher, Router
+from bot.core.clock import utcnow
+from bot.core.config import load_settings
+from bot.core.database import Base
+from bot.core.store import InProcessStore
+from bot.core.texts import Texts
 from bot.wechat.inbound import Inbound, normalise_text, parse_inbound
 from devtools.simulator import WeChatSimulator
 from tests.conftest import SECRET_ENV

@@ -7,10 +7,11 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
-from bot import inbox, services
-from bot.replies import Reply, Text
-from bot.routing import Context, Dispatcher
-from bot.store import InProcessStore
+from bot.chat import inbox
+from bot.chat.replies import Reply, Text
+from bot.chat.routing import Context, Dispatcher
+from bot.core import services
+from bot.core.store import InProcessStore
 from bot.wechat.inbound import Inbound
 from reports.jobs import media_fetcher, sender_for
 

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 from bot.cli import cli
-from bot.database import session_scope
+from bot.core.database import session_scope
 from staff import models
 from staff.roles import GRANTS, Permission, Role, parse_roles, permissions_of
 from tests.support.live import write_config

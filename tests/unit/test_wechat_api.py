@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import ConfigError, load_settings
-from bot.store import InProcessStore
+from bot.core.config import ConfigError, load_settings
+from bot.core.store import InProcessStore
 from bot.wechat.api import WeChatAPI
 from bot.wechat.errors import (
     CustomerServiceQuotaError,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.store import InProcessStore
+from bot.core.store import InProcessStore
 from bot.wechat.api import WeChatAPI
 from bot.wechat.errors import LoginCodeError, WeChatAPIError, WeChatUnavailableError
 from devtools.fake_wechat import FakeWeChat

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import String, Text
 
-from bot.database import Base, load_models
-from bot.journal import JournalEntry
+from bot.chat.journal import JournalEntry
+from bot.core.database import Base, load_models
 from bot.wechat import limits
 from broadcasts.models import Draft, Publication
 from reports.models import Photo

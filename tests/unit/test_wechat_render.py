@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from wechatpy.messages import UnknownMessage
 
-from bot.replies import Image, News, Reply, Text
+from bot.chat.replies import Image, News, Reply, Text
 from bot.wechat.inbound import Inbound, parse_xml
 from bot.wechat.render import render
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.database
+import bot.core.database
 
 
 revision = '0001'
@@ -27,13 +27,13 @@ def upgrade() -> None:
     sa.Column('event', sa.String(length=64), nullable=True),
     sa.Column('sender', sa.String(length=64), nullable=False),
     sa.Column('payload', sa.Text(), nullable=False),
-    sa.Column('received_at', bot.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('handler', sa.String(length=128), nullable=True),
     sa.Column('status', sa.Enum('received', 'handled', 'failed', name='outcome', native_enum=False, length=16), nullable=False),
     sa.Column('reply', sa.Text(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('finished_at', bot.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_message_journal')),
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_message_journal_dedupe_key'))
     )
@@ -44,11 +44,11 @@ def upgrade() -> None:
     op.create_table('residents',
     sa.Column('openid', sa.String(length=64), nullable=False),
     sa.Column('subscribed', sa.Boolean(), nullable=False),
-    sa.Column('first_seen_at', bot.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', bot.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('subscribed_at', bot.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('unsubscribed_at', bot.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_message_at', bot.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_seen_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('subscribed_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('unsubscribed_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_message_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('openid', name=op.f('pk_residents'))
     )
     # ### end Alembic commands ###

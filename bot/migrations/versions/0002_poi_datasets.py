@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.database
+import bot.core.database
 
 
 revision = '0002'
@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.Column('source_name', sa.String(length=255), nullable=False),
     sa.Column('checksum', sa.String(length=64), nullable=False),
     sa.Column('row_count', sa.Integer(), nullable=False),
-    sa.Column('loaded_at', bot.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('loaded_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('loaded_by', sa.String(length=64), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_poi_datasets')),

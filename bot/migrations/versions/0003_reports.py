@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.database
+import bot.core.database
 
 
 revision = '0003'
@@ -24,10 +24,10 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('status', sa.Enum('created', 'confirmed', name='batchstatus', native_enum=False, length=16), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=False),
-    sa.Column('created_at', bot.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('confirmed_by', sa.String(length=64), nullable=True),
-    sa.Column('confirmed_at', bot.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('exported_at', bot.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('confirmed_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('exported_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('total_points', sa.Integer(), nullable=False),
     sa.Column('line_count', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payout_batches'))
@@ -35,8 +35,8 @@ def upgrade() -> None:
     op.create_table('phone_bindings',
     sa.Column('openid', sa.String(length=64), nullable=False),
     sa.Column('phone', sa.String(length=11), nullable=False),
-    sa.Column('bound_at', bot.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', bot.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('bound_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('openid', name=op.f('pk_phone_bindings'))
     )
     op.create_table('report_categories',
@@ -69,10 +69,10 @@ def upgrade() -> None:
     sa.Column('given_lon', sa.Float(), nullable=False),
     sa.Column('address', sa.String(length=255), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('created_at', bot.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', bot.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('review_due_at', bot.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('decided_at', bot.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('review_due_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reason_code', sa.String(length=32), nullable=True),
     sa.Column('duplicate_of_id', sa.Integer(), nullable=True),
     sa.Column('duplicate_candidates', sa.JSON(), nullable=True),
@@ -96,7 +96,7 @@ def upgrade() -> None:
     sa.Column('to_status', sa.String(length=16), nullable=False),
     sa.Column('reason_code', sa.String(length=32), nullable=True),
     sa.Column('comment', sa.Text(), nullable=True),
-    sa.Column('created_at', bot.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_report_audit_report_id_reports')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_audit'))
     )
@@ -112,10 +112,10 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('pending', 'sent', 'failed', 'undeliverable', name='notificationstatus', native_enum=False, length=16), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', bot.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', bot.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', bot.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_report_notifications_report_id_reports')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_notifications'))
     )
@@ -128,12 +128,12 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('media_id', sa.String(length=128), nullable=False),
     sa.Column('pic_url', sa.Text(), nullable=False),
-    sa.Column('received_at', bot.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.Enum('pending', 'retrying', 'stored', 'failed', 'expired', 'invalid', name='photostatus', native_enum=False, length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('next_attempt_at', bot.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('processed_at', bot.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('processed_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('original_key', sa.String(length=255), nullable=True),
     sa.Column('derivative_key', sa.String(length=255), nullable=True),
     sa.Column('sha256', sa.String(length=64), nullable=True),
@@ -142,7 +142,7 @@ def upgrade() -> None:
     sa.Column('size_bytes', sa.Integer(), nullable=True),
     sa.Column('width', sa.Integer(), nullable=True),
     sa.Column('height', sa.Integer(), nullable=True),
-    sa.Column('exif_taken_at', bot.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('exif_taken_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('exif_lat', sa.Float(), nullable=True),
     sa.Column('exif_lon', sa.Float(), nullable=True),
     sa.Column('exif_too_old', sa.Boolean(), nullable=False),
@@ -166,7 +166,7 @@ def upgrade() -> None:
     sa.Column('reason', sa.String(length=32), nullable=True),
     sa.Column('acceptance', sa.Integer(), nullable=True),
     sa.Column('actor', sa.String(length=64), nullable=False),
-    sa.Column('created_at', bot.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['batch_id'], ['payout_batches.id'], name=op.f('fk_reward_ledger_batch_id_payout_batches')),
     sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_reward_ledger_report_id_reports')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reward_ledger')),

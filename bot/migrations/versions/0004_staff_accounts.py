@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.database
+import bot.core.database
 
 
 revision = '0004'
@@ -28,9 +28,9 @@ def upgrade() -> None:
     sa.Column('roles', sa.String(length=255), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('wechat_openid', sa.String(length=64), nullable=True),
-    sa.Column('created_at', bot.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('password_changed_at', bot.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', bot.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('password_changed_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff')),
     sa.UniqueConstraint('username', name=op.f('uq_staff_username')),
     sa.UniqueConstraint('wechat_openid', name=op.f('uq_staff_wechat_openid'))

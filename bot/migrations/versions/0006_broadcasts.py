@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.database
+import bot.core.database
 
 
 revision = '0006'
@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table('wechat_remote_ids',
     sa.Column('name', sa.String(length=128), nullable=False),
     sa.Column('value', sa.String(length=255), nullable=False),
-    sa.Column('updated_at', bot.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_wechat_remote_ids'))
     )
     op.create_table('broadcast_drafts',
@@ -38,9 +38,9 @@ def upgrade() -> None:
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.Column('cover_media_id', sa.String(length=128), nullable=True),
     sa.Column('cover_pic_url', sa.String(length=1024), nullable=True),
-    sa.Column('created_at', bot.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', bot.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('submitted_at', bot.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['staff.id'], name=op.f('fk_broadcast_drafts_created_by_id_staff')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_broadcast_drafts'))
     )
@@ -56,7 +56,7 @@ def upgrade() -> None:
     sa.Column('action', sa.String(length=32), nullable=False),
     sa.Column('comment', sa.Text(), nullable=False),
     sa.Column('details', sa.Text(), nullable=False),
-    sa.Column('created_at', bot.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['staff.id'], name=op.f('fk_broadcast_audit_actor_id_staff')),
     sa.ForeignKeyConstraint(['draft_id'], ['broadcast_drafts.id'], name=op.f('fk_broadcast_audit_draft_id_broadcast_drafts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_broadcast_audit'))
@@ -71,7 +71,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('material_id', sa.String(length=128), nullable=True),
     sa.Column('material_url', sa.String(length=1024), nullable=True),
-    sa.Column('uploaded_at', bot.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['draft_id'], ['broadcast_drafts.id'], name=op.f('fk_broadcast_covers_draft_id_broadcast_drafts')),
     sa.PrimaryKeyConstraint('draft_id', name=op.f('pk_broadcast_covers'))
     )
@@ -85,7 +85,7 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('grade', sa.Enum('general', 'important', 'major', name='grade', native_enum=False, length=16), nullable=True),
     sa.Column('edited_by_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', bot.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['draft_id'], ['broadcast_drafts.id'], name=op.f('fk_broadcast_draft_versions_draft_id_broadcast_drafts')),
     sa.ForeignKeyConstraint(['edited_by_id'], ['staff.id'], name=op.f('fk_broadcast_draft_versions_edited_by_id_staff')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_broadcast_draft_versions')),
@@ -115,10 +115,10 @@ def upgrade() -> None:
     sa.Column('error_count', sa.Integer(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', bot.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('accepted_at', bot.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', bot.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('withdrawn_at', bot.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('accepted_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('withdrawn_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['staff.id'], name=op.f('fk_broadcast_publications_created_by_id_staff')),
     sa.ForeignKeyConstraint(['draft_id'], ['broadcast_drafts.id'], name=op.f('fk_broadcast_publications_draft_id_broadcast_drafts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_broadcast_publications')),
@@ -139,7 +139,7 @@ def upgrade() -> None:
     sa.Column('decision', sa.Enum('approve', 'return', name='decision', native_enum=False, length=16), nullable=False),
     sa.Column('reviewer_id', sa.Integer(), nullable=False),
     sa.Column('comment', sa.Text(), nullable=False),
-    sa.Column('created_at', bot.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['draft_id'], ['broadcast_drafts.id'], name=op.f('fk_broadcast_review_decisions_draft_id_broadcast_drafts')),
     sa.ForeignKeyConstraint(['reviewer_id'], ['staff.id'], name=op.f('fk_broadcast_review_decisions_reviewer_id_staff')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_broadcast_review_decisions'))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.database
+import bot.core.database
 
 
 revision = '0007'
@@ -44,7 +44,7 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=128), nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('report_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', bot.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_api_idempotency_keys_report_id_reports')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_idempotency_keys')),
     sa.UniqueConstraint('openid', 'key', name='uq_api_idempotency_keys_openid_key')

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.database
+import bot.core.database
 
 
 revision = '0009'
@@ -24,8 +24,8 @@ def upgrade() -> None:
     sa.Column('openid', sa.String(length=64), nullable=False),
     sa.Column('state', sa.String(length=128), nullable=False),
     sa.Column('data', sa.Text(), nullable=False),
-    sa.Column('started_at', bot.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('expires_at', bot.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', bot.core.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', bot.core.database.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('openid', name=op.f('pk_conversations'))
     )
     with op.batch_alter_table('conversations', schema=None) as batch_op:
@@ -35,12 +35,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('sent_at', sa.BigInteger(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('msg_id', sa.BigInteger(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('lease_token', sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column('lease_until', bot.database.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('lease_until', bot.core.database.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('delivery', sa.Enum('passive', 'sending', 'sent', 'expired', 'failed', 'none', name='delivery', native_enum=False, length=16), nullable=True))
-        batch_op.add_column(sa.Column('delivered_at', bot.database.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('delivered_at', bot.core.database.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('delivery_attempts', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('delivery_error', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('next_delivery_at', bot.database.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('next_delivery_at', bot.core.database.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_message_journal_delivery', ['delivery', 'status'], unique=False)
         batch_op.create_index('ix_message_journal_sender_order', ['sender', 'status', 'sent_at', 'msg_id'], unique=False)
 

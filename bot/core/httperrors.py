@@ -13,7 +13,7 @@ from collections.abc import Callable
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from bot import services
+from bot.core import services
 
 Renderer = Callable[[HTTPException], Response]
 

@@ -1,7 +1,7 @@
 """Per-resident conversation state: a named state plus data, with a timeout, kept in the database.
 
 The state lives in the same database as the effects of the messages that change it, and is read
-and written inside the resident's turn (bot.residents.take_turn): so a handler's conversation
+and written inside the resident's turn (bot.core.residents.take_turn): so a handler's conversation
 change commits or rolls back with its other effects, and three photos sent at the same instant are
 appended one after another instead of overwriting each other (a read-modify-write in a store beside
 the transaction loses all but one). ``save`` only stages the change in the session; the caller's
@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.clock import utcnow
-from bot.database import Base
+from bot.core.clock import utcnow
+from bot.core.database import Base
 
 
 class ConversationRow(Base):

@@ -15,20 +15,20 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
-from bot.config import Settings
-from bot.store import InProcessStore, Store, make_store
-from bot.texts import Texts
+from bot.core.config import Settings
+from bot.core.store import InProcessStore, Store, make_store
+from bot.core.texts import Texts
 
 if TYPE_CHECKING:
     import requests
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-    from bot.httperrors import Renderer
-    from bot.jobs import JobQueue
-    from bot.recovery import RecoveryLoop
-    from bot.routing import Dispatcher
-    from bot.spool import Spool
+    from bot.chat.recovery import RecoveryLoop
+    from bot.chat.routing import Dispatcher
+    from bot.chat.spool import Spool
+    from bot.core.httperrors import Renderer
+    from bot.core.jobs import JobQueue
     from bot.wechat.api import WeChatAPI
     from bot.wechat.crypto import MessageCrypto
     from broadcasts.remote import BroadcastAPI
@@ -53,25 +53,25 @@ class Services:
     """
 
     settings: Settings
-    # bot.database
+    # bot.core.database
     engine: Engine = field(init=False)
     sessionmaker: sessionmaker[Session] = field(init=False)
-    # bot.services
+    # bot.core.services
     store: Store = field(init=False)
     texts: Texts = field(init=False)
-    # bot.jobs
+    # bot.core.jobs
     jobs: JobQueue = field(init=False)
-    # bot.webhook: the safe-mode cipher, None in plain mode
+    # bot.chat.webhook: the safe-mode cipher, None in plain mode
     crypto: MessageCrypto | None = None
-    # bot.inbox, built on first use
+    # bot.chat.inbox, built on first use
     dispatcher: Dispatcher | None = None
     spool: Spool | None = None
-    # bot.recovery: started by the first webhook request; the loop stays None when disabled
+    # bot.chat.recovery: started by the first webhook request; the loop stays None when disabled
     recovery_started: bool = False
     recovery: RecoveryLoop | None = None
     # services.api(), built on first use
     wechat_api: WeChatAPI | None = None
-    # bot.httperrors: path prefix -> renderer
+    # bot.core.httperrors: path prefix -> renderer
     error_renderers: dict[str, Renderer] = field(default_factory=dict)
     # feature-owned services
     reports: ReportsServices = field(init=False)

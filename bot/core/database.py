@@ -20,13 +20,13 @@ from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine,
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from bot import services
+from bot.core import services
 
 # Every module that declares models; Alembic and create_all see exactly these.
 MODEL_MODULES: tuple[str, ...] = (
-    "bot.journal",
-    "bot.residents",
-    "bot.conversation",
+    "bot.chat.journal",
+    "bot.core.residents",
+    "bot.chat.conversation",
     "geodata.models",
     "staff.models",
     "reports.models",

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
-from bot.conversation import Conversation
-from bot.replies import Reply
-from bot.store import Store
-from bot.texts import Texts
+from bot.chat.conversation import Conversation
+from bot.chat.replies import Reply
+from bot.core.config import Settings
+from bot.core.store import Store
+from bot.core.texts import Texts
 from bot.wechat.inbound import Inbound, normalise_text
 
 if TYPE_CHECKING:

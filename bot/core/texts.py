@@ -1,6 +1,6 @@
 """The catalogue of every resident-facing sentence (Simplified Chinese), overridable by the bureau.
 
-Defaults live in ``bot/texts.toml``. A bureau may point ``[texts] file`` at its own TOML with the
+Defaults live in ``bot/core/texts.toml``. A bureau may point ``[texts] file`` at its own TOML with the
 same keys; an override may only change wording: an unknown key, or a sentence that drops or adds a
 ``{placeholder}``, stops start-up with a message naming the key.
 """
@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.config import ConfigError
+from bot.core.config import ConfigError
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -40,7 +40,7 @@ class Texts:
 
     @classmethod
     def defaults(cls) -> dict[str, str]:
-        raw = resources.files("bot").joinpath("texts.toml").read_text(encoding="utf-8")
+        raw = resources.files("bot.core").joinpath("texts.toml").read_text(encoding="utf-8")
         return _flatten(tomllib.loads(raw))
 
     @classmethod

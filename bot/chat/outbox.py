@@ -6,8 +6,8 @@ import logging
 
 from flask import Flask
 
-from bot import services
-from bot.replies import News, Reply, Silence, Text
+from bot.chat.replies import News, Reply, Silence, Text
+from bot.core import services
 
 log = logging.getLogger("citybot.outbox")
 

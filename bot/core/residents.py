@@ -8,8 +8,8 @@ from sqlalchemy import String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.clock import utcnow
-from bot.database import Base
+from bot.core.clock import utcnow
+from bot.core.database import Base
 
 
 class Resident(Base):

@@ -102,7 +102,7 @@ class WeChatSettings(_Section):
 
 
 class IntakeSettings(_Section):
-    """How the webhook keeps every verified message and every reply (bot.inbox, bot.recovery)."""
+    """How the webhook keeps every verified message and every reply (bot.chat.inbox, bot.chat.recovery)."""
 
     # Seconds one WeChat attempt may take before its answer no longer counts (WeChat waits 5 s).
     passive_budget: float = Field(4.5, ge=0.5, le=4.9)

@@ -3,7 +3,7 @@
 Each pass, in every web worker (started by the first webhook request; ``intake.recovery_interval``)
 or from ``citybot messages recover``:
 
-1. **Spool replay.** Messages kept on disk while the database was unreachable (bot.spool) are
+1. **Spool replay.** Messages kept on disk while the database was unreachable (bot.chat.spool) are
    journaled in WeChat's order, handled, and answered by customer-service message.
 2. **Expired leases.** A row still ``received`` after its lease ran out (a killed worker, a
    database lost mid-handler) is taken over with a new lease and handled once.
@@ -25,12 +25,13 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy.exc import IntegrityError
 
-from bot import inbox, journal, metrics, services
-from bot.clock import utcnow
-from bot.database import sessionmaker_for
-from bot.journal import Delivery, JournalEntry, Outcome
-from bot.outbox import deliver_reply
-from bot.replies import Reply, Silence, reply_from_dict
+from bot.chat import inbox, journal
+from bot.chat.journal import Delivery, JournalEntry, Outcome
+from bot.chat.outbox import deliver_reply
+from bot.chat.replies import Reply, Silence, reply_from_dict
+from bot.core import metrics, services
+from bot.core.clock import utcnow
+from bot.core.database import sessionmaker_for
 from bot.wechat.errors import (
     CustomerServiceQuotaError,
     OutsideServiceWindowError,

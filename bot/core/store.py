@@ -25,7 +25,7 @@ from typing import Any
 
 import redis
 
-from bot.config import Settings
+from bot.core.config import Settings
 
 log = logging.getLogger("citybot.store")
 

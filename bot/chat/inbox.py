@@ -4,16 +4,16 @@ The promises, and what keeps each:
 
 - **Journaled exactly once.** The journal's unique dedupe key is the only dedupe guard (a store
   that forgets, or a Redis outage, changes nothing). If the database cannot take the row, the
-  message goes to the local spool (bot.spool) and is replayed when the database is back.
+  message goes to the local spool (bot.chat.spool) and is replayed when the database is back.
 - **Handled at most once.** Whoever runs the handler holds the row's lease; the outcome is
-  committed with the handler's effects only while the lease token still matches (bot.journal).
+  committed with the handler's effects only while the lease token still matches (bot.chat.journal).
   A WeChat retry that finds a live lease waits for the outcome; one that finds an expired lease
   (the first attempt's worker was killed) takes it over.
 - **Answered once.** An attempt that commits within ``intake.passive_budget`` of its arrival
   answers passively; a retry that finds a finished reply claims it; a reply no attempt took
-  before WeChat stopped retrying goes out as a customer-service message (bot.recovery).
+  before WeChat stopped retrying goes out as a customer-service message (bot.chat.recovery).
 - **One resident at a time, in WeChat's order.** The handler runs inside the resident's turn
-  (bot.residents.take_turn) and first lets the resident's earlier messages still in hand finish.
+  (bot.core.residents.take_turn) and first lets the resident's earlier messages still in hand finish.
 """
 
 from __future__ import annotations
@@ -28,14 +28,15 @@ from flask import Flask
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot import journal, metrics, residents, services
-from bot.clock import epoch, utcnow
-from bot.conversation import Conversation
-from bot.database import sessionmaker_for
-from bot.journal import Delivery, JournalEntry, Outcome
-from bot.replies import Reply, Silence, Text, reply_from_dict
-from bot.routing import Context, Dispatcher
-from bot.spool import Spool
+from bot.chat import journal
+from bot.chat.conversation import Conversation
+from bot.chat.journal import Delivery, JournalEntry, Outcome
+from bot.chat.replies import Reply, Silence, Text, reply_from_dict
+from bot.chat.routing import Context, Dispatcher
+from bot.chat.spool import Spool
+from bot.core import metrics, residents, services
+from bot.core.clock import epoch, utcnow
+from bot.core.database import sessionmaker_for
 from bot.wechat.inbound import Inbound
 
 log = logging.getLogger("citybot.inbox")

@@ -17,8 +17,8 @@ import hashlib
 import math
 from collections.abc import Callable
 
-from bot.clock import epoch
-from bot.store import Store
+from bot.core.clock import epoch
+from bot.core.store import Store
 
 
 class LimitExceededError(Exception):

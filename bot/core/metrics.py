@@ -1,6 +1,6 @@
 """Prometheus metrics of the intake: messages by outcome, the spool, replays, deliveries, latency.
 
-Served at ``/metrics`` (bot.health). Under gunicorn with several workers, set
+Served at ``/metrics`` (bot.chat.health). Under gunicorn with several workers, set
 ``PROMETHEUS_MULTIPROC_DIR`` to an empty folder before start-up so the figures of every worker are
 summed (prometheus-client's multiprocess mode); without it each worker reports its own.
 """

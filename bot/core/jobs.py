@@ -33,10 +33,10 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from bot import services
-from bot.clock import utcnow
-from bot.config import Settings
-from bot.database import sessionmaker_for
+from bot.core import services
+from bot.core.clock import utcnow
+from bot.core.config import Settings
+from bot.core.database import sessionmaker_for
 
 log = logging.getLogger("citybot.jobs")
 
@@ -178,7 +178,7 @@ class RQQueue(JobQueue):
         from rq import Queue
         from rq.serializers import JSONSerializer
 
-        from bot.store import binary_redis
+        from bot.core.store import binary_redis
 
         self.connection = binary_redis(settings.redis_url)
         self.name = f"{settings.redis_prefix}{settings.jobs.queue}"

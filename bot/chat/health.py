@@ -13,10 +13,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify
 from sqlalchemy import func, select, text
 
-from bot import inbox, metrics, services
-from bot.clock import utcnow
-from bot.database import sessionmaker_for
-from bot.journal import JournalEntry, Outcome
+from bot.chat import inbox
+from bot.chat.journal import JournalEntry, Outcome
+from bot.core import metrics, services
+from bot.core.clock import utcnow
+from bot.core.database import sessionmaker_for
 
 log = logging.getLogger("citybot.health")
 bp = Blueprint("health", __name__)

@@ -10,7 +10,8 @@ import time
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from bot import inbox, recovery, services
+from bot.chat import inbox, recovery
+from bot.core import services
 from bot.wechat.crypto import DecryptError, MessageCrypto
 from bot.wechat.inbound import BadMessageError, parse_inbound, parse_xml
 from bot.wechat.render import SUCCESS, render
