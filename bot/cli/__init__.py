@@ -6,49 +6,12 @@ Each feature's commands live in a module of this package and are added in ``_ass
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
-from flask import Flask
-from sqlalchemy.orm import Session
 
-from bot.core import services
+from bot import create_app
+from bot.core.cli import Env
 from bot.core.config import CONFIG_ENV, ConfigError
-
-
-class Env:
-    """Lazily built app for commands that need one (``chat`` does not)."""
-
-    def __init__(self, config_path: str | None) -> None:
-        self.config_path = config_path
-        self._app: Flask | None = None
-
-    @property
-    def app(self) -> Flask:
-        if self._app is None:
-            from bot import create_app
-
-            try:
-                self._app = create_app(config_path=self.config_path)
-            except ConfigError as exc:
-                raise click.ClickException(str(exc)) from None
-        return self._app
-
-    def close(self) -> None:
-        if self._app is not None:
-            services.of(self._app).engine.dispose()
-            self._app = None
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        from bot.core.database import session_scope
-
-        with self.app.app_context(), session_scope(self.app) as session:
-            yield session
-
-
-pass_env = click.make_pass_decorator(Env)
 
 
 @click.group()
@@ -62,27 +25,25 @@ pass_env = click.make_pass_decorator(Env)
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """citybot: the city-management WeChat service account backend."""
-    env = Env(config_path)
+    env = Env(config_path, create_app)
     ctx.obj = env
     ctx.call_on_close(env.close)
 
 
 def _assemble() -> None:
     """The command tree, in one place."""
-    from bot.cli import (
-        broadcasts,
-        chat,
-        db,
-        fake_wechat,
-        menu,
-        messages,
-        poi,
-        report,
-        rewards,
-        sorting,
-        staff,
-        worker,
-    )
+    from bot.chat import cli as messages
+    from bot.cli import db
+    from bot.core import jobs_cli as worker
+    from broadcasts import cli as broadcasts
+    from broadcasts import menu_cli as menu
+    from devtools import chat_cli as chat
+    from devtools import fake_wechat_cli as fake_wechat
+    from geodata import cli as poi
+    from reports import cli as report
+    from reports import rewards_cli as rewards
+    from staff import cli as staff
+    from waste import cli as sorting
 
     cli.add_command(db.db)
     cli.add_command(poi.poi)

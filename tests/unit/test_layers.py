@@ -1,7 +1,7 @@
 """The application never depends on the development tools: devtools/ imports bot/, not the reverse.
 
-Only the two commands that are the tools' entry points, ``citybot chat`` and ``citybot fake-wechat``,
-may load ``devtools``, and only from their own modules.
+Only the root command group, which registers the tools' two commands (``citybot chat`` and
+``citybot fake-wechat``), may load ``devtools``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ APPLICATION = (
     "miniprogram_api",
     "open311",
 )
-ENTRY_POINTS = frozenset({Path("bot/cli/chat.py"), Path("bot/cli/fake_wechat.py")})
+# The root command group registers the tools' commands (devtools/chat_cli.py, devtools/fake_wechat_cli.py).
+ENTRY_POINTS = frozenset({Path("bot/cli/__init__.py")})
 TOOLS = "devtools"
 
 
@@ -73,12 +74,11 @@ def test_the_entry_points_exist() -> None:
     assert all((REPO / path).is_file() for path in ENTRY_POINTS)
 
 
-def test_loading_the_application_and_its_cli_loads_no_development_tool() -> None:
-    # The two entry points import the tools when their command runs, not when the CLI is built.
+def test_loading_the_application_loads_no_development_tool() -> None:
     program = (
         "import importlib, sys\n"
         f"for name in {APPLICATION!r}: importlib.import_module(name)\n"
-        "import bot.cli, bot.cli.chat, bot.cli.fake_wechat\n"
+        "from bot import create_app\n"
         f"loaded = sorted(m for m in sys.modules if m.split('.')[0] == {TOOLS!r})\n"
         "assert not loaded, loaded\n"
     )

@@ -10,7 +10,7 @@ from typing import IO
 import click
 from sqlalchemy.orm import Session
 
-from bot.cli import Env, pass_env
+from bot.core.cli import Env, pass_env
 
 
 @click.group()

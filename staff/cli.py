@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.orm import Session
 
-from bot.cli import Env, pass_env
+from bot.core.cli import Env, pass_env
 from staff import models
 from staff.roles import Role, parse_roles
 

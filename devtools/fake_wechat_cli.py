@@ -7,7 +7,7 @@ import threading
 
 import click
 
-from bot.cli import Env, pass_env
+from bot.core.cli import Env, pass_env
 from bot.core.config import load_settings
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from bot.cli import Env
+from bot.core.cli import Env
 from staff.roles import Permission
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 from tqdm import tqdm
 
-from bot.cli import Env, pass_env
+from bot.core.cli import Env, pass_env
 from bot.core.config import Settings
 from geodata.datasets import LoadResult, LoadStatus, RollbackError, list_versions, load_dataset, rollback
 from geodata.datums import Datum

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import Env, pass_env
+from bot.core.cli import Env, pass_env
 
 
 @click.group()

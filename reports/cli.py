@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy.orm import Session
 
-from bot.cli import Env, pass_env
-from bot.cli.acting import actor_option, refusals, resolve_actor
+from bot.core.cli import Env, pass_env
 from bot.core.config import ReportsSettings
+from reports.acting import actor_option, refusals, resolve_actor
 from reports.models import Report, ReportStatus
 from staff.roles import Permission
 

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from bot.cli import Env, pass_env
-from bot.cli.acting import actor_option, refusals, resolve_actor
+from bot.core.cli import Env, pass_env
+from reports.acting import actor_option, refusals, resolve_actor
 from staff.roles import Permission
 
 

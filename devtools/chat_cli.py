@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 import requests
 
-from bot.cli import Env, pass_env
+from bot.core.cli import Env, pass_env
 from bot.core.config import Settings, load_settings
 
 if TYPE_CHECKING:

@@ -1,0 +1,52 @@
+"""What every ``citybot`` command shares: the lazily built app and a unit of work.
+
+Each feature's commands live in that feature's package (``staff/cli.py``, ``geodata/cli.py``, ...)
+and take an :class:`Env`; the composition root (``bot/cli``) builds the group from the features list
+and hands the Env its app factory, so nothing here names a feature or the root.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import click
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from bot.core import services
+from bot.core.config import ConfigError
+from bot.core.database import session_scope
+
+AppFactory = Callable[..., Flask]
+
+
+class Env:
+    """Lazily built app for commands that need one (``chat`` does not)."""
+
+    def __init__(self, config_path: str | None, factory: AppFactory) -> None:
+        self.config_path = config_path
+        self._factory = factory
+        self._app: Flask | None = None
+
+    @property
+    def app(self) -> Flask:
+        if self._app is None:
+            try:
+                self._app = self._factory(config_path=self.config_path)
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            services.of(self._app).engine.dispose()
+            self._app = None
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.app.app_context(), session_scope(self.app) as session:
+            yield session
+
+
+pass_env = click.make_pass_decorator(Env)
