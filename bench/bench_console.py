@@ -32,10 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot import create_app  # noqa: E402
+from bot.app import load_settings  # noqa: E402
 from bot.chat.journal import JournalEntry  # noqa: E402
 from bot.core import services  # noqa: E402
 from bot.core.clock import utcnow  # noqa: E402
-from bot.core.config import load_settings  # noqa: E402
 from bot.core.database import session_scope  # noqa: E402
 from bot.core.residents import Resident  # noqa: E402
 from bot.migrations import upgrade  # noqa: E402

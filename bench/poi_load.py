@@ -32,8 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot import create_app
+from bot.app import load_settings
 from bot.core import services
-from bot.core.config import load_settings
 from bot.core.database import session_scope
 from bot.migrations import upgrade
 from geodata.datasets import load_dataset

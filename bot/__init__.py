@@ -1,57 +1,23 @@
-"""citybot: the WeChat service-account backend of a city-management bureau."""
+"""citybot: the WeChat service-account backend of a city-management bureau.
+
+``gunicorn 'bot:create_app()'`` serves it. The factory lives in the composition root, bot.app;
+this package only names it. It is loaded on first use (PEP 562) because importing any kernel
+module imports this package first, and the root imports every feature: loading it here eagerly
+would make ``import staff.models`` import itself through the features list.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from bot.core.config import Settings, load_settings
+if TYPE_CHECKING:
+    from bot.app import create_app
 
 __all__ = ["create_app"]
 
-log = logging.getLogger("citybot")
 
-
-def create_app(overrides: Mapping[str, Any] | None = None, *, config_path: str | None = None) -> Flask:
-    """The only application factory: settings, then each subsystem's init_app, then blueprints."""
-    settings: Settings = load_settings(config_path, overrides)
-    app = Flask(__name__, instance_path=None)
-    app.config["CITYBOT"] = settings
-    app.config["SECRET_KEY"] = settings.secret_key
-    if settings.proxy_hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = settings.proxy_hops
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    _configure_logging(settings)
-
-    import console
-    import miniprogram_api
-    import open311
-    import reports
-    from bot.chat import health, webhook
-    from bot.core import database, jobs, services
-
-    services.install(app, settings)
-    database.init_app(app)
-    services.init_app(app)
-    jobs.init_app(app)
-    reports.init_app(app)
-    webhook.init_app(app)
-    health.init_app(app)
-    miniprogram_api.init_app(app)
-    open311.init_app(app)
-    console.init_app(app)
-    return app
-
-
-def _configure_logging(settings: Settings) -> None:
-    logger = logging.getLogger("citybot")
-    logger.setLevel(settings.logging.level)
-    if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        return importlib.import_module("bot.app").create_app
+    raise AttributeError(f"module 'bot' has no attribute {name!r}")

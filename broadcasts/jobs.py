@@ -18,6 +18,7 @@ from bot.core.database import session_scope
 from broadcasts import drafts, notify
 from broadcasts.models import Cover, Draft
 from broadcasts.remote import BroadcastAPI
+from broadcasts.settings import BroadcastSettings
 from staff.models import Staff
 
 log = logging.getLogger("citybot.broadcasts.jobs")
@@ -35,7 +36,7 @@ def api_for(app: Flask) -> BroadcastAPI:
 def announce(draft_id: int, status: str, actor_id: int | None) -> int:
     """Notify whoever the draft now waits for, unless it has moved on since; how many were told."""
     app = _app()
-    if not services.settings(app).broadcasts.notify_reviewers:
+    if not services.settings(app).section(BroadcastSettings).notify_reviewers:
         return 0
     with session_scope(app) as session:
         draft = session.get(Draft, draft_id)

@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from bot.core.config import BroadcastSettings
 from broadcasts import drafts, markup, quota, review
 from broadcasts.errors import BroadcastError, QuotaExhaustedError
 from broadcasts.models import (
@@ -40,6 +39,7 @@ from broadcasts.models import (
 )
 from broadcasts.remote import CLIENTMSGID_USED, NO_MASS_QUOTA, BroadcastAPI, errcode_of
 from broadcasts.screening import Lexicon
+from broadcasts.settings import BroadcastSettings
 from staff.models import Staff
 from staff.roles import Permission
 

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.core.config import BroadcastSettings
 from broadcasts.models import Publication, PublicationKind
+from broadcasts.settings import BroadcastSettings
 
 
 def month_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:

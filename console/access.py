@@ -29,6 +29,7 @@ from bot.core.clock import utcnow
 from bot.core.database import get_session
 from console import audit
 from console.sessions import SessionBook
+from console.settings import ConsoleSettings
 from console.throttle import Lock, LoginThrottle
 from staff import models as staff_models
 from staff.models import PASSWORD_METHOD, Staff
@@ -58,7 +59,7 @@ class ConsoleServices:
 
 
 def init_app(app: Flask) -> None:
-    settings = services.settings(app).console
+    settings = services.settings(app).section(ConsoleSettings)
     store = services.store(app)
     services.of(app).console = ConsoleServices(
         sessions=SessionBook(
@@ -158,7 +159,7 @@ def safe_next(target: str | None) -> str | None:
 def before_request() -> ResponseReturnValue | None:
     """Load the staff member, send anonymous visitors to the login page, check CSRF tokens."""
     # No console form is larger than an upload; the cap holds before anything reads the body.
-    request.max_content_length = services.settings().console.max_upload_bytes
+    request.max_content_length = services.settings().section(ConsoleSettings).max_upload_bytes
     g.console_staff = None
     sid = session.get(SESSION_KEY)
     if sid:

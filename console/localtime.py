@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from bot.core import clock, services
+from reports.settings import ReportsSettings
 
 
 def zone(app: Flask | None = None) -> ZoneInfo:
-    return ZoneInfo(services.settings(app).reports.timezone)
+    return ZoneInfo(services.settings(app).section(ReportsSettings).timezone)
 
 
 def today(app: Flask | None = None) -> date:

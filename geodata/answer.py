@@ -9,7 +9,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.core.config import GeoSettings
 from bot.core.texts import Texts
 from geodata.datums import GeoPoint
 from geodata.format import ReplyStyle, format_nearest
@@ -17,6 +16,7 @@ from geodata.index import IndexCache
 from geodata.kinds import KindCatalogue, PoiKind
 from geodata.links import NavProvider
 from geodata.nearest import NearestResult, nearest
+from geodata.settings import GeoSettings
 
 
 def search(

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.core.config import GeoSettings
+    from geodata.settings import GeoSettings
 
 
 class PoiKind(StrEnum):

@@ -42,7 +42,7 @@ from geodata.models import ADDRESS_MAX, EXTERNAL_ID_MAX, HOURS_MAX, NAME_MAX, NO
 from geodata.spatial import chord_for_metres, metres_between, to_xyz
 
 if TYPE_CHECKING:
-    from bot.core.config import GeoSettings
+    from geodata.settings import GeoSettings
 
 REQUIRED_COLUMNS = ("name", "lat", "lon")
 OPTIONAL_COLUMNS = (

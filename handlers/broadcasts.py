@@ -23,6 +23,7 @@ from broadcasts.errors import BlockedError, BroadcastError
 from broadcasts.menu import MenuKey
 from broadcasts.models import TITLE_MAX, WORKING, Draft, DraftStatus, Grade
 from broadcasts.screening import Hit, load_lexicon
+from broadcasts.settings import BroadcastSettings
 from geodata.kinds import PoiKind
 from handlers import basics, nearby
 from staff import models as staff_models
@@ -80,7 +81,7 @@ def _error(ctx: Context, exc: BroadcastError) -> str:
 
 @router.click(MenuKey.LATEST_BROADCASTS)
 def latest(msg: Inbound, ctx: Context) -> Reply:
-    items = publishing.latest(ctx.session, ctx.settings.broadcasts.latest_count)
+    items = publishing.latest(ctx.session, ctx.settings.section(BroadcastSettings).latest_count)
     if not items:
         return Text(ctx.texts("broadcasts.latest_empty"))
     if len(items) == 1:
@@ -358,7 +359,7 @@ def grade_given(msg: Inbound, ctx: Context, member: Staff, draft: Draft) -> Repl
 @router.text("提交", state=CONFIRM)
 @drafting
 def submit(msg: Inbound, ctx: Context, member: Staff, draft: Draft) -> Reply:
-    lexicon = load_lexicon(ctx.settings.broadcasts.lexicon_file)
+    lexicon = load_lexicon(ctx.settings.section(BroadcastSettings).lexicon_file)
     try:
         screening = review.submit(ctx.session, draft, member, lexicon, now=ctx.now)
     except BlockedError as exc:

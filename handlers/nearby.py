@@ -21,6 +21,7 @@ from geodata.answer import answer_text
 from geodata.datums import GeoPoint
 from geodata.kinds import KindCatalogue, PoiKind
 from geodata.origin import recall, remember
+from geodata.settings import GeoSettings
 from handlers import basics
 
 router = Router(__name__)
@@ -29,19 +30,19 @@ AWAITING = "nearby.awaiting_location"
 
 
 def _catalogue(ctx: Context) -> KindCatalogue:
-    return KindCatalogue.from_settings(ctx.settings.geo)
+    return KindCatalogue.from_settings(ctx.settings.section(GeoSettings))
 
 
 def keywords(settings: Settings) -> list[str]:
-    return list(KindCatalogue.from_settings(settings.geo).by_keyword)
+    return list(KindCatalogue.from_settings(settings.section(GeoSettings)).by_keyword)
 
 
 def _answer(ctx: Context, kind: PoiKind, origin: GeoPoint) -> Text:
-    return Text(answer_text(ctx.session, kind, origin, ctx.settings.geo, ctx.texts, ctx.now))
+    return Text(answer_text(ctx.session, kind, origin, ctx.settings.section(GeoSettings), ctx.texts, ctx.now))
 
 
 def _remember_after_commit(msg: Inbound, ctx: Context, found: SentLocation) -> None:
-    store, ttl = ctx.store, ctx.settings.geo.origin_ttl
+    store, ttl = ctx.store, ctx.settings.section(GeoSettings).origin_ttl
     label, at = found.label or None, ctx.now
     ctx.after_commit(
         lambda: remember(store, msg.openid, found.point, ttl, label=label, source=found.source, now=at)
@@ -85,7 +86,7 @@ def location(msg: Inbound, ctx: Context) -> Reply:
         for kind in PoiKind
     )
     place = ctx.texts("nearby.place", label=found.label) if found.label else ""
-    minutes = max(1, ctx.settings.geo.origin_ttl // 60)
+    minutes = max(1, ctx.settings.section(GeoSettings).origin_ttl // 60)
     return Text(ctx.texts("nearby.location_saved", place=place, minutes=minutes, choices=choices))
 
 

@@ -22,6 +22,7 @@ from flask import current_app
 from bot.chat.conversation import Conversation
 from bot.chat.replies import Reply, Text
 from bot.chat.routing import Context, Router
+from bot.chat.settings import ConversationSettings
 from bot.core import services
 from bot.core.clock import utcnow
 from bot.core.database import session_scope
@@ -34,6 +35,7 @@ from reports.intake import IntakeError, PhotoRef, submit_report
 from reports.jobs import sender_for
 from reports.limits import RateLimitedError
 from reports.models import active_categories, category_by_code, reports_of
+from reports.settings import ReportsSettings
 
 log = logging.getLogger("citybot.handlers.reports")
 router = Router(__name__)
@@ -66,7 +68,12 @@ def current_draft(conversation: Conversation) -> dict[str, Any] | None:
 
 def _idle_limit(settings: Any) -> timedelta:
     # never later than the conversation itself is forgotten
-    return timedelta(seconds=min(settings.reports.draft_timeout, settings.conversation.timeout - 5))
+    return timedelta(
+        seconds=min(
+            settings.section(ReportsSettings).draft_timeout,
+            settings.section(ConversationSettings).timeout - 5,
+        )
+    )
 
 
 def is_idle(draft: dict[str, Any], now: datetime, settings: Any) -> bool:
@@ -91,7 +98,7 @@ def _missing(draft: dict[str, Any]) -> str | None:
 
 
 def _prompt(ctx: Context, draft: dict[str, Any], state: str) -> str:
-    maximum = ctx.settings.reports.max_photos
+    maximum = ctx.settings.section(ReportsSettings).max_photos
     if state == PHOTO:
         return ctx.texts("reports.chat.ask_photo", max=maximum)
     if state == LOCATION:
@@ -131,7 +138,7 @@ def _submit(msg: Inbound, ctx: Context, draft: dict[str, Any], lead: list[str]) 
         report = submit_report(
             ctx.session,
             ctx.store,
-            ctx.settings.reports,
+            ctx.settings.section(ReportsSettings),
             openid=msg.openid,
             category=category,
             point=GeoPoint(location["lat"], location["lon"], Datum(location["datum"])),
@@ -161,7 +168,7 @@ def _open(msg: Inbound, ctx: Context) -> tuple[dict[str, Any] | None, list[str]]
     lead = [ctx.texts("reports.chat.draft_expired")] if draft is not None else []
     ctx.conversation.end()
     try:
-        limits.check(ctx.store, msg.openid, ctx.settings.reports, ctx.now)
+        limits.check(ctx.store, msg.openid, ctx.settings.section(ReportsSettings), ctx.now)
     except RateLimitedError as exc:
         return None, [*lead, _rate_limited(ctx, exc)]
     return _new_draft(), [*lead, ctx.texts("reports.chat.opened")]
@@ -177,7 +184,7 @@ def _live_draft(msg: Inbound, ctx: Context) -> dict[str, Any] | None:
 
 
 def _add_photo(msg: Inbound, ctx: Context, draft: dict[str, Any], lead: list[str]) -> list[str]:
-    maximum = ctx.settings.reports.max_photos
+    maximum = ctx.settings.section(ReportsSettings).max_photos
     media_id = str(msg.raw.get("MediaId") or "")
     known = {p["media_id"] for p in draft["photos"]}
     if len(draft["photos"]) >= maximum:
@@ -292,7 +299,7 @@ def draft_text(msg: Inbound, ctx: Context) -> Reply:
 
 @router.text(*BALANCE_WORDS)
 def balance(msg: Inbound, ctx: Context) -> Reply:
-    zone = ZoneInfo(ctx.settings.reports.timezone)
+    zone = ZoneInfo(ctx.settings.section(ReportsSettings).timezone)
     lines = [ctx.texts("reports.account.balance", balance=rewards.balance(ctx.session, msg.openid))]
     entries = rewards.recent_entries(ctx.session, msg.openid, limit=5)
     if entries:
@@ -356,7 +363,7 @@ def close_idle_draft(openid: str) -> None:
     now = utcnow()
     with session_scope(app) as session:
         take_turn(session, openid)  # the resident may be sending a photo right now
-        conversation = Conversation(session, openid, settings.conversation.timeout, now=now)
+        conversation = Conversation(session, openid, settings.section(ConversationSettings).timeout, now=now)
         draft = current_draft(conversation)
         if draft is None or not is_idle(draft, now, settings):
             return

@@ -7,6 +7,7 @@ from bot.chat.routing import Context, Router
 from bot.wechat.inbound import Inbound
 from waste.answer import reply_text
 from waste.lookup import lookup
+from waste.settings import WasteSettings
 
 router = Router(__name__)
 
@@ -19,6 +20,6 @@ def sort_item(msg: Inbound, ctx: Context) -> Reply:
     query = ctx.match.group("item").strip()
     if not query:
         return Text(ctx.texts("waste.chat.usage"))
-    waste = ctx.settings.waste
+    waste = ctx.settings.section(WasteSettings)
     result = lookup(ctx.session, query, min_score=waste.min_score, suggestions=waste.suggestions)
     return Text(reply_text(result, ctx.texts))

@@ -23,9 +23,10 @@ from datetime import datetime, timedelta
 
 import jwt
 
-from bot.core.config import MiniProgram, Settings
+from bot.core.config import Settings
 from bot.core.ratelimit import digest
 from bot.core.store import Store
+from miniprogram_api.settings import MiniProgram, MiniProgramSettings
 
 AUDIENCE = "citybot:miniprogram"
 ALGORITHM = "HS256"
@@ -53,7 +54,7 @@ def signing_key(secret_key: str) -> bytes:
 
 def issue_token(settings: Settings, openid: str, program: MiniProgram, now: datetime) -> tuple[str, datetime]:
     """A token for ``openid`` in ``program``; returns it and its expiry."""
-    expires = now + timedelta(seconds=settings.miniprogram.token_ttl)
+    expires = now + timedelta(seconds=settings.section(MiniProgramSettings).token_ttl)
     claims = {
         "sub": openid,
         "prg": program.name,
@@ -83,7 +84,7 @@ def read_token(settings: Settings, token: str) -> ApiUser:
     openid, program = claims.get("sub"), claims.get("prg")
     if not isinstance(openid, str) or not openid or not isinstance(program, str):
         raise TokenError("token_invalid")
-    if settings.miniprogram.program(program) is None:
+    if settings.section(MiniProgramSettings).program(program) is None:
         raise TokenError("token_invalid")
     return ApiUser(openid, program)
 

@@ -24,6 +24,8 @@ from pydantic import BaseModel
 from bot.core.config import Settings
 from miniprogram_api import schemas
 from miniprogram_api.errors import STATUS, Error
+from miniprogram_api.settings import MiniProgramSettings
+from reports.settings import ReportsSettings
 
 SCHEMAS = "#/components/schemas/"
 REF_TEMPLATE = SCHEMAS + "{model}"
@@ -334,7 +336,7 @@ def _parameter(document: dict[str, Any], method: str, path: str, name: str) -> d
 
 def _configure(document: dict[str, Any], settings: Settings, categories: list[str]) -> None:
     found = document["components"]["schemas"]
-    programs = settings.miniprogram.programs
+    programs = settings.section(MiniProgramSettings).programs
     session = found[schemas.SessionRequest.__name__]
     if programs:
         # One of the configured mini programs, by name or app id; it may be left out only when there
@@ -348,9 +350,9 @@ def _configure(document: dict[str, Any], settings: Settings, categories: list[st
     form = found[schemas.ReportForm.__name__]["properties"]
     if categories:
         form["category"] = {"type": "string", "enum": categories}
-    form["photos"]["maxItems"] = settings.reports.max_photos
+    form["photos"]["maxItems"] = settings.section(ReportsSettings).max_photos
     limit = _parameter(document, "get", "/places/nearest", "limit")
-    limit["schema"]["maximum"] = settings.miniprogram.nearest_max
+    limit["schema"]["maximum"] = settings.section(MiniProgramSettings).nearest_max
 
 
 def document(settings: Settings, categories: list[str]) -> dict[str, Any]:

@@ -33,7 +33,6 @@ from werkzeug.datastructures import FileStorage
 
 from bot.core import services
 from bot.core.clock import utcnow
-from bot.core.config import ReportsSettings
 from bot.core.database import sessionmaker_for
 from bot.core.ratelimit import digest
 from geodata.datums import CoordinateError, Datum, GeoPoint
@@ -41,6 +40,7 @@ from miniprogram_api.auth import ApiUser
 from miniprogram_api.errors import ApiError
 from miniprogram_api.models import IdempotencyKey, find_key
 from miniprogram_api.schemas import IDEMPOTENCY_PATTERN, PHOTO_TYPES, ReportFields
+from miniprogram_api.settings import MiniProgramSettings
 from reports import limits
 from reports.imageformat import sniff
 from reports.intake import IntakeError, PhotoRef, submit_report
@@ -48,6 +48,7 @@ from reports.jobs import storage_for
 from reports.limits import RateLimitedError
 from reports.models import Report, Source, category_by_code
 from reports.photos import PhotoRejectedError, PhotoTooLargeError, prepare, screen
+from reports.settings import ReportsSettings
 
 T = TypeVar("T")
 IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_PATTERN)
@@ -135,7 +136,7 @@ def create_report(app: Flask, user: ApiUser, upload: Upload, idempotency_key: st
             [{"field": "Idempotency-Key", "problem": "1 to 128 visible ASCII characters"}],
         )
     store = services.store(app)
-    ttl = services.settings(app).miniprogram.idempotency_ttl
+    ttl = services.settings(app).section(MiniProgramSettings).idempotency_ttl
     done = _result_key(user, idempotency_key)
     stored = store.get_json(done)
     if stored is not None:
@@ -175,22 +176,23 @@ def _create(app: Flask, user: ApiUser, upload: Upload, key: str | None) -> Creat
             raise ApiError("unknown_category", {"field": "category", "value": upload.form.category})
         try:
             # A resident past their report limit costs no decoding (submit_report counts the report).
-            limits.check(services.store(app), user.openid, settings.reports, now)
+            limits.check(services.store(app), user.openid, settings.section(ReportsSettings), now)
         except RateLimitedError as exc:
-            raise _limited(exc, settings.reports, now) from None
+            raise _limited(exc, settings.section(ReportsSettings), now) from None
         # Every photo's header first (size, structure, hidden data, pixels), then the decoding.
         headers = [
-            _photo_step(screen, index, data, settings.reports) for index, data in enumerate(upload.photos)
+            _photo_step(screen, index, data, settings.section(ReportsSettings))
+            for index, data in enumerate(upload.photos)
         ]
         prepared = [
-            _photo_step(prepare, index, data, settings.reports, header)
+            _photo_step(prepare, index, data, settings.section(ReportsSettings), header)
             for index, (data, header) in enumerate(zip(upload.photos, headers, strict=True))
         ]
         try:
             report = submit_report(
                 session,
                 services.store(app),
-                settings.reports,
+                settings.section(ReportsSettings),
                 openid=user.openid,
                 category=category,
                 point=GeoPoint(upload.form.lat, upload.form.lon, Datum(upload.form.datum)),
@@ -202,7 +204,7 @@ def _create(app: Flask, user: ApiUser, upload: Upload, key: str | None) -> Creat
                 storage=storage_for(app),
             )
         except RateLimitedError as exc:
-            raise _limited(exc, settings.reports, now) from None
+            raise _limited(exc, settings.section(ReportsSettings), now) from None
         except (IntakeError, CoordinateError) as exc:
             raise ApiError("validation_failed", [{"field": "(report)", "problem": str(exc)}]) from None
         if key is not None:

@@ -20,20 +20,25 @@ from bot.core.clock import utcnow
 from bot.core.database import get_session
 from bot.wechat.api import MiniProgramSession, code_to_session
 from bot.wechat.errors import LoginCodeError, RiskyUserError, TooFrequentError, WeChatAPIError
+from bot.wechat.settings import WeChatSettings
 from geodata.answer import reply_style, search
 from geodata.datums import Datum, GeoPoint
 from geodata.links import navigation_url
+from geodata.settings import GeoSettings
 from miniprogram_api import auth, openapi, schemas
 from miniprogram_api.errors import ApiError, render_api_error, render_http_exception, render_unexpected
 from miniprogram_api.schemas import MAX_ID, PREFIX
 from miniprogram_api.serialize import category_view, ledger_view, report_view
+from miniprogram_api.settings import MiniProgramSettings
 from miniprogram_api.uploads import create_report, parse_upload, report_of, validation_details
 from reports import phones, rewards
 from reports.models import LedgerEntry, Report, active_categories
+from reports.settings import ReportsSettings
 from waste.answer import category_view as waste_category_view
 from waste.answer import item_view
 from waste.categories import WasteCategory
 from waste.lookup import lookup
+from waste.settings import WasteSettings
 
 log = logging.getLogger("citybot.api")
 M = TypeVar("M", bound=BaseModel)
@@ -50,7 +55,7 @@ def init_app(app: Flask) -> None:
     services.of(app).miniprogram_http = requests.Session()
     app.register_blueprint(bp)
     httperrors.register(app, PREFIX, render_http_exception)
-    if not services.settings(app).miniprogram.programs:
+    if not services.settings(app).section(MiniProgramSettings).programs:
         log.debug("no mini programs configured: POST %s/session refuses every login", PREFIX)
 
 
@@ -74,7 +79,7 @@ def _limit(scope: str, subject: str, limit: int) -> None:
 
 @bp.before_request
 def _guard() -> None:
-    settings = services.settings().miniprogram
+    settings = services.settings().section(MiniProgramSettings)
     cap = settings.max_upload_bytes if request.endpoint == UPLOAD else settings.max_body_bytes
     request.max_content_length = cap
     if request.content_length is not None and request.content_length > cap:
@@ -104,7 +109,7 @@ def current_user() -> auth.ApiUser:
 
 
 def _zone() -> ZoneInfo:
-    return ZoneInfo(services.settings().reports.timezone)
+    return ZoneInfo(services.settings().section(ReportsSettings).timezone)
 
 
 def _json_body() -> dict[str, Any]:
@@ -132,7 +137,7 @@ def _reply(answer: BaseModel) -> Response:
 
 
 def _code_to_session(app: Flask, app_id: str, app_secret: str, code: str) -> MiniProgramSession:
-    wechat = services.settings(app).wechat
+    wechat = services.settings(app).section(WeChatSettings)
     http = services.of(app).miniprogram_http
     return code_to_session(http, wechat.api_base_url, app_id, app_secret, code, timeout=wechat.api_timeout)
 
@@ -141,8 +146,14 @@ def _code_to_session(app: Flask, app_id: str, app_secret: str, code: str) -> Min
 def create_session() -> tuple[Response, int]:
     settings = services.settings()
     body = _validated(schemas.SessionRequest, _json_body())
-    _limit("api:session", request.remote_addr or "-", settings.miniprogram.sessions_per_minute_ip)
-    program = settings.miniprogram.program(body.program or request.headers.get("X-Mini-Program"))
+    _limit(
+        "api:session",
+        request.remote_addr or "-",
+        settings.section(MiniProgramSettings).sessions_per_minute_ip,
+    )
+    program = settings.section(MiniProgramSettings).program(
+        body.program or request.headers.get("X-Mini-Program")
+    )
     if program is None:
         raise ApiError("unknown_program", {"field": "program"})
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -159,13 +170,17 @@ def create_session() -> tuple[Response, int]:
         raise ApiError("wechat_unavailable", headers={"Retry-After": "5"}) from None
     store = services.store()
     auth.keep_session_key(
-        store, program.name, session.openid, session.session_key, settings.miniprogram.session_key_ttl
+        store,
+        program.name,
+        session.openid,
+        session.session_key,
+        settings.section(MiniProgramSettings).session_key_ttl,
     )
     token, expires = auth.issue_token(settings, session.openid, program, utcnow())
     answer = schemas.Session(
         token=token,
         token_type="Bearer",
-        expires_in=settings.miniprogram.token_ttl,
+        expires_in=settings.section(MiniProgramSettings).token_ttl,
         expires_at=expires.astimezone(_zone()).isoformat(timespec="seconds"),
         program=program.name,
     )
@@ -192,7 +207,7 @@ def categories() -> Response:
 @bp.get("/sorting")
 def sorting() -> Response:
     query = _validated(schemas.SortingQuery, request.args.to_dict())
-    settings = services.settings().waste
+    settings = services.settings().section(WasteSettings)
     texts = services.texts()
     result = lookup(get_session(), query.q, min_score=settings.min_score, suggestions=settings.suggestions)
     match = None
@@ -216,12 +231,12 @@ def sorting() -> Response:
 def nearest_places() -> Response:
     settings = services.settings()
     query = _validated(schemas.NearestQuery, request.args.to_dict())
-    if query.limit is not None and query.limit > settings.miniprogram.nearest_max:
+    if query.limit is not None and query.limit > settings.section(MiniProgramSettings).nearest_max:
         raise ApiError(
             "validation_failed",
-            [{"field": "limit", "problem": f"at most {settings.miniprogram.nearest_max}"}],
+            [{"field": "limit", "problem": f"at most {settings.section(MiniProgramSettings).nearest_max}"}],
         )
-    geo = settings.geo
+    geo = settings.section(GeoSettings)
     datum = Datum(query.datum)
     kind = query.kind
     if query.limit is not None:
@@ -268,7 +283,7 @@ def nearest_places() -> Response:
 def create_report_view() -> tuple[Response, int, dict[str, str]]:
     if request.mimetype != "multipart/form-data":
         raise ApiError("unsupported_media_type", {"expected": "multipart/form-data"})
-    settings = services.settings().reports
+    settings = services.settings().section(ReportsSettings)
     fields = {key: value for key, value in request.form.items() if key != "photos"}
     files = request.files.getlist("photos")
     unexpected = sorted(set(request.files) - {"photos"})

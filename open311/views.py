@@ -14,6 +14,8 @@ from bot.core.clock import utcnow
 from bot.core.database import get_session
 from open311 import public
 from open311.render import error, respond, xml_list, xml_object
+from open311.settings import Open311Settings
+from reports.settings import ReportsSettings
 
 PREFIX = "/open311"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -61,7 +63,7 @@ def _refused(exc: Open311Error) -> Response:
 
 @bp.before_request
 def _guard() -> None:
-    settings = services.settings().open311
+    settings = services.settings().section(Open311Settings)
     try:
         ratelimit.hit(
             services.store(), "open311:ip", request.remote_addr or "-", settings.requests_per_minute_ip
@@ -77,13 +79,13 @@ def _guard() -> None:
 
 
 def _zone() -> ZoneInfo:
-    return ZoneInfo(services.settings().reports.timezone)
+    return ZoneInfo(services.settings().section(ReportsSettings).timezone)
 
 
 @bp.get("/discovery")
 @bp.get(f"/discovery.{FORMATS}")
 def discovery(fmt: str = "json") -> Response:
-    settings = services.settings().open311
+    settings = services.settings().section(Open311Settings)
     endpoint = {
         "specification": SPECIFICATION,
         "url": request.url_root.rstrip("/") + f"{PREFIX}/v2",
@@ -133,7 +135,7 @@ def _list(name: str) -> list[str]:
 
 
 def _requests_view(fmt: str, reports: list[public.Report]) -> Response:
-    settings = services.settings().open311
+    settings = services.settings().section(Open311Settings)
     texts, zone = services.texts(), _zone()
     items = [public.request_view(r, texts, zone, settings.location_decimals) for r in reports]
     return respond(fmt, items, xml_list("service_requests", "request", items))
@@ -142,7 +144,7 @@ def _requests_view(fmt: str, reports: list[public.Report]) -> Response:
 @bp.get("/requests")
 @bp.get(f"/requests.{FORMATS}")
 def request_list(fmt: str = "json") -> Response:
-    settings = services.settings().open311
+    settings = services.settings().section(Open311Settings)
     numbers = _list("service_request_id")
     if numbers:  # the spec: other parameters are then ignored
         return _requests_view(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from reports.settings import ReportsSettings
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -26,5 +28,5 @@ def init_app(app: Flask) -> None:
     from reports.storage import make_storage
 
     container = services.of(app)
-    configure_pillow(container.settings.reports)
+    configure_pillow(container.settings.section(ReportsSettings))
     container.reports = ReportsServices(storage=make_storage(container.settings))

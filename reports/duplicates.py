@@ -17,9 +17,9 @@ from geopy.distance import geodesic
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.config import ReportsSettings
 from reports.models import OPEN_OR_ACCEPTED, Photo, Report
 from reports.photos import hamming
+from reports.settings import ReportsSettings
 
 METRES_PER_DEGREE_LAT = 111_320.0
 

@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
-from bot.core.config import ReportsSettings
 from bot.core.jobs import defer
 from bot.core.residents import get_or_create
 from bot.core.store import Store
@@ -26,6 +25,7 @@ from reports import duplicates, limits
 from reports.models import Category, Photo, PhotoStatus, Report, ReportCounter, ReportStatus, Source
 from reports.photos import PreparedPhoto, store_prepared
 from reports.roles import RESIDENT
+from reports.settings import ReportsSettings
 from reports.storage import Storage
 from reports.workflow import record
 

@@ -16,6 +16,7 @@ from reports import duplicates, notify
 from reports.models import PhotoStatus
 from reports.notify import Sender
 from reports.photos import Fetch, due_photos, process_photo
+from reports.settings import ReportsSettings
 from reports.storage import Storage
 
 log = logging.getLogger("citybot.reports.jobs")
@@ -37,7 +38,7 @@ def sender_for(app: Flask) -> Sender:
 
 def download_photo(photo_id: int) -> None:
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    settings = services.settings(app).reports
+    settings = services.settings(app).section(ReportsSettings)
     with session_scope(app) as session:
         photo = process_photo(session, storage_for(app), photo_id, media_fetcher(app), settings=settings)
         if photo is None:
@@ -50,7 +51,7 @@ def download_photo(photo_id: int) -> None:
 
 def deliver_notification(notification_id: int) -> None:
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    settings = services.settings(app).reports
+    settings = services.settings(app).section(ReportsSettings)
     with session_scope(app) as session:
         notification = notify.deliver(
             session, notification_id, sender_for(app), settings=settings, texts=services.texts(app)

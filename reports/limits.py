@@ -10,8 +10,8 @@ import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.config import ReportsSettings
 from bot.core.store import Store
+from reports.settings import ReportsSettings
 
 
 class RateLimitedError(Exception):

@@ -19,13 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
-from bot.core.config import ReportsSettings
 from bot.core.jobs import defer
 from bot.core.residents import Resident
 from bot.core.texts import Texts
 from bot.wechat.errors import CustomerServiceQuotaError, OutsideServiceWindowError
 from reports.models import Notification, NotificationStatus, Report, Source
 from reports.retry import backoff
+from reports.settings import ReportsSettings
 
 log = logging.getLogger("citybot.reports.notify")
 

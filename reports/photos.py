@@ -26,11 +26,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
-from bot.core.config import ReportsSettings
 from reports.imageformat import ImageFormatError, ImageHeader, read_header
 from reports.imageformat import sniff as sniff  # re-exported: callers sniff before they prepare
 from reports.models import Photo, PhotoStatus
 from reports.retry import backoff
+from reports.settings import ReportsSettings
 from reports.storage import Storage
 
 log = logging.getLogger("citybot.reports.photos")

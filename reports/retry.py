@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core.config import ReportsSettings
+from reports.settings import ReportsSettings
 
 
 def backoff(attempts: int, settings: ReportsSettings) -> timedelta:

@@ -24,7 +24,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
-from bot.core.config import ReportsSettings
 from bot.core.residents import Resident, get_or_create
 from reports import notify
 from reports.models import (
@@ -39,6 +38,7 @@ from reports.models import (
 )
 from reports.phones import mask
 from reports.roles import Actor, PermissionDeniedError
+from reports.settings import ReportsSettings
 from staff.roles import Permission
 
 

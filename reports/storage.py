@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 
 from bot.core.config import Settings
+from reports.settings import ReportsSettings
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
@@ -89,5 +90,5 @@ class LocalStorage(Storage):
 
 
 def make_storage(settings: Settings) -> Storage:
-    root = settings.reports.storage_dir or str(Path(settings.instance_path) / "reports")
+    root = settings.section(ReportsSettings).storage_dir or str(Path(settings.instance_path) / "reports")
     return LocalStorage(root)

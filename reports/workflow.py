@@ -18,10 +18,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
-from bot.core.config import ReportsSettings
 from reports import notify, rewards
 from reports.models import AuditEntry, RejectReason, Report, ReportStatus
 from reports.roles import Actor, PermissionDeniedError
+from reports.settings import ReportsSettings
 from staff.roles import Permission
 
 S = ReportStatus

@@ -25,10 +25,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot import create_app
+from bot.app import load_settings
 from bot.chat import recovery
 from bot.core import services
 from bot.core.clock import utcnow
-from bot.core.config import load_settings
 from bot.core.store import Store
 from bot.migrations import upgrade
 from bot.wechat.api import WeChatAPI

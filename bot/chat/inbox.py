@@ -33,6 +33,7 @@ from bot.chat.conversation import Conversation
 from bot.chat.journal import Delivery, JournalEntry, Outcome
 from bot.chat.replies import Reply, Silence, Text, reply_from_dict
 from bot.chat.routing import Context, Dispatcher
+from bot.chat.settings import ConversationSettings, IntakeSettings
 from bot.chat.spool import Spool
 from bot.core import metrics, residents, services
 from bot.core.clock import epoch, utcnow
@@ -72,9 +73,7 @@ def dispatcher(app: Flask) -> Dispatcher:
     container = services.of(app)
     found = container.dispatcher
     if found is None:
-        from handlers import FALLBACK, ROUTERS
-
-        found = container.dispatcher = Dispatcher(ROUTERS, FALLBACK)
+        raise RuntimeError("the chat engine has no routers: create_app hands them over (bot.chat.engine)")
     return found
 
 
@@ -83,13 +82,13 @@ def spool_for(app: Flask) -> Spool:
     found = container.spool
     if found is None:
         settings = container.settings
-        folder = settings.intake.spool_dir or str(Path(settings.instance_path) / "spool")
+        folder = settings.section(IntakeSettings).spool_dir or str(Path(settings.instance_path) / "spool")
         found = container.spool = Spool(folder)
     return found
 
 
 def lease_of(app: Flask) -> timedelta:
-    return timedelta(seconds=services.settings(app).intake.lease)
+    return timedelta(seconds=services.settings(app).section(IntakeSettings).lease)
 
 
 # -- the webhook's entry -----------------------------------------------------------------------------
@@ -105,7 +104,7 @@ def accept(
     queue has less of WeChat's 5 seconds left than its own start suggests, so the answer must also
     be ready by ``sent_at`` + 5 s (servers keep NTP time).
     """
-    budget = services.settings(app).intake.passive_budget
+    budget = services.settings(app).section(IntakeSettings).passive_budget
     now = time.monotonic()
     started = now if started is None else started
     deadline = started + budget
@@ -238,7 +237,7 @@ def _claim_passive(session: Session, entry: JournalEntry) -> Reply | None:
 def _take_turn(app: Flask, session: Session, entry_id: int, inbound: Inbound) -> None:
     """Hold the resident's turn, after their earlier messages still in hand (bounded wait)."""
     settings = services.settings(app)
-    give_up = time.monotonic() + settings.intake.order_wait
+    give_up = time.monotonic() + settings.section(IntakeSettings).order_wait
     while True:
         residents.take_turn(session, inbound.openid)
         if time.monotonic() >= give_up or not journal.earlier_unfinished(
@@ -274,7 +273,9 @@ def run(
         ctx: Context | None = None
         try:
             _take_turn(app, session, entry_id, inbound)
-            conversation = Conversation(session, inbound.openid, settings.conversation.timeout, now=now)
+            conversation = Conversation(
+                session, inbound.openid, settings.section(ConversationSettings).timeout, now=now
+            )
             ctx = Context(
                 session=session,
                 store=services.store(app),

@@ -29,6 +29,7 @@ from bot.chat import inbox, journal
 from bot.chat.journal import Delivery, JournalEntry, Outcome
 from bot.chat.outbox import deliver_reply
 from bot.chat.replies import Reply, Silence, reply_from_dict
+from bot.chat.settings import IntakeSettings
 from bot.core import metrics, services
 from bot.core.clock import utcnow
 from bot.core.database import sessionmaker_for
@@ -64,7 +65,7 @@ def _default_deliver(app: Flask) -> inbox.Deliver:
 
 def deliver_entry(app: Flask, entry_id: int, *, deliver: inbox.Deliver | None = None) -> Delivery | None:
     """Send a finished row's reply as a customer-service message, once; record what happened."""
-    intake = services.settings(app).intake
+    intake = services.settings(app).section(IntakeSettings)
     make_session = sessionmaker_for(app)
     with make_session() as session:
         entry = session.get(JournalEntry, entry_id)
@@ -180,7 +181,7 @@ def replay_spool(app: Flask, *, deliver: inbox.Deliver | None = None, limit: int
 def run_once(app: Flask, *, deliver: inbox.Deliver | None = None) -> Pass:
     """One recovery pass (see the module's docstring); a database still down ends it early."""
     result = Pass()
-    intake = services.settings(app).intake
+    intake = services.settings(app).section(IntakeSettings)
     with app.app_context():
         try:
             result.replayed = replay_spool(app, deliver=deliver)
@@ -270,7 +271,7 @@ def ensure_started(app: Flask) -> None:
     with _start_lock:
         if container.recovery_started:
             return
-        interval = container.settings.intake.recovery_interval
+        interval = container.settings.section(IntakeSettings).recovery_interval
         loop = RecoveryLoop(app, interval) if interval > 0 else None
         container.recovery = loop
         container.recovery_started = True

@@ -15,6 +15,7 @@ from bot.core import services
 from bot.wechat.crypto import DecryptError, MessageCrypto
 from bot.wechat.inbound import BadMessageError, parse_inbound, parse_xml
 from bot.wechat.render import SUCCESS, render
+from bot.wechat.settings import WeChatSettings
 from bot.wechat.signature import SignatureError, verify
 
 log = logging.getLogger("citybot.webhook")
@@ -29,7 +30,7 @@ class RefusedError(Exception):
 
 
 def init_app(app: Flask) -> None:
-    wechat = services.settings(app).wechat
+    wechat = services.settings(app).section(WeChatSettings)
     if wechat.safe_mode:
         services.of(app).crypto = MessageCrypto(wechat.token, wechat.encoding_aes_key, wechat.app_id)
     if not wechat.token:
@@ -54,7 +55,7 @@ def _unexpected(exc: Exception) -> Response:
 
 
 def _verify_request(extra: str | None = None) -> None:
-    wechat = services.settings().wechat
+    wechat = services.settings().section(WeChatSettings)
     if not wechat.token:
         raise RefusedError(403, "no token configured")
     args = request.args
@@ -86,7 +87,7 @@ def _read_body(limit: int) -> bytes:
 
 
 def _plaintext(body: bytes, encrypted: bool) -> str:
-    wechat = services.settings().wechat
+    wechat = services.settings().section(WeChatSettings)
     if not encrypted:
         if wechat.encrypted_only:
             raise RefusedError(403, "plain-mode message refused: encrypted_only is on")
@@ -124,7 +125,7 @@ def receive() -> Response:
     started = time.monotonic()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     recovery.ensure_started(app)
-    body = _read_body(services.settings().wechat.max_body_bytes)
+    body = _read_body(services.settings().section(WeChatSettings).max_body_bytes)
     _verify_request()
     encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
     xml = _plaintext(body, encrypted)

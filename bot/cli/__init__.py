@@ -1,6 +1,6 @@
 """The ``citybot`` command group. Each command is a thin layer over plain functions.
 
-Each feature's commands live in a module of this package and are added in ``_assemble``.
+Each feature's commands live in the ``cli`` package and are added from the features list.
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ import sys
 
 import click
 
-from bot import create_app
-from bot.core.cli import Env
+from bot.app import FEATURES, create_app, load_settings
+from bot.cli import db
 from bot.core.config import CONFIG_ENV, ConfigError
+from cli.env import Env
 
 
 @click.group()
@@ -25,39 +26,17 @@ from bot.core.config import CONFIG_ENV, ConfigError
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """citybot: the city-management WeChat service account backend."""
-    env = Env(config_path, create_app)
+    env = Env(config_path, create_app, load_settings)
     ctx.obj = env
     ctx.call_on_close(env.close)
 
 
 def _assemble() -> None:
-    """The command tree, in one place."""
-    from bot.chat import cli as messages
-    from bot.cli import db
-    from bot.core import jobs_cli as worker
-    from broadcasts import cli as broadcasts
-    from broadcasts import menu_cli as menu
-    from devtools import chat_cli as chat
-    from devtools import fake_wechat_cli as fake_wechat
-    from geodata import cli as poi
-    from reports import cli as report
-    from reports import rewards_cli as rewards
-    from staff import cli as staff
-    from waste import cli as sorting
-
+    """The command tree: the schema commands, then each feature's commands in the list's order."""
     cli.add_command(db.db)
-    cli.add_command(poi.poi)
-    cli.add_command(chat.chat)
-    cli.add_command(messages.messages)
-    cli.add_command(staff.staff)
-    cli.add_command(fake_wechat.fake_wechat)
-    cli.add_command(report.report)
-    cli.add_command(rewards.rewards)
-    cli.add_command(sorting.sorting)
-    cli.add_command(worker.worker)
-    cli.add_command(worker.jobs_group)
-    cli.add_command(menu.menu)
-    cli.add_command(broadcasts.broadcasts)
+    for feature in FEATURES:
+        for command in feature.commands:
+            cli.add_command(command)
 
 
 _assemble()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.core.cli import Env, pass_env
+from cli.env import Env, pass_env
 
 
 @click.group()

@@ -7,7 +7,6 @@ work commits once.
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,20 +20,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from bot.core import services
-
-# Every module that declares models; Alembic and create_all see exactly these.
-MODEL_MODULES: tuple[str, ...] = (
-    "bot.chat.journal",
-    "bot.core.residents",
-    "bot.chat.conversation",
-    "geodata.models",
-    "staff.models",
-    "reports.models",
-    "waste.models",
-    "miniprogram_api.models",
-    "console.audit",
-    "broadcasts.models",
-)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -67,11 +52,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
-
-
-def load_models() -> None:
-    for module in MODEL_MODULES:
-        importlib.import_module(module)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -114,7 +94,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def init_app(app: Flask) -> None:
-    load_models()
     engine = make_engine(app.config["CITYBOT"].database_url)
     container = services.of(app)
     container.engine = engine

@@ -12,7 +12,7 @@ that is not there yet.
   for work due later.
 
 This is the only module that imports rq. Work that must never be lost is recorded in the database
-first (photo downloads, notifications) and swept by the functions listed in ``DUE_SWEEPERS``.
+first (photo downloads, notifications) and swept by the features' sweepers (``Feature.sweepers``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ from bot.core.database import sessionmaker_for
 log = logging.getLogger("citybot.jobs")
 
 # Functions ``citybot jobs run-due`` calls, each ``fn(app) -> int`` (how many items it handled).
-DUE_SWEEPERS: tuple[str, ...] = ("reports.jobs.run_due",)
 
 _PENDING = "citybot.jobs.pending"
 
@@ -277,6 +276,6 @@ def run_due(app: Flask) -> dict[str, int]:
     """Call every sweeper once; returns how many items each handled."""
     done: dict[str, int] = {}
     with app.app_context():
-        for path in DUE_SWEEPERS:
-            done[path] = int(resolve(path)(app))
+        for sweeper in services.of(app).sweepers:
+            done[job_path(sweeper)] = int(sweeper(app))
     return done

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from bot.chat.recovery import RecoveryLoop
     from bot.chat.routing import Dispatcher
     from bot.chat.spool import Spool
+    from bot.core.feature import Sweeper
     from bot.core.httperrors import Renderer
     from bot.core.jobs import JobQueue
     from bot.wechat.api import WeChatAPI
@@ -61,6 +62,8 @@ class Services:
     texts: Texts = field(init=False)
     # bot.core.jobs
     jobs: JobQueue = field(init=False)
+    # the features' sweepers of due work (citybot jobs run-due)
+    sweepers: list[Sweeper] = field(default_factory=list)
     # bot.chat.webhook: the safe-mode cipher, None in plain mode
     crypto: MessageCrypto | None = None
     # bot.chat.inbox, built on first use

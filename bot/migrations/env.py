@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from alembic import context
 
-from bot.core.database import Base, load_models, make_engine
+from bot.app import metadata
+from bot.core.database import make_engine
 
-load_models()
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata()
 
 
 def run_migrations_offline() -> None:

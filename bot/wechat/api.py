@@ -38,6 +38,7 @@ from bot.wechat.errors import (
     error_for,
     redact,
 )
+from bot.wechat.settings import WeChatSettings
 from bot.wechat.token import TokenManager
 
 log = logging.getLogger("citybot.wechat.api")
@@ -155,7 +156,7 @@ class WeChatAPI:
     def from_settings(
         cls, settings: Settings, store: Store, *, http: requests.Session | None = None
     ) -> WeChatAPI:
-        wechat = settings.wechat
+        wechat = settings.section(WeChatSettings)
         if not wechat.app_id or not wechat.app_secret:
             raise ConfigError("wechat.app_id and wechat.app_secret are needed to call the WeChat API")
         http = http or requests.Session()

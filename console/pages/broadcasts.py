@@ -40,6 +40,7 @@ from broadcasts.models import (
     audit_trail,
 )
 from broadcasts.screening import Screening, load_lexicon
+from broadcasts.settings import BroadcastSettings
 from console import access
 from console.access import requires
 from console.forms import ConsoleForm
@@ -125,7 +126,7 @@ def _message(exc: BroadcastError) -> str:
 
 
 def _lexicon() -> Any:
-    return load_lexicon(services.settings().broadcasts.lexicon_file)
+    return load_lexicon(services.settings().section(BroadcastSettings).lexicon_file)
 
 
 def _draft(db: Session, draft_id: int, me: Staff) -> Draft:
@@ -180,7 +181,7 @@ def index() -> ResponseReturnValue:
         in_review=review.in_review(db),
         ready=ready,
         recent=recent,
-        rhythm=quota.rhythm(db, services.settings().broadcasts, utcnow()),
+        rhythm=quota.rhythm(db, services.settings().section(BroadcastSettings), utcnow()),
         stage_labels=STAGE_LABELS,
         kind_labels=KIND_LABELS,
         publication_labels=PUBLICATION_LABELS,
@@ -326,7 +327,7 @@ def detail(draft_id: int) -> ResponseReturnValue:
         trail=audit_trail(db, draft.id),
         publications=publishing.publications(db, draft),
         versions=drafts.versions(db, draft),
-        rhythm=quota.rhythm(db, services.settings().broadcasts, utcnow()),
+        rhythm=quota.rhythm(db, services.settings().section(BroadcastSettings), utcnow()),
         stage_labels=STAGE_LABELS,
         action_labels=ACTION_LABELS,
         kind_labels=KIND_LABELS,
@@ -415,7 +416,7 @@ def publish(draft_id: int) -> ResponseReturnValue:
             api_for(_app()),
             draft,
             me,
-            settings=services.settings().broadcasts,
+            settings=services.settings().section(BroadcastSettings),
             lexicon=_lexicon(),
             now=utcnow(),
             kind=kind,

@@ -13,11 +13,13 @@ from bot.core import services
 from bot.core.database import get_session
 from console import access
 from console.access import requires
+from console.settings import ConsoleSettings
 from console.uploads import Uploads
 from geodata.datasets import LoadResult, LoadStatus, RollbackError, list_versions, load_dataset, rollback
 from geodata.datums import Datum
 from geodata.kinds import PoiKind
 from geodata.loaders import ErrorCode, Rules
+from geodata.settings import GeoSettings
 from staff.roles import Permission
 
 bp = Blueprint("datasets", __name__, url_prefix="/datasets")
@@ -53,7 +55,7 @@ def _uploads() -> Uploads:
 
 
 def _rules() -> Rules:
-    return Rules.from_settings(services.settings().geo)
+    return Rules.from_settings(services.settings().section(GeoSettings))
 
 
 def where(problem_where: int | None, unit: str) -> str:
@@ -75,7 +77,7 @@ def _page(result: LoadResult | None = None, token: str = "", status: int = 200) 
         token=token,
         error_labels=ERROR_LABELS,
         where=where,
-        max_mb=services.settings().console.max_upload_bytes / (1 << 20),
+        max_mb=services.settings().section(ConsoleSettings).max_upload_bytes / (1 << 20),
     ), status
 
 

@@ -19,6 +19,7 @@ from bot.core.clock import utcnow
 from bot.core.database import get_session
 from console import access, localtime, queue
 from console.access import requires
+from geodata.settings import GeoSettings
 from reports import workflow
 from reports.models import (
     OPEN,
@@ -31,6 +32,7 @@ from reports.models import (
     is_overdue,
 )
 from reports.roles import PermissionDeniedError, actor_for_staff
+from reports.settings import ReportsSettings
 from staff.roles import Permission
 
 bp = Blueprint("reviews", __name__, url_prefix="/reports")
@@ -175,7 +177,7 @@ def map_links(report: Report) -> dict[str, str]:
     from geodata.links import amap_url, tencent_url
 
     point = GeoPoint(report.lat, report.lon, Datum.WGS84)
-    app = services.settings().geo.navigation_app
+    app = services.settings().section(GeoSettings).navigation_app
     return {
         "高德地图": amap_url(point, report.number, app=app),
         "腾讯地图": tencent_url(point, report.number, app=app),
@@ -223,7 +225,7 @@ def _decide(db: Session, report_id: int, expected_text: str, action: str, form: 
         abort(403)
     except ValueError:
         raise RefusedError("页面数据无效，请刷新后重试。") from None
-    settings = services.settings().reports
+    settings = services.settings().section(ReportsSettings)
     comment = (form.get("comment") or "").strip()[:500] or None
     reason = form.get("reason") or ""
     try:

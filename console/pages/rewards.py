@@ -19,6 +19,7 @@ from reports import rewards
 from reports.models import LedgerEntry, PayoutBatch, Report
 from reports.phones import mask
 from reports.roles import Actor, PermissionDeniedError, actor_for_staff
+from reports.settings import ReportsSettings
 from staff.roles import Permission
 
 bp = Blueprint("rewards", __name__, url_prefix="/rewards")
@@ -60,7 +61,7 @@ def _recent_ledger(db: Session, limit: int = 30) -> list[tuple[LedgerEntry, str 
 @requires(Permission.REWARDS_VIEW)
 def index() -> ResponseReturnValue:
     db = get_session()
-    settings = services.settings().reports
+    settings = services.settings().section(ReportsSettings)
     due = rewards.due_balances(db, min_points=settings.payout_min_points)
     return render_template(
         "console/rewards.html",
@@ -80,7 +81,7 @@ def index() -> ResponseReturnValue:
 @requires(Permission.REWARDS_PAYOUT)
 def create_batch() -> ResponseReturnValue:
     db = get_session()
-    batch = rewards.create_payout_batch(db, _actor(), settings=services.settings().reports)
+    batch = rewards.create_payout_batch(db, _actor(), settings=services.settings().section(ReportsSettings))
     if batch is None:
         db.rollback()
         flash("目前没有可兑付的积分（须绑定手机号且达到最低兑付积分）。", "info")
@@ -105,7 +106,7 @@ def _batch(db: Session, batch_id: int) -> PayoutBatch:
 def batch(batch_id: int) -> ResponseReturnValue:
     db = get_session()
     found = _batch(db, batch_id)
-    settings = services.settings().reports
+    settings = services.settings().section(ReportsSettings)
     me = access.require_staff()
     return render_template(
         "console/rewards_batch.html",
@@ -123,7 +124,9 @@ def batch(batch_id: int) -> ResponseReturnValue:
 def export(batch_id: int) -> ResponseReturnValue:
     db = get_session()
     try:
-        data = rewards.export_csv(db, batch_id, _actor(), settings=services.settings().reports)
+        data = rewards.export_csv(
+            db, batch_id, _actor(), settings=services.settings().section(ReportsSettings)
+        )
     except rewards.PayoutError:
         abort(404)
     access.record("rewards.export", f"batch {batch_id}")
@@ -147,7 +150,7 @@ def confirm(batch_id: int) -> ResponseReturnValue:
             failed[int(value)] = (request.form.get(f"reason-{value}") or "发放失败").strip()[:255]
     try:
         done = rewards.confirm_batch(
-            db, batch_id, _actor(), settings=services.settings().reports, failed=failed
+            db, batch_id, _actor(), settings=services.settings().section(ReportsSettings), failed=failed
         )
     except PermissionDeniedError as exc:
         db.rollback()

@@ -11,6 +11,7 @@ from bot.core import services
 from bot.core.database import get_session
 from console import charts, localtime, stats
 from console.access import requires
+from reports.settings import ReportsSettings
 from staff.roles import Permission
 
 bp = Blueprint("statistics", __name__, url_prefix="/stats")
@@ -72,7 +73,7 @@ def index() -> ResponseReturnValue:
     by_status = stats.reports_by_status(db, range_)
     by_category = stats.reports_by_category(db, range_)
     paid = stats.rewards_paid(db, range_)
-    points_per_yuan = services.settings().reports.points_per_yuan
+    points_per_yuan = services.settings().section(ReportsSettings).points_per_yuan
     report_summary = {
         "reports": reports.total,
         "first_review": _duration(stats.median_first_review(db, range_, store=services.store())),

@@ -83,7 +83,7 @@ def test_a_fifth_kind_appears_without_touching_the_document_code() -> None:
         module = importlib.util.module_from_spec(spec)
         sys.modules["geodata.kinds"] = module
         exec(compile({extended!r}, "geodata/kinds.py", "exec"), module.__dict__)
-        from bot.core.config import load_settings
+        from bot.app import load_settings
         from miniprogram_api import openapi
         settings = load_settings(None, {{"secret_key": "k" * 40}}, environ={{}})
         print(json.dumps(openapi.document(settings, [])))
@@ -179,7 +179,7 @@ def test_text_parameters_refuse_control_characters_in_the_document(api_app: Flas
 
 
 def test_without_categories_the_category_is_text_without_control_characters() -> None:
-    from bot.core.config import load_settings
+    from bot.app import load_settings
 
     settings = load_settings(None, {"secret_key": "k" * 40}, environ={})
     category = openapi.document(settings, [])["components"]["schemas"]["ReportForm"]["properties"]["category"]

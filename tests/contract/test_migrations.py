@@ -9,16 +9,16 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import text
 
+from bot.app import load_settings, metadata
 from bot.chat.journal import key_hash
 from bot.core import services
 from bot.core.clock import utcnow
-from bot.core.config import load_settings
-from bot.core.database import Base, load_models, make_engine
+from bot.core.database import Base, make_engine
 from bot.migrations import downgrade, upgrade
 
 
 def test_migrations_match_models(app: Flask) -> None:
-    load_models()
+    metadata()
     engine = services.of(app).engine
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})

@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from bot.core.config import load_settings
+from bot.app import load_settings
 from bot.migrations import upgrade
 from devtools.fake_wechat import FakeWeChat
 from tests.support import images

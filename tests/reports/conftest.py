@@ -15,8 +15,8 @@ from flask import Flask
 import bot
 from bot.cli import cli
 from bot.core import services
-from bot.core.config import ReportsSettings
 from devtools.fake_wechat import FakeWeChat
+from reports.settings import ReportsSettings
 from tests.conftest import deep_merge
 from tests.support.reports import FakeMedia, FakeSender, close_queue
 

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot.core.config import ReportsSettings
 from reports import photos
 from reports.imageformat import JPEG, PNG, ImageHeader, read_header
 from reports.photos import PhotoRejectedError, prepare, screen
+from reports.settings import ReportsSettings
 from tests.support import images
 
 SETTINGS = ReportsSettings()

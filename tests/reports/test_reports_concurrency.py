@@ -10,11 +10,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.core.config import ReportsSettings
 from bot.core.database import session_scope
 from reports import rewards, workflow
 from reports.models import AuditEntry, LedgerEntry, Notification, Report, ReportStatus
 from reports.roles import staff_actor
+from reports.settings import ReportsSettings
 from staff.roles import Role
 from tests.support.reports import FakeMedia, new_report, unit
 

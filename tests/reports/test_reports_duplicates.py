@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from bot.core.config import ReportsSettings
 from geodata.datums import Datum
 from reports import workflow
 from reports.duplicates import find_candidates
 from reports.models import RejectReason, Report, ReportStatus
 from reports.photos import hamming, inspect_image
 from reports.roles import staff_actor
+from reports.settings import ReportsSettings
 from staff.roles import Role
 from tests.support import images
 from tests.support.clock import T0

@@ -10,11 +10,11 @@ from sqlalchemy import select, update
 
 from bot.core import jobs
 from bot.core.clock import utcnow
-from bot.core.config import ReportsSettings
 from bot.core.residents import touch
 from reports import workflow
 from reports.models import Notification, NotificationStatus
 from reports.roles import staff_actor
+from reports.settings import ReportsSettings
 from staff.roles import Role
 from tests.support.reports import FakeMedia, FakeSender, drain, new_report, outside_window, over_quota, unit
 

@@ -17,7 +17,6 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from bot.core.config import ReportsSettings
 from reports import rewards, workflow
 from reports.models import (
     AuditEntry,
@@ -31,6 +30,7 @@ from reports.models import (
     category_by_code,
 )
 from reports.roles import SYSTEM, Actor, PermissionDeniedError, actor_for_staff
+from reports.settings import ReportsSettings
 from staff import models as staff_models
 from staff.models import Staff
 from staff.roles import Permission, parse_roles

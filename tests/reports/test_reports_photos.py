@@ -15,10 +15,10 @@ from sqlalchemy import select, update
 
 from bot.core import jobs
 from bot.core.clock import utcnow
-from bot.core.config import ReportsSettings
 from reports.jobs import storage_for
 from reports.models import Photo, PhotoStatus
 from reports.photos import PhotoRejectedError, inspect_image, process_photo, sniff, stripped_derivative
+from reports.settings import ReportsSettings
 from tests.support import images
 from tests.support.clock import T0
 from tests.support.reports import FakeMedia, new_report, unit

@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bot.core.config import ReportsSettings
 from reports import phones, rewards, workflow
 from reports.models import LedgerEntry, LedgerKind, LineStatus, Notification, PayoutLine, Report, ReportStatus
 from reports.roles import PermissionDeniedError, staff_actor
+from reports.settings import ReportsSettings
 from staff.roles import Role
 from tests.support.reports import FakeMedia, new_report, unit
 

@@ -10,7 +10,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bot.core.config import ReportsSettings
 from geodata.datums import Datum, GeoPoint
 from reports import rewards, workflow
 from reports.models import (
@@ -23,6 +22,7 @@ from reports.models import (
     audit_of,
 )
 from reports.roles import SYSTEM, PermissionDeniedError, staff_actor
+from reports.settings import ReportsSettings
 from staff.roles import Role
 from tests.support.reports import WEST_LAKE_GCJ, FakeMedia, new_report, unit
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.config import ConfigError, load_settings
+from bot.app import load_settings
+from bot.core.config import ConfigError
 from tests.conftest import SECRET_ENV
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, valid base64

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.config import ConfigError, load_settings
+from bot.app import load_settings
+from bot.core.config import ConfigError
 from geodata.kinds import KindCatalogue, PoiKind
 from tests.conftest import SECRET_ENV
 

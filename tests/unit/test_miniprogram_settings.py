@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from bot.core.config import ConfigError, load_settings
+from bot.app import load_settings
+from bot.core.config import ConfigError
 from tests.conftest import SECRET_ENV
 
 PROGRAMS = [

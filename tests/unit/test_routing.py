@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from bot.app import load_settings
 from bot.chat.conversation import Conversation, ConversationRow
 from bot.chat.replies import Reply, Silence, Text
 from bot.chat.routing import Context, Dispatcher, Router
 from bot.core.clock import utcnow
-from bot.core.config import load_settings
 from bot.core.database import Base
 from bot.core.store import InProcessStore
 from bot.core.texts import Texts

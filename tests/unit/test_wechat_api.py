@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.core.config import ConfigError, load_settings
+from bot.app import load_settings
+from bot.core.config import ConfigError
 from bot.core.store import InProcessStore
 from bot.wechat.api import WeChatAPI
 from bot.wechat.errors import (

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import String, Text
 
+from bot.app import metadata
 from bot.chat.journal import JournalEntry
-from bot.core.database import Base, load_models
+from bot.core.database import Base
 from bot.wechat import limits
 from broadcasts.models import Draft, Publication
 from reports.models import Photo
@@ -20,7 +21,7 @@ def _length(column: object) -> int | None:
 
 
 def test_every_openid_column_holds_the_longest_openid() -> None:
-    load_models()
+    metadata()
     openid_columns = [
         column
         for table in Base.metadata.tables.values()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.chat.journal import Outcome
-from bot.core.cli import Env, pass_env
+from cli.env import Env, pass_env
 
 
 @click.group()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from bot.core.cli import Env, pass_env
+from broadcasts.settings import BroadcastSettings
+from cli.env import Env, pass_env
 
 
 @click.group()
@@ -21,7 +22,7 @@ def push(env: Env, dry_run: bool) -> None:
     from broadcasts import menu as menus
     from broadcasts import staff_tag
 
-    settings = services.settings(env.app).broadcasts
+    settings = services.settings(env.app).section(BroadcastSettings)
     try:
         definition = menus.load_menu(settings.menu_file)
     except menus.MenuError as exc:

@@ -7,8 +7,8 @@ import threading
 
 import click
 
-from bot.core.cli import Env, pass_env
-from bot.core.config import load_settings
+from bot.wechat.settings import WeChatSettings
+from cli.env import Env, pass_env
 
 
 @click.command("fake-wechat")
@@ -30,10 +30,10 @@ def fake_wechat(
     """Serve a fake WeChat API on loopback until interrupted; point wechat.api_base_url at it."""
     from devtools.fake_wechat import FakeWeChat
 
-    settings = load_settings(env.config_path)
+    settings = env.settings()
     fake = FakeWeChat(
-        app_id or settings.wechat.app_id or "wxfake00000000001",
-        app_secret or settings.wechat.app_secret or "fake-app-secret",
+        app_id or settings.section(WeChatSettings).app_id or "wxfake00000000001",
+        app_secret or settings.section(WeChatSettings).app_secret or "fake-app-secret",
         expires_in=expires_in,
         host=host,
         port=port,

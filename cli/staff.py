@@ -8,7 +8,8 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.orm import Session
 
-from bot.core.cli import Env, pass_env
+from broadcasts.settings import BroadcastSettings
+from cli.env import Env, pass_env
 from staff import models
 from staff.roles import Role, parse_roles
 
@@ -124,7 +125,7 @@ def link_wechat(env: Env, username: str, openid: str) -> None:
     from bot.wechat.errors import WeChatAPIError
     from broadcasts import staff_tag
 
-    tag = services.settings(env.app).broadcasts.staff_tag
+    tag = services.settings(env.app).section(BroadcastSettings).staff_tag
     try:
         with _unit(env) as session:
             member = staff_tag.link(session, services.api(env.app), username, openid, tag)

@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 import click
 from tqdm import tqdm
 
-from bot.core.cli import Env, pass_env
 from bot.core.config import Settings
+from cli.env import Env, pass_env
 from geodata.datasets import LoadResult, LoadStatus, RollbackError, list_versions, load_dataset, rollback
 from geodata.datums import Datum
 from geodata.kinds import PoiKind
 from geodata.loaders import Rules
+from geodata.settings import GeoSettings
 
 SHOWN_PROBLEMS = 200
 
@@ -114,7 +115,7 @@ def poi() -> None:
 @pass_env
 def poi_load(env: Env, kind: PoiKind, file: str, datum: str, dry_run: bool) -> None:
     """Load FILE (CSV or GeoJSON) as the new version of KIND; all rows or none."""
-    rules = Rules.from_settings(_settings(env).geo)
+    rules = Rules.from_settings(_settings(env).section(GeoSettings))
     source: Any = sys.stdin.buffer if file == "-" else file
     with env.session() as session, ProgressBar() as bar:
         result = load_dataset(
@@ -130,7 +131,7 @@ def poi_load(env: Env, kind: PoiKind, file: str, datum: str, dry_run: bool) -> N
 @pass_env
 def poi_list(env: Env, kind: PoiKind | None) -> None:
     """Every kind's versions: rows, datum, source, load time; * marks the active one."""
-    zone = ZoneInfo(_settings(env).geo.timezone)
+    zone = ZoneInfo(_settings(env).section(GeoSettings).timezone)
     with env.session() as session:
         datasets = list_versions(session, kind)
         if not datasets:
@@ -169,7 +170,7 @@ def poi_demo(env: Env) -> None:
     """Load the demo city's sample datasets (each kind), so the chat shows real answers."""
     from geodata.demo import load_demo
 
-    rules = Rules.from_settings(_settings(env).geo)
+    rules = Rules.from_settings(_settings(env).section(GeoSettings))
     with env.session() as session:
         results = load_demo(session, rules=rules, loaded_by=_who())
     for result in results:

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy.orm import Session
 
-from bot.core.cli import Env, pass_env
-from bot.core.config import ReportsSettings
-from reports.acting import actor_option, refusals, resolve_actor
+from cli.acting import actor_option, refusals, resolve_actor
+from cli.env import Env, pass_env
 from reports.models import Report, ReportStatus
+from reports.settings import ReportsSettings
 from staff.roles import Permission
 
 

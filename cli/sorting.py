@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from bot.core.cli import Env, pass_env
+from cli.env import Env, pass_env
+from waste.settings import WasteSettings
 
 
 @click.group()
@@ -50,7 +51,7 @@ def sorting_lookup(env: Env, query: str) -> None:
     from waste.answer import reply_text
     from waste.lookup import lookup
 
-    settings = services.settings(env.app).waste
+    settings = services.settings(env.app).section(WasteSettings)
     with env.session() as session:
         result = lookup(session, query, min_score=settings.min_score, suggestions=settings.suggestions)
         click.echo(reply_text(result, services.texts(env.app)))

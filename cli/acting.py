@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from bot.core.cli import Env
+from cli.env import Env
 from staff.roles import Permission
 
 

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 import click
 import requests
 
-from bot.core.cli import Env, pass_env
-from bot.core.config import Settings, load_settings
+from bot.core.config import Settings
+from bot.wechat.settings import WeChatSettings
+from cli.env import Env, pass_env
 
 if TYPE_CHECKING:
     from devtools.simulator import WeChatSimulator
@@ -106,7 +107,7 @@ def run_chat(
 def simulator_from(settings: Settings, url: str, mode: str | None) -> WeChatSimulator:
     from devtools.simulator import WeChatSimulator  # a development tool: loaded only when chatting
 
-    wechat = settings.wechat
+    wechat = settings.section(WeChatSettings)
     chosen = mode or ("safe" if wechat.safe_mode else "plain")
     return WeChatSimulator(
         http_transport(url),
@@ -129,8 +130,8 @@ def simulator_from(settings: Settings, url: str, mode: str | None) -> WeChatSimu
 @pass_env
 def chat(env: Env, url: str, openid: str, mode: str | None) -> None:
     """Chat with a running citybot as a resident would, without a WeChat account."""
-    settings = load_settings(env.config_path)
-    if not settings.wechat.token:
+    settings = env.settings()
+    if not settings.section(WeChatSettings).token:
         raise click.ClickException("wechat.token is empty in the configuration: nothing can be signed")
     sim = simulator_from(settings, url, mode)
     interactive = sys.stdin.isatty()

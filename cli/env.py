@@ -2,7 +2,7 @@
 
 Each feature's commands live in that feature's package (``staff/cli.py``, ``geodata/cli.py``, ...)
 and take an :class:`Env`; the composition root (``bot/cli``) builds the group from the features list
-and hands the Env its app factory, so nothing here names a feature or the root.
+and hands the Env its app factory and settings loader, so nothing here names the root.
 """
 
 from __future__ import annotations
@@ -15,18 +15,20 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from bot.core import services
-from bot.core.config import ConfigError
+from bot.core.config import ConfigError, Settings
 from bot.core.database import session_scope
 
 AppFactory = Callable[..., Flask]
+SettingsLoader = Callable[[str | None], Settings]
 
 
 class Env:
     """Lazily built app for commands that need one (``chat`` does not)."""
 
-    def __init__(self, config_path: str | None, factory: AppFactory) -> None:
+    def __init__(self, config_path: str | None, factory: AppFactory, loader: SettingsLoader) -> None:
         self.config_path = config_path
         self._factory = factory
+        self._loader = loader
         self._app: Flask | None = None
 
     @property
@@ -37,6 +39,13 @@ class Env:
             except ConfigError as exc:
                 raise click.ClickException(str(exc)) from None
         return self._app
+
+    def settings(self) -> Settings:
+        """The validated settings alone, for commands that need no app."""
+        try:
+            return self._loader(self.config_path)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
 
     def close(self) -> None:
         if self._app is not None:

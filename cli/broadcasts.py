@@ -10,7 +10,8 @@ from typing import IO
 import click
 from sqlalchemy.orm import Session
 
-from bot.core.cli import Env, pass_env
+from broadcasts.settings import BroadcastSettings
+from cli.env import Env, pass_env
 
 
 @click.group()
@@ -41,7 +42,7 @@ def rhythm(env: Env) -> None:
     from broadcasts import quota
 
     with env.session() as session:
-        status = quota.rhythm(session, services.settings(env.app).broadcasts, utcnow())
+        status = quota.rhythm(session, services.settings(env.app).section(BroadcastSettings), utcnow())
     click.echo(
         f"{status.month:%Y-%m}: {status.used} of {status.quota} mass sends used, {status.remaining} left, "
         f"{status.days_left} days left (an even pace would be at {status.expected:.1f})"
@@ -59,7 +60,7 @@ def screen(env: Env, file: IO[str]) -> None:
     from broadcasts.screening import LexiconError, load_lexicon
 
     try:
-        lexicon = load_lexicon(services.settings(env.app).broadcasts.lexicon_file)
+        lexicon = load_lexicon(services.settings(env.app).section(BroadcastSettings).lexicon_file)
     except LexiconError as exc:
         raise click.ClickException(str(exc)) from None
     text = file.read()
@@ -92,7 +93,7 @@ def publish(
     from broadcasts.screening import load_lexicon
     from staff import models as staff_models
 
-    settings = services.settings(env.app).broadcasts
+    settings = services.settings(env.app).section(BroadcastSettings)
     with _unit(env) as session:
         publication = publishing.publish(
             session,

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from bot.core.cli import Env, pass_env
-from reports.acting import actor_option, refusals, resolve_actor
+from cli.acting import actor_option, refusals, resolve_actor
+from cli.env import Env, pass_env
 from staff.roles import Permission
 
 

@@ -1,0 +1,99 @@
+"""The one list of features. Adding a feature is its package(s) plus one entry here.
+
+Order matters twice: chat routers are tried in this order (after the conversation in progress and
+the menu events; see bot.chat.routing), and each ``init_app`` runs in this order.
+"""
+
+from __future__ import annotations
+
+import console
+import console.audit
+import geodata.models
+import handlers.basics
+import handlers.broadcasts
+import handlers.nearby
+import handlers.reports
+import handlers.sorting
+import miniprogram_api
+import miniprogram_api.models
+import open311
+import reports
+import reports.jobs
+import reports.models
+import staff.models
+import waste.models
+from bot.chat import conversation, journal
+from bot.chat.engine import init_app as chat_init_app
+from bot.chat.settings import ConversationSettings, IntakeSettings
+from bot.core import residents
+from bot.core.feature import Feature
+from bot.wechat.settings import WeChatSettings
+from broadcasts import models as broadcast_models
+from broadcasts.settings import BroadcastSettings
+from cli import broadcasts as broadcast_commands
+from cli import chat as chat_command
+from cli import fake_wechat, menu, messages, poi, report, rewards, sorting, worker
+from cli import staff as staff_commands
+from console.settings import ConsoleSettings
+from geodata.settings import GeoSettings
+from miniprogram_api.settings import MiniProgramSettings
+from open311.settings import Open311Settings
+from reports.settings import ReportsSettings
+from waste.settings import WasteSettings
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("wechat", sections=[("wechat", WeChatSettings)]),
+    Feature(
+        "chat",
+        sections=[("intake", IntakeSettings), ("conversation", ConversationSettings)],
+        models=[journal, conversation, residents],
+        init_app=chat_init_app,
+        routers=[handlers.basics.router],
+        commands=[messages.messages, worker.worker, worker.jobs_group],
+    ),
+    Feature("staff", models=[staff.models], commands=[staff_commands.staff]),
+    Feature(
+        "reports",
+        sections=[("reports", ReportsSettings)],
+        models=[reports.models],
+        init_app=reports.init_app,
+        routers=[handlers.reports.router],
+        sweepers=[reports.jobs.run_due],
+        commands=[report.report, rewards.rewards],
+    ),
+    Feature(
+        "geodata",
+        sections=[("geo", GeoSettings)],
+        models=[geodata.models],
+        routers=[handlers.nearby.router],
+        commands=[poi.poi],
+    ),
+    Feature(
+        "waste",
+        sections=[("waste", WasteSettings)],
+        models=[waste.models],
+        routers=[handlers.sorting.router],
+        commands=[sorting.sorting],
+    ),
+    Feature(
+        "broadcasts",
+        sections=[("broadcasts", BroadcastSettings)],
+        models=[broadcast_models],
+        routers=[handlers.broadcasts.router],
+        commands=[broadcast_commands.broadcasts, menu.menu],
+    ),
+    Feature(
+        "miniprogram",
+        sections=[("miniprogram", MiniProgramSettings)],
+        models=[miniprogram_api.models],
+        init_app=miniprogram_api.init_app,
+    ),
+    Feature("open311", sections=[("open311", Open311Settings)], init_app=open311.init_app),
+    Feature(
+        "console", sections=[("console", ConsoleSettings)], models=[console.audit], init_app=console.init_app
+    ),
+    Feature("devtools", commands=[chat_command.chat, fake_wechat.fake_wechat]),
+)
+
+# The chat's last resort when no router took a message.
+FALLBACK = handlers.basics.fallback
