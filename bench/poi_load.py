@@ -35,9 +35,9 @@ from bot import create_app
 from bot.app import load_settings
 from bot.core import services
 from bot.core.database import session_scope
+from bot.core.geo import Datum, GeoPoint
 from bot.migrations import upgrade
 from geodata.datasets import load_dataset
-from geodata.datums import Datum, GeoPoint
 from geodata.index import IndexCache
 from geodata.kinds import PoiKind
 from geodata.loaders import Rules, ServiceArea

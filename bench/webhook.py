@@ -35,9 +35,9 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.core.geo import Datum, GeoPoint
 from bot.core.store import RedisStore
 from bot.wechat.signature import sign
-from geodata.datums import Datum, GeoPoint
 from geodata.origin import remember
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,6 +6,9 @@ the menu events; see bot.chat.routing), and each ``init_app`` runs in this order
 
 from __future__ import annotations
 
+from functools import partial
+
+import broadcasts.services
 import console
 import console.audit
 import geodata.models
@@ -17,9 +20,9 @@ import handlers.sorting
 import miniprogram_api
 import miniprogram_api.models
 import open311
-import reports
 import reports.jobs
 import reports.models
+import reports.services
 import staff.models
 import waste.models
 from bot.chat import conversation, journal
@@ -27,6 +30,7 @@ from bot.chat.engine import init_app as chat_init_app
 from bot.chat.settings import ConversationSettings, IntakeSettings
 from bot.core import residents
 from bot.core.feature import Feature
+from bot.wechat import service as wechat_service
 from bot.wechat.settings import WeChatSettings
 from broadcasts import models as broadcast_models
 from broadcasts.settings import BroadcastSettings
@@ -42,7 +46,7 @@ from reports.settings import ReportsSettings
 from waste.settings import WasteSettings
 
 FEATURES: tuple[Feature, ...] = (
-    Feature("wechat", sections=[("wechat", WeChatSettings)]),
+    Feature("wechat", sections=[("wechat", WeChatSettings)], init_app=wechat_service.init_app),
     Feature(
         "chat",
         sections=[("intake", IntakeSettings), ("conversation", ConversationSettings)],
@@ -56,7 +60,7 @@ FEATURES: tuple[Feature, ...] = (
         "reports",
         sections=[("reports", ReportsSettings)],
         models=[reports.models],
-        init_app=reports.init_app,
+        init_app=partial(reports.services.init_app, wechat=wechat_service.api),
         routers=[handlers.reports.router],
         sweepers=[reports.jobs.run_due],
         commands=[report.report, rewards.rewards],
@@ -79,6 +83,7 @@ FEATURES: tuple[Feature, ...] = (
         "broadcasts",
         sections=[("broadcasts", BroadcastSettings)],
         models=[broadcast_models],
+        init_app=partial(broadcasts.services.init_app, wechat=wechat_service.api),
         routers=[handlers.broadcasts.router],
         commands=[broadcast_commands.broadcasts, menu.menu],
     ),

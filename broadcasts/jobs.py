@@ -18,6 +18,7 @@ from bot.core.database import session_scope
 from broadcasts import drafts, notify
 from broadcasts.models import Cover, Draft
 from broadcasts.remote import BroadcastAPI
+from broadcasts.services import BroadcastsServices
 from broadcasts.settings import BroadcastSettings
 from staff.models import Staff
 
@@ -29,8 +30,9 @@ def _app() -> Flask:
 
 
 def api_for(app: Flask) -> BroadcastAPI:
-    """The app's WeChat API client unless one is wired in (tests: ``services.of(app).broadcasts_api``)."""
-    return services.of(app).broadcasts_api or services.api(app)
+    """The app's WeChat API client unless one is wired in (``BroadcastsServices.api``)."""
+    part = services.of(app).get(BroadcastsServices)
+    return part.api or part.wechat()
 
 
 def announce(draft_id: int, status: str, actor_id: int | None) -> int:

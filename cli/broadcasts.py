@@ -10,6 +10,7 @@ from typing import IO
 import click
 from sqlalchemy.orm import Session
 
+from bot.wechat.service import api as wechat_api
 from broadcasts.settings import BroadcastSettings
 from cli.env import Env, pass_env
 
@@ -97,7 +98,7 @@ def publish(
     with _unit(env) as session:
         publication = publishing.publish(
             session,
-            services.api(env.app),
+            wechat_api(env.app),
             drafts.get(session, draft_id),
             staff_models.require(session, username),
             settings=settings,
@@ -121,7 +122,6 @@ def publish(
 @pass_env
 def withdraw(env: Env, publication_id: int, username: str, reason: str) -> None:
     """一键撤稿: delete a sent or published item."""
-    from bot.core import services
     from bot.core.clock import utcnow
     from broadcasts import publishing
     from broadcasts.errors import BroadcastError
@@ -134,7 +134,7 @@ def withdraw(env: Env, publication_id: int, username: str, reason: str) -> None:
             raise BroadcastError("no_such_publication", f"no publication {publication_id}")
         publishing.withdraw(
             session,
-            services.api(env.app),
+            wechat_api(env.app),
             publication,
             staff_models.require(session, username),
             reason=reason,

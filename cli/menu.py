@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.wechat.service import api as wechat_api
 from broadcasts.settings import BroadcastSettings
 from cli.env import Env, pass_env
 
@@ -40,7 +41,7 @@ def push(env: Env, dry_run: bool) -> None:
         return
     from bot.wechat.errors import WeChatAPIError
 
-    api = services.api(env.app)
+    api = wechat_api(env.app)
     try:
         with env.session() as session:
             tag_id = staff_tag.ensure(session, api, settings.staff_tag) if definition.staff_buttons else None

@@ -11,9 +11,9 @@ import click
 from tqdm import tqdm
 
 from bot.core.config import Settings
+from bot.core.geo import Datum
 from cli.env import Env, pass_env
 from geodata.datasets import LoadResult, LoadStatus, RollbackError, list_versions, load_dataset, rollback
-from geodata.datums import Datum
 from geodata.kinds import PoiKind
 from geodata.loaders import Rules
 from geodata.settings import GeoSettings

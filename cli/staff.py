@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.orm import Session
 
+from bot.wechat.service import api as wechat_api
 from broadcasts.settings import BroadcastSettings
 from cli.env import Env, pass_env
 from staff import models
@@ -128,7 +129,7 @@ def link_wechat(env: Env, username: str, openid: str) -> None:
     tag = services.settings(env.app).section(BroadcastSettings).staff_tag
     try:
         with _unit(env) as session:
-            member = staff_tag.link(session, services.api(env.app), username, openid, tag)
+            member = staff_tag.link(session, wechat_api(env.app), username, openid, tag)
             click.echo(f"{member.username} linked to {openid}, tagged {tag!r}")
     except WeChatAPIError as exc:
         raise click.ClickException(f"{exc} (nothing was changed)") from None

@@ -52,7 +52,7 @@ csrf = CSRFProtect()
 
 @dataclass(eq=False)
 class ConsoleServices:
-    """The console's services, held by the app's container as ``services.of(app).console``."""
+    """The console's services, held by the app's container as ``services.of(app).get(ConsoleServices)``."""
 
     sessions: SessionBook
     throttle: LoginThrottle
@@ -61,16 +61,18 @@ class ConsoleServices:
 def init_app(app: Flask) -> None:
     settings = services.settings(app).section(ConsoleSettings)
     store = services.store(app)
-    services.of(app).console = ConsoleServices(
-        sessions=SessionBook(
-            store, idle_timeout=settings.session_idle_timeout, max_age=settings.session_max_age
-        ),
-        throttle=LoginThrottle(
-            store,
-            per_user=settings.max_failures_per_user,
-            per_ip=settings.max_failures_per_ip,
-            lock_seconds=settings.lock_seconds,
-        ),
+    services.of(app).put(
+        ConsoleServices(
+            sessions=SessionBook(
+                store, idle_timeout=settings.session_idle_timeout, max_age=settings.session_max_age
+            ),
+            throttle=LoginThrottle(
+                store,
+                per_user=settings.max_failures_per_user,
+                per_ip=settings.max_failures_per_ip,
+                lock_seconds=settings.lock_seconds,
+            ),
+        )
     )
     app.config.update(
         SESSION_COOKIE_NAME="citybot_console",
@@ -86,11 +88,11 @@ def init_app(app: Flask) -> None:
 
 
 def _sessions() -> SessionBook:
-    return services.of().console.sessions
+    return services.of().get(ConsoleServices).sessions
 
 
 def _throttle() -> LoginThrottle:
-    return services.of().console.throttle
+    return services.of().get(ConsoleServices).throttle
 
 
 def current_staff() -> Staff | None:

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.core.geo import GeoPoint
 from bot.core.texts import Texts
-from geodata.datums import GeoPoint
 from geodata.format import ReplyStyle, format_nearest
 from geodata.index import IndexCache
 from geodata.kinds import KindCatalogue, PoiKind

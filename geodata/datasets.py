@@ -30,8 +30,8 @@ from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
+from bot.core.geo import Datum
 from geodata import models
-from geodata.datums import Datum
 from geodata.kinds import PoiKind
 from geodata.loaders import (
     FileFormat,

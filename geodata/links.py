@@ -17,7 +17,7 @@ from __future__ import annotations
 from enum import StrEnum
 from urllib.parse import quote, urlencode
 
-from geodata.datums import Datum, GeoPoint
+from bot.core.geo import Datum, GeoPoint
 
 NAME_IN_LINK_MAX = 20  # characters; each Chinese character costs 9 bytes once percent-encoded
 

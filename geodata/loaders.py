@@ -36,8 +36,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
+from bot.core.geo import CANONICAL, Datum
 from geodata import hours
-from geodata.datums import CANONICAL, Datum, FloatArray, convert_arrays
+from geodata.datums import FloatArray, convert_arrays
 from geodata.models import ADDRESS_MAX, EXTERNAL_ID_MAX, HOURS_MAX, NAME_MAX, NOTES_MAX
 from geodata.spatial import chord_for_metres, metres_between, to_xyz
 

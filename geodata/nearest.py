@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy.orm import Session
 
+from bot.core.geo import CANONICAL, GeoPoint
 from geodata import models
-from geodata.datums import CANONICAL, GeoPoint
 from geodata.hours import OpenStatus, status_at
 from geodata.index import DEFAULT_CACHE, IndexCache, Searchable
 from geodata.kinds import PoiKind

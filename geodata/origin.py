@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.clock import utcnow
+from bot.core.geo import CANONICAL, GeoPoint
 from bot.core.store import Store
-from geodata.datums import CANONICAL, GeoPoint
 
 KEY_PREFIX = "geo:origin:"
 

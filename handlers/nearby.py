@@ -16,9 +16,9 @@ from __future__ import annotations
 from bot.chat.replies import Reply, Silence, Text
 from bot.chat.routing import Context, Router
 from bot.core.config import Settings
+from bot.core.geo import GeoPoint
 from bot.wechat.inbound import Inbound, SentLocation, sent_location
 from geodata.answer import answer_text
-from geodata.datums import GeoPoint
 from geodata.kinds import KindCatalogue, PoiKind
 from geodata.origin import recall, remember
 from geodata.settings import GeoSettings

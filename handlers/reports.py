@@ -26,10 +26,10 @@ from bot.chat.settings import ConversationSettings
 from bot.core import services
 from bot.core.clock import utcnow
 from bot.core.database import session_scope
+from bot.core.geo import CoordinateError, Datum, GeoPoint
 from bot.core.jobs import defer
 from bot.core.residents import take_turn
 from bot.wechat.inbound import Inbound, sent_location
-from geodata.datums import CoordinateError, Datum, GeoPoint
 from reports import limits, phones, rewards
 from reports.intake import IntakeError, PhotoRef, submit_report
 from reports.jobs import sender_for

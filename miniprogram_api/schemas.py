@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from geodata.datums import Datum
+from bot.core.geo import Datum
 from geodata.hours import OpenStatus
 from geodata.kinds import PoiKind
 from reports.imageformat import JPEG, PNG, WEBP

@@ -34,8 +34,8 @@ from werkzeug.datastructures import FileStorage
 from bot.core import services
 from bot.core.clock import utcnow
 from bot.core.database import sessionmaker_for
+from bot.core.geo import CoordinateError, Datum, GeoPoint
 from bot.core.ratelimit import digest
-from geodata.datums import CoordinateError, Datum, GeoPoint
 from miniprogram_api.auth import ApiUser
 from miniprogram_api.errors import ApiError
 from miniprogram_api.models import IdempotencyKey, find_key

@@ -7,6 +7,7 @@ Views parse and check the request, call domain functions and commit once; errors
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -18,11 +19,11 @@ from sqlalchemy import select
 from bot.core import httperrors, inputs, ratelimit, services
 from bot.core.clock import utcnow
 from bot.core.database import get_session
+from bot.core.geo import Datum, GeoPoint
 from bot.wechat.api import MiniProgramSession, code_to_session
 from bot.wechat.errors import LoginCodeError, RiskyUserError, TooFrequentError, WeChatAPIError
 from bot.wechat.settings import WeChatSettings
 from geodata.answer import reply_style, search
-from geodata.datums import Datum, GeoPoint
 from geodata.links import navigation_url
 from geodata.settings import GeoSettings
 from miniprogram_api import auth, openapi, schemas
@@ -51,8 +52,15 @@ UPLOAD = "miniprogram_api.create_report"
 CONTROL_PROBLEM = "control characters are not allowed"
 
 
+@dataclass(eq=False)
+class MiniProgramServices:
+    """The API's part of the app's container: the HTTP session of its code2session calls."""
+
+    http: requests.Session
+
+
 def init_app(app: Flask) -> None:
-    services.of(app).miniprogram_http = requests.Session()
+    services.of(app).put(MiniProgramServices(http=requests.Session()))
     app.register_blueprint(bp)
     httperrors.register(app, PREFIX, render_http_exception)
     if not services.settings(app).section(MiniProgramSettings).programs:
@@ -138,7 +146,7 @@ def _reply(answer: BaseModel) -> Response:
 
 def _code_to_session(app: Flask, app_id: str, app_secret: str, code: str) -> MiniProgramSession:
     wechat = services.settings(app).section(WeChatSettings)
-    http = services.of(app).miniprogram_http
+    http = services.of(app).get(MiniProgramServices).http
     return code_to_session(http, wechat.api_base_url, app_id, app_secret, code, timeout=wechat.api_timeout)
 
 

@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
+from bot.core.geo import Datum, GeoPoint
 from bot.core.jobs import defer
 from bot.core.residents import get_or_create
 from bot.core.store import Store
-from geodata.datums import Datum, GeoPoint
 from reports import duplicates, limits
 from reports.models import Category, Photo, PhotoStatus, Report, ReportCounter, ReportStatus, Source
 from reports.photos import PreparedPhoto, store_prepared

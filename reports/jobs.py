@@ -16,24 +16,29 @@ from reports import duplicates, notify
 from reports.models import PhotoStatus
 from reports.notify import Sender
 from reports.photos import Fetch, due_photos, process_photo
+from reports.services import ReportsServices
 from reports.settings import ReportsSettings
 from reports.storage import Storage
 
 log = logging.getLogger("citybot.reports.jobs")
 
 
+def _part(app: Flask) -> ReportsServices:
+    return services.of(app).get(ReportsServices)
+
+
 def storage_for(app: Flask) -> Storage:
-    return services.of(app).reports.storage
+    return _part(app).storage
 
 
 def media_fetcher(app: Flask) -> Fetch:
     """``media_id -> (bytes, content_type)``: the app's WeChat API client unless one is wired in."""
-    return services.of(app).reports.fetch_media or services.api(app).download_media
+    return _part(app).fetch_media or _part(app).wechat().download_media
 
 
 def sender_for(app: Flask) -> Sender:
     """``send_text`` / ``send_template``: the app's WeChat API client unless one is wired in."""
-    return services.of(app).reports.sender or services.api(app)
+    return _part(app).sender or _part(app).wechat()
 
 
 def download_photo(photo_id: int) -> None:

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
+from bot.core.delivery import OutOfServiceWindowError, SendQuotaExhaustedError
 from bot.core.jobs import defer
 from bot.core.residents import Resident
 from bot.core.texts import Texts
-from bot.wechat.errors import CustomerServiceQuotaError, OutsideServiceWindowError
 from reports.models import Notification, NotificationStatus, Report, Source
 from reports.retry import backoff
 from reports.settings import ReportsSettings
@@ -195,11 +195,11 @@ def deliver(
             sender.send_text(notification.openid, text)
         except Exception as exc:
             code = _errcode(exc)
-            if isinstance(exc, CustomerServiceQuotaError) or code == OVER_QUOTA:
+            if isinstance(exc, SendQuotaExhaustedError) or code == OVER_QUOTA:
                 _retry_later(notification, "45047 customer-service quota used up", now, settings)
                 session.flush()
                 return notification
-            if not (isinstance(exc, OutsideServiceWindowError) or code == OUTSIDE_WINDOW):
+            if not (isinstance(exc, OutOfServiceWindowError) or code == OUTSIDE_WINDOW):
                 log.warning("notification %s: text failed: %s", notification.id, type(exc).__name__)
                 _retry_later(notification, f"{type(exc).__name__}: {exc}", now, settings)
                 session.flush()

@@ -8,12 +8,13 @@ from flask import Flask
 
 from bot.chat import health, webhook
 from bot.chat.routing import Dispatcher, Handler, Router
+from bot.chat.services import ChatServices
 from bot.core import services
 
 
 def use_routers(app: Flask, routers: Sequence[Router], fallback: Handler) -> None:
     """The routers the features bring, in the features list's order, and the last resort."""
-    services.of(app).dispatcher = Dispatcher(tuple(routers), fallback)
+    services.of(app).put(ChatServices(dispatcher=Dispatcher(tuple(routers), fallback)))
 
 
 def init_app(app: Flask) -> None:

@@ -33,6 +33,7 @@ from bot.chat.conversation import Conversation
 from bot.chat.journal import Delivery, JournalEntry, Outcome
 from bot.chat.replies import Reply, Silence, Text, reply_from_dict
 from bot.chat.routing import Context, Dispatcher
+from bot.chat.services import ChatServices
 from bot.chat.settings import ConversationSettings, IntakeSettings
 from bot.chat.spool import Spool
 from bot.core import metrics, residents, services
@@ -71,19 +72,16 @@ def database_unavailable(exc: BaseException) -> bool:
 
 def dispatcher(app: Flask) -> Dispatcher:
     container = services.of(app)
-    found = container.dispatcher
-    if found is None:
-        raise RuntimeError("the chat engine has no routers: create_app hands them over (bot.chat.engine)")
-    return found
+    return container.get(ChatServices).dispatcher
 
 
 def spool_for(app: Flask) -> Spool:
     container = services.of(app)
-    found = container.spool
+    found = container.get(ChatServices).spool
     if found is None:
         settings = container.settings
         folder = settings.section(IntakeSettings).spool_dir or str(Path(settings.instance_path) / "spool")
-        found = container.spool = Spool(folder)
+        found = container.get(ChatServices).spool = Spool(folder)
     return found
 
 

@@ -7,14 +7,14 @@ import logging
 from flask import Flask
 
 from bot.chat.replies import News, Reply, Silence, Text
-from bot.core import services
+from bot.wechat.service import api as wechat_api
 
 log = logging.getLogger("citybot.outbox")
 
 
 def deliver_reply(app: Flask, openid: str, reply: Reply) -> None:
     """Send ``reply`` through the WeChat API; errors propagate to the caller."""
-    api = services.api(app)
+    api = wechat_api(app)
     if isinstance(reply, Silence):
         return
     if isinstance(reply, Text):

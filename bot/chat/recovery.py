@@ -29,6 +29,7 @@ from bot.chat import inbox, journal
 from bot.chat.journal import Delivery, JournalEntry, Outcome
 from bot.chat.outbox import deliver_reply
 from bot.chat.replies import Reply, Silence, reply_from_dict
+from bot.chat.services import ChatServices
 from bot.chat.settings import IntakeSettings
 from bot.core import metrics, services
 from bot.core.clock import utcnow
@@ -266,20 +267,20 @@ _start_lock = threading.Lock()
 def ensure_started(app: Flask) -> None:
     """Start this process's loop once (called by the webhook, so CLI commands never start one)."""
     container = services.of(app)
-    if container.recovery_started:
+    if container.get(ChatServices).recovery_started:
         return
     with _start_lock:
-        if container.recovery_started:
+        if container.get(ChatServices).recovery_started:
             return
         interval = container.settings.section(IntakeSettings).recovery_interval
         loop = RecoveryLoop(app, interval) if interval > 0 else None
-        container.recovery = loop
-        container.recovery_started = True
+        container.get(ChatServices).recovery = loop
+        container.get(ChatServices).recovery_started = True
         if loop is not None:
             loop.start()
 
 
 def stop(app: Flask) -> None:
-    loop = services.of(app).recovery
+    loop = services.of(app).get(ChatServices).recovery
     if loop is not None:
         loop.stop()

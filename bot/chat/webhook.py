@@ -11,10 +11,11 @@ import time
 from flask import Blueprint, Flask, Response, current_app, request
 
 from bot.chat import inbox, recovery
+from bot.chat.services import ChatServices
 from bot.core import services
 from bot.wechat.crypto import DecryptError, MessageCrypto
 from bot.wechat.inbound import BadMessageError, parse_inbound, parse_xml
-from bot.wechat.render import SUCCESS, render
+from bot.chat.render import SUCCESS, render
 from bot.wechat.settings import WeChatSettings
 from bot.wechat.signature import SignatureError, verify
 
@@ -32,14 +33,16 @@ class RefusedError(Exception):
 def init_app(app: Flask) -> None:
     wechat = services.settings(app).section(WeChatSettings)
     if wechat.safe_mode:
-        services.of(app).crypto = MessageCrypto(wechat.token, wechat.encoding_aes_key, wechat.app_id)
+        services.of(app).get(ChatServices).crypto = MessageCrypto(
+            wechat.token, wechat.encoding_aes_key, wechat.app_id
+        )
     if not wechat.token:
         log.warning("wechat.token is empty: every request to /wechat will be refused")
     app.register_blueprint(bp)
 
 
 def _crypto() -> MessageCrypto | None:
-    return services.of().crypto
+    return services.of().get(ChatServices).crypto
 
 
 @bp.errorhandler(RefusedError)

@@ -1,17 +1,20 @@
-"""Process-wide services built once per app: the store, the text catalogue, the dispatcher, ...
+"""Process-wide services built once per app: the store, the text catalogue, the engine, ...
 
 They live in one typed container, :class:`Services`, stored under the single key
 ``app.extensions["citybot"]`` and read through :func:`of` (or the accessors below), so nothing
-connects at import time and tests can build as many isolated apps as they like. A test replaces a
-service by assigning the attribute: ``services.of(app).dispatcher = Dispatcher(...)``.
+connects at import time and tests can build as many isolated apps as they like.
+
+The kernel's own services are attributes. Every layer above keeps its services in a dataclass of
+its own (the chat engine's ``ChatServices``, the reports feature's ``ReportsServices``, ...) that it
+puts in the container once and reads back by its type: ``services.of(app).get(ReportsServices)``.
+The kernel names none of them. A test replaces a service by assigning the attribute of its part.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask, current_app
 
@@ -20,37 +23,26 @@ from bot.core.store import InProcessStore, Store, make_store
 from bot.core.texts import Texts
 
 if TYPE_CHECKING:
-    import requests
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-    from bot.chat.recovery import RecoveryLoop
-    from bot.chat.routing import Dispatcher
-    from bot.chat.spool import Spool
     from bot.core.feature import Sweeper
     from bot.core.httperrors import Renderer
     from bot.core.jobs import JobQueue
-    from bot.wechat.api import WeChatAPI
-    from bot.wechat.crypto import MessageCrypto
-    from broadcasts.remote import BroadcastAPI
-    from console.access import ConsoleServices
-    from reports.services import ReportsServices
 
 log = logging.getLogger("citybot.services")
 
 KEY = "citybot"
 
-_api_lock = threading.Lock()
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
 class Services:
-    """Every service of one app, one typed attribute each.
+    """Every service of one app: the kernel's as attributes, the other layers' as typed parts.
 
     The attributes without a default are set by their subsystem's ``init_app`` during
-    ``create_app`` (reading one before that raises AttributeError); those defaulting to None are
-    optional (``crypto``) or built on first use (``dispatcher``, ``spool``, ``wechat_api``, the
-    recovery loop), never at app creation.
+    ``create_app`` (reading one before that raises AttributeError).
     """
 
     settings: Settings
@@ -60,29 +52,28 @@ class Services:
     # bot.core.services
     store: Store = field(init=False)
     texts: Texts = field(init=False)
-    # bot.core.jobs
+    # bot.core.jobs, and the features' sweepers of due work (citybot jobs run-due)
     jobs: JobQueue = field(init=False)
-    # the features' sweepers of due work (citybot jobs run-due)
     sweepers: list[Sweeper] = field(default_factory=list)
-    # bot.chat.webhook: the safe-mode cipher, None in plain mode
-    crypto: MessageCrypto | None = None
-    # bot.chat.inbox, built on first use
-    dispatcher: Dispatcher | None = None
-    spool: Spool | None = None
-    # bot.chat.recovery: started by the first webhook request; the loop stays None when disabled
-    recovery_started: bool = False
-    recovery: RecoveryLoop | None = None
-    # services.api(), built on first use
-    wechat_api: WeChatAPI | None = None
     # bot.core.httperrors: path prefix -> renderer
     error_renderers: dict[str, Renderer] = field(default_factory=dict)
-    # feature-owned services
-    reports: ReportsServices = field(init=False)
-    console: ConsoleServices = field(init=False)
-    # miniprogram_api: the HTTP session of its code2session calls
-    miniprogram_http: requests.Session = field(init=False)
-    # broadcasts: another client for its WeChat calls (tests); None uses the app's API client
-    broadcasts_api: BroadcastAPI | None = None
+    _parts: dict[type, Any] = field(default_factory=dict, repr=False)
+
+    def put(self, part: T) -> T:
+        """Keep ``part`` under its own type (one part per type); returns it."""
+        kind = type(part)
+        if kind in self._parts:
+            raise RuntimeError(f"{kind.__name__} is already in the container")
+        self._parts[kind] = part
+        return part
+
+    def get(self, kind: type[T]) -> T:
+        """The part of type ``kind``; LookupError when its layer did not put one."""
+        try:
+            part: T = self._parts[kind]
+        except KeyError:
+            raise LookupError(f"no {kind.__name__} in the container (is its feature in the list?)") from None
+        return part
 
 
 def install(app: Flask, settings: Settings) -> Services:
@@ -121,18 +112,3 @@ def store(app: Flask | None = None) -> Store:
 
 def texts(app: Flask | None = None) -> Texts:
     return of(app).texts
-
-
-def api(app: Flask | None = None) -> WeChatAPI:
-    """The app's WeChat API client, built on first use (nothing connects at app creation)."""
-    container = of(app)
-    client = container.wechat_api
-    if client is None:
-        with _api_lock:
-            client = container.wechat_api
-            if client is None:
-                from bot.wechat.api import WeChatAPI
-
-                client = WeChatAPI.from_settings(container.settings, container.store)
-                container.wechat_api = client
-    return client

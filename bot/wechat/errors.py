@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 
 import requests
 
+from bot.core.delivery import OutOfServiceWindowError, SendQuotaExhaustedError
+
 #: errcodes that mean "this access token is not (or no longer) valid": refresh once and retry.
 TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
 
@@ -39,13 +41,13 @@ class InvalidTokenError(WeChatAPIError):
     errcodes = TOKEN_ERRCODES
 
 
-class OutsideServiceWindowError(WeChatAPIError):
+class OutsideServiceWindowError(WeChatAPIError, OutOfServiceWindowError):
     """45015: the resident has not written within the customer-service window (48 h)."""
 
     errcodes = frozenset({45015})
 
 
-class CustomerServiceQuotaError(WeChatAPIError):
+class CustomerServiceQuotaError(WeChatAPIError, SendQuotaExhaustedError):
     """45047: too many customer-service messages to this resident since their last message."""
 
     errcodes = frozenset({45047})

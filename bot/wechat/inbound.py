@@ -20,8 +20,8 @@ from defusedxml import DefusedXmlException
 from wechatpy import parse_message
 from wechatpy.messages import BaseMessage, UnknownMessage
 
+from bot.core.geo import Datum, GeoPoint
 from bot.wechat import limits
-from geodata.datums import Datum, GeoPoint
 
 
 class BadMessageError(Exception):

@@ -11,12 +11,12 @@ from flask.typing import ResponseReturnValue
 
 from bot.core import services
 from bot.core.database import get_session
+from bot.core.geo import Datum
 from console import access
 from console.access import requires
 from console.settings import ConsoleSettings
 from console.uploads import Uploads
 from geodata.datasets import LoadResult, LoadStatus, RollbackError, list_versions, load_dataset, rollback
-from geodata.datums import Datum
 from geodata.kinds import PoiKind
 from geodata.loaders import ErrorCode, Rules
 from geodata.settings import GeoSettings

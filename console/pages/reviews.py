@@ -32,6 +32,7 @@ from reports.models import (
     is_overdue,
 )
 from reports.roles import PermissionDeniedError, actor_for_staff
+from reports.services import ReportsServices
 from reports.settings import ReportsSettings
 from staff.roles import Permission
 
@@ -173,7 +174,7 @@ def detail(report_id: int) -> ResponseReturnValue:
 
 def map_links(report: Report) -> dict[str, str]:
     """Links that open the place in a map app (they need the internet; the page itself does not)."""
-    from geodata.datums import Datum, GeoPoint
+    from bot.core.geo import Datum, GeoPoint
     from geodata.links import amap_url, tencent_url
 
     point = GeoPoint(report.lat, report.lon, Datum.WGS84)
@@ -194,7 +195,7 @@ def photo(photo_id: int) -> ResponseReturnValue:
     # shown_photos holds only photos with a derivative key (tested here too, which types it)
     if found is None or not found.derivative_key or found not in queue.shown_photos(found.report):
         abort(404)
-    storage = services.of().reports.storage
+    storage = services.of().get(ReportsServices).storage
     try:
         data = storage.get(found.derivative_key, public=True)
     except OSError:

@@ -8,8 +8,8 @@ from importlib import resources
 
 from sqlalchemy.orm import Session
 
+from bot.core.geo import Datum, GeoPoint
 from geodata.datasets import LoadResult, load_dataset
-from geodata.datums import Datum, GeoPoint
 from geodata.kinds import PoiKind
 from geodata.loaders import Rules
 

@@ -14,6 +14,7 @@ from werkzeug.test import TestResponse
 
 from bot.core import services
 from devtools.fake_wechat import FakeWeChat
+from reports.services import ReportsServices
 from tests.support.reports import FakeMedia, FakeSender, close_queue
 
 PROGRAMS = [
@@ -38,8 +39,8 @@ def make_api_app(make_app: Callable[..., Flask], mini_wechat: FakeWeChat) -> Ite
         wechat = {**mini_wechat.settings_overrides()["wechat"], **overrides.pop("wechat", {})}
         reports = {"template_id": "TPL-STATUS", **overrides.pop("reports", {})}
         app = make_app(miniprogram=miniprogram, wechat=wechat, reports=reports, **overrides)
-        services.of(app).reports.fetch_media = FakeMedia()
-        services.of(app).reports.sender = FakeSender()
+        services.of(app).get(ReportsServices).fetch_media = FakeMedia()
+        services.of(app).get(ReportsServices).sender = FakeSender()
         built.append(app)
         return app
 

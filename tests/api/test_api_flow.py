@@ -15,6 +15,7 @@ from bot.cli import cli
 from bot.core import services
 from geodata.demo import centre, load_demo
 from reports.models import Notification, NotificationStatus, Report
+from reports.services import ReportsServices
 from tests.api.conftest import Resident, error_of
 from tests.api.test_api_reports import upload
 from tests.support import images
@@ -76,7 +77,7 @@ def test_session_nearest_report_accept_points(
         notices = list(session.scalars(select(Notification).where(Notification.report_id == report["id"])))
         assert [n.status for n in notices] == [NotificationStatus.UNDELIVERABLE]
         assert session.get(Report, report["id"]) is not None
-    assert services.of(api_app).reports.sender.texts == []
+    assert services.of(api_app).get(ReportsServices).sender.texts == []
 
 
 def test_phone_binding(api_app: Flask, login: Callable[..., Resident]) -> None:

@@ -8,8 +8,8 @@ from flask import Flask
 
 from bot.core import services
 from bot.core.clock import utcnow
+from bot.core.geo import Datum, GeoPoint
 from geodata.answer import search
-from geodata.datums import Datum, GeoPoint
 from geodata.demo import centre, load_demo
 from geodata.kinds import PoiKind
 from tests.api.conftest import Resident, error_of

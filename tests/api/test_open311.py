@@ -16,6 +16,7 @@ from bot.core.clock import utcnow
 from reports import workflow
 from reports.models import Report, ReportStatus
 from reports.roles import staff_actor
+from reports.services import ReportsServices
 from staff.roles import Role
 from tests.support.reports import new_report, unit
 
@@ -49,7 +50,7 @@ SECRET = "我是张三，电话13800138000，住在幸福小区3栋"
 @pytest.fixture
 def published(api_app: Flask) -> dict[str, str]:
     """Reports in every interesting status; returns status name -> public number."""
-    media = services.of(api_app).reports.fetch_media
+    media = services.of(api_app).get(ReportsServices).fetch_media
     ids = {
         name: new_report(
             api_app, media, openid=f"o-{name}", seeds=(n,), category=category, description=SECRET

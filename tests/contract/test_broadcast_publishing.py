@@ -14,6 +14,7 @@ from flask import Flask
 from bot.core import services
 from bot.core.clock import utcnow
 from bot.core.database import session_scope
+from bot.wechat.service import api as wechat_api
 from broadcasts import drafts, publishing, quota
 from broadcasts.errors import BlockedError, BroadcastError, QuotaExhaustedError
 from broadcasts.models import (
@@ -48,7 +49,7 @@ def _publish(app: Flask, draft_id: int, **options: Any) -> Publication:
         assert draft is not None
         publication = publishing.publish(
             session,
-            services.api(app),
+            wechat_api(app),
             draft,
             chief,
             settings=services.settings(app).broadcasts,
@@ -110,7 +111,7 @@ def test_a_repeated_publish_sends_once(wx_app: Flask, fake_wechat: FakeWeChat) -
         assert draft is not None
         sent = publishing.publish(
             session,
-            services.api(wx_app),
+            wechat_api(wx_app),
             draft,
             chief,
             settings=services.settings(wx_app).broadcasts,
@@ -175,7 +176,7 @@ def test_publish_screens_again_and_needs_approval(wx_app: Flask, fake_wechat: Fa
         with pytest.raises(BroadcastError) as forbidden:
             publishing.publish(
                 session,
-                services.api(wx_app),
+                wechat_api(wx_app),
                 draft,
                 editor,
                 settings=services.settings(wx_app).broadcasts,
@@ -292,7 +293,7 @@ def test_withdraw_deletes_and_is_audited(wx_app: Flask, fake_wechat: FakeWeChat)
     page = _publish(wx_app, _approved_with_cover(wx_app, title="二"), kind=PublicationKind.PUBLISH)
     with session_scope(wx_app) as session:
         chief = add_staff(session, "withdrawer", Role.CHIEF_EDITOR)
-        api = services.api(wx_app)
+        api = wechat_api(wx_app)
         row = session.get(Publication, mass.id)
         assert row is not None
         with pytest.raises(BroadcastError) as no_reason:
@@ -382,7 +383,7 @@ def test_two_publishers_cannot_both_take_the_last_send(
                 assert draft is not None
                 publishing.publish(
                     session,
-                    services.api(app),
+                    wechat_api(app),
                     draft,
                     staff_models.require(session, f"chief{i}x"),
                     settings=services.settings(app).broadcasts,

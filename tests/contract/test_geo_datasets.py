@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.database import session_scope, sessionmaker_for
+from bot.core.geo import Datum, GeoPoint
 from geodata import models
 from geodata.datasets import LoadStatus, RollbackError, list_versions, load_dataset, rollback
-from geodata.datums import Datum, GeoPoint
 from geodata.kinds import PoiKind
 from geodata.loaders import ErrorCode, Rules, ServiceArea
 from geodata.models import Poi, PoiDataset

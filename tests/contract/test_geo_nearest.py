@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.database import session_scope
+from bot.core.geo import Datum, GeoPoint
 from geodata import models
 from geodata.datasets import load_dataset, rollback
-from geodata.datums import Datum, GeoPoint
 from geodata.demo import centre, load_demo
 from geodata.hours import OpenStatus
 from geodata.index import IndexCache

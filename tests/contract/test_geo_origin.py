@@ -10,8 +10,8 @@ from flask import Flask
 from geopy.distance import geodesic
 
 from bot.core import services
+from bot.core.geo import Datum, GeoPoint
 from bot.core.store import Store
-from geodata.datums import Datum, GeoPoint
 from geodata.origin import forget, recall, remember
 
 

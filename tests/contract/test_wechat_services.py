@@ -7,18 +7,20 @@ from collections.abc import Callable
 from flask import Flask
 
 from bot.core import services
+from bot.wechat.service import WeChatServices
+from bot.wechat.service import api as wechat_api
 from devtools.fake_wechat import FakeWeChat
 
 
 def test_api_is_built_lazily_and_cached(make_app: Callable[..., Flask], fake_wechat: FakeWeChat) -> None:
     app = make_app(**fake_wechat.settings_overrides())
-    assert services.of(app).wechat_api is None  # nothing connects at app creation
+    assert services.of(app).get(WeChatServices).api is None  # nothing connects at app creation
     assert fake_wechat.calls() == []
 
     with app.app_context():
-        client = services.api()
-        assert services.api() is client
-    assert services.api(app) is client
+        client = wechat_api()
+        assert wechat_api() is client
+    assert wechat_api(app) is client
     assert fake_wechat.calls() == []  # built, still not connected
 
     client.send_text("openid-1", "您好")
@@ -33,8 +35,8 @@ def test_apps_share_the_token_through_the_store(
     first = make_app(**fake_wechat.settings_overrides())
     second = make_app(**fake_wechat.settings_overrides())
 
-    services.api(first).send_text("openid-1", "一")
-    services.api(second).send_text("openid-2", "二")
+    wechat_api(first).send_text("openid-1", "一")
+    wechat_api(second).send_text("openid-2", "二")
 
     sends = fake_wechat.calls("message/custom/send")
     assert [c.errcode for c in sends] == [0, 0]

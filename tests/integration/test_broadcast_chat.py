@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from bot.core.clock import utcnow
 from bot.core.database import session_scope
+from bot.core.geo import Datum
 from broadcasts import review
 from broadcasts.menu import MenuKey
 from broadcasts.models import Draft, DraftStatus, Grade, Publication, PublicationKind, PublicationStatus
 from devtools.fake_wechat import FakeWeChat
 from devtools.simulator import WeChatSimulator
-from geodata.datums import Datum
 from geodata.demo import centre, load_demo
 from staff import models as staff_models
 from staff.roles import Role

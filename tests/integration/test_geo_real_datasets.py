@@ -24,9 +24,9 @@ from geopy.distance import geodesic
 from sqlalchemy import select
 
 from bot.core.database import session_scope
+from bot.core.geo import Datum, GeoPoint
 from geodata import models
 from geodata.datasets import LoadStatus, load_dataset
-from geodata.datums import Datum, GeoPoint
 from geodata.index import IndexCache
 from geodata.kinds import PoiKind
 from geodata.loaders import ErrorCode, Rules, ServiceArea

@@ -23,10 +23,12 @@ from bot.chat.conversation import Conversation
 from bot.chat.journal import Delivery, JournalEntry, Outcome
 from bot.chat.replies import Text
 from bot.chat.routing import Dispatcher, Router
+from bot.chat.services import ChatServices
 from bot.core import services
 from bot.core.clock import epoch, utcnow
 from bot.core.database import session_scope
 from bot.wechat.inbound import parse_inbound
+from bot.wechat.service import WeChatServices
 from devtools.fake_wechat import FakeWeChat
 from tests.support import images
 from tests.support.clock import at
@@ -66,7 +68,7 @@ def make_intake_app(
     def factory(routed: bool = True, **extra: Any) -> Flask:
         app = make_app(**fake_wechat.settings_overrides(), **extra)
         if routed:
-            services.of(app).dispatcher = Dispatcher([router], echo)
+            services.of(app).get(ChatServices).dispatcher = Dispatcher([router], echo)
         built.append(app)
         return app
 
@@ -74,7 +76,7 @@ def make_intake_app(
     yield factory
     for app in built:
         close_queue(app)
-        api = services.of(app).wechat_api
+        api = services.of(app).get(WeChatServices).api
         if api is not None:
             api.close()
 
@@ -351,7 +353,7 @@ def test_two_retry_runs_at_once_answer_each_message_once(
     first = make_intake_app(routed=False)
     second = first if backend == "embedded" else make_intake_app(routed=False)
     for app in {id(first): first, id(second): second}.values():
-        services.of(app).dispatcher = Dispatcher([flaky], handler)
+        services.of(app).get(ChatServices).dispatcher = Dispatcher([flaky], handler)
     sim = simulator_for(first)
     for n in range(10):
         assert "抱歉" in (sim.send(sim.text(f"o-retry-{n}", "flaky")).text or "")
@@ -425,7 +427,7 @@ def test_a_replay_that_fails_again_sends_no_second_apology(
         raise RuntimeError("still broken")
 
     app = make_intake_app(routed=False)
-    services.of(app).dispatcher = Dispatcher([broken], handler)
+    services.of(app).get(ChatServices).dispatcher = Dispatcher([broken], handler)
     sim = simulator_for(app)
     assert "抱歉" in (sim.send(sim.text("o-still-broken", "broken")).text or "")
     [(_, status)] = recovery.retry_failed(app)

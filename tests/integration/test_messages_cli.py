@@ -10,6 +10,7 @@ from flask import Flask
 
 from bot.chat.replies import Text
 from bot.chat.routing import Dispatcher, Router
+from bot.chat.services import ChatServices
 from bot.cli import cli
 from bot.core import services
 from devtools.fake_wechat import FakeWeChat
@@ -34,7 +35,7 @@ def test_retry_delivers_by_customer_service_message(
     FLAKY_CALLS.clear()
     wechat = {**base_overrides["wechat"], **fake_wechat.settings_overrides()["wechat"]}
     app: Flask = make_app(wechat=wechat)
-    services.of(app).dispatcher = Dispatcher([router], flaky)
+    services.of(app).get(ChatServices).dispatcher = Dispatcher([router], flaky)
     sim = simulator_for(app)
     assert "抱歉" in (sim.send(sim.text("resident-9", "flaky")).text or "")
 

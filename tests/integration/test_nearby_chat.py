@@ -17,10 +17,10 @@ from bot.chat.journal import JournalEntry
 from bot.chat.replies import TEXT_LIMIT_BYTES
 from bot.core import services
 from bot.core.database import session_scope
+from bot.core.geo import Datum, GeoPoint
 from bot.core.texts import Texts
 from devtools.simulator import WeChatSimulator
 from geodata.datasets import load_dataset
-from geodata.datums import Datum, GeoPoint
 from geodata.demo import centre, load_demo
 from geodata.kinds import PoiKind
 from geodata.models import Poi

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from bot.chat.conversation import Conversation
 from bot.core import services
 from bot.core.clock import utcnow
+from bot.wechat.service import WeChatServices
 from devtools.fake_wechat import FakeWeChat
 from devtools.simulator import WeChatSimulator
 from handlers.reports import MENU_KEY, close_idle_draft
@@ -80,7 +81,7 @@ def make_chat(make_app: Callable[..., Flask], fake_wechat: FakeWeChat) -> Iterat
     yield factory
     for app in built:
         close_queue(app)
-        api = services.of(app).wechat_api
+        api = services.of(app).get(WeChatServices).api
         if api is not None:
             api.close()
 

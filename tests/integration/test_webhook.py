@@ -16,6 +16,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from bot.chat.journal import Delivery, JournalEntry, Outcome
+from bot.chat.services import ChatServices
 from bot.core import services
 from bot.core.clock import utcnow
 from bot.core.database import session_scope
@@ -403,7 +404,7 @@ def test_text_reply_capped_at_2048_bytes(app: Flask) -> None:
     def long_reply(msg: Any, ctx: Any) -> Text:
         return Text("第1行：" + "城管服务" * 300 + "\n" + "又一行" * 300)
 
-    services.of(app).dispatcher = Dispatcher([router], long_reply)
+    services.of(app).get(ChatServices).dispatcher = Dispatcher([router], long_reply)
     sim = simulator_for(app)
     reply = sim.send(sim.text("o", "long"))
     body = reply.text or ""
@@ -429,7 +430,7 @@ def test_handler_failure_is_journaled_and_apologised(app: Flask) -> None:
             raise RuntimeError("first attempt breaks")
         return Text("修好了")
 
-    services.of(app).dispatcher = Dispatcher([router], boom)
+    services.of(app).get(ChatServices).dispatcher = Dispatcher([router], boom)
     sim = simulator_for(app)
     xml = sim.text("o-fail", "boom")
     reply = sim.send(xml)
@@ -483,7 +484,7 @@ def test_concurrent_attempts_on_two_apps(make_app: Callable[..., Flask], backend
         return Text("只处理一次")
 
     for app in {first, second}:
-        services.of(app).dispatcher = Dispatcher([router], slow)
+        services.of(app).get(ChatServices).dispatcher = Dispatcher([router], slow)
     sims = [simulator_for(first), simulator_for(second), simulator_for(first)]
     xml = sims[0].text("concurrent", "slow", msg_id=4242)
     barrier = threading.Barrier(3)
@@ -554,7 +555,7 @@ def test_after_commit_callbacks_run_after_commit_and_failures_are_contained(app:
         ctx.after_commit(check_committed)
         return Text("好")
 
-    services.of(app).dispatcher = Dispatcher([router], go)
+    services.of(app).get(ChatServices).dispatcher = Dispatcher([router], go)
     sim = simulator_for(app)
     assert sim.send(sim.text("o", "go")).text == "好"
     assert seen == ["handled"]

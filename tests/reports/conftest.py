@@ -16,6 +16,7 @@ import bot
 from bot.cli import cli
 from bot.core import services
 from devtools.fake_wechat import FakeWeChat
+from reports.services import ReportsServices
 from reports.settings import ReportsSettings
 from tests.conftest import deep_merge
 from tests.support.reports import FakeMedia, FakeSender, close_queue
@@ -41,8 +42,8 @@ def make_reports_app(
         settings = {"template_id": "TPL-STATUS", "retry_base_seconds": 30}
         settings.update(reports)
         app = make_app(reports=settings)
-        services.of(app).reports.fetch_media = media
-        services.of(app).reports.sender = sender
+        services.of(app).get(ReportsServices).fetch_media = media
+        services.of(app).get(ReportsServices).sender = sender
         built.append(app)
         return app
 

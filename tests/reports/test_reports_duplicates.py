@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from geodata.datums import Datum
+from bot.core.geo import Datum
 from reports import workflow
 from reports.duplicates import find_candidates
 from reports.models import RejectReason, Report, ReportStatus

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from geodata.datums import Datum, GeoPoint
+from bot.core.geo import Datum, GeoPoint
 from reports import rewards, workflow
 from reports.models import (
     LedgerEntry,

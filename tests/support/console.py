@@ -11,6 +11,7 @@ from werkzeug.test import TestResponse
 
 from bot.core import services
 from bot.core.database import session_scope
+from reports.services import ReportsServices
 from staff import models
 from staff.roles import Role
 
@@ -79,6 +80,6 @@ def with_fake_wechat(app: Flask) -> tuple[Any, Any]:
     from tests.support.reports import FakeMedia, FakeSender
 
     media, sender = FakeMedia(), FakeSender()
-    services.of(app).reports.fetch_media = media
-    services.of(app).reports.sender = sender
+    services.of(app).get(ReportsServices).fetch_media = media
+    services.of(app).get(ReportsServices).sender = sender
     return media, sender

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from bot.core import jobs, services
 from bot.core.database import session_scope
+from bot.core.geo import Datum, GeoPoint
 from bot.wechat.errors import CustomerServiceQuotaError, OutsideServiceWindowError
-from geodata.datums import Datum, GeoPoint
 from reports.intake import PhotoRef, submit_report
 from reports.models import Report, category_by_code
 from staff import models as staff_models

@@ -10,15 +10,8 @@ import prcoords
 import pytest
 from geopy.distance import geodesic
 
-from geodata.datums import (
-    CANONICAL,
-    CoordinateError,
-    Datum,
-    GeoPoint,
-    convert,
-    convert_arrays,
-    in_offset_region,
-)
+from bot.core.geo import CANONICAL, CoordinateError, Datum, GeoPoint, convert, in_offset_region
+from geodata.datums import convert_arrays
 
 
 def metres(a: GeoPoint, b: GeoPoint) -> float:

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from bot.core.geo import Datum, GeoPoint
 from bot.core.texts import Texts
-from geodata.datums import Datum, GeoPoint
 from geodata.format import MAX_REPLY_BYTES, ReplyStyle, fit, format_distance, format_entry, format_nearest
 from geodata.hours import OpenStatus
 from geodata.kinds import PoiKind

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from geopy.distance import geodesic
 
-from geodata.datums import Datum, GeoPoint
+from bot.core.geo import Datum, GeoPoint
 from geodata.links import NavProvider, amap_url, navigation_url, tencent_url
 
 PLACE = GeoPoint(31.3115, 120.6290, Datum.WGS84)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from geopy.distance import geodesic
 
-from geodata.datums import Datum, GeoPoint
+from bot.core.geo import Datum, GeoPoint
 from geodata.loaders import (
     ErrorCode,
     FileFormat,

@@ -10,10 +10,14 @@ from flask import Flask
 from bot.chat import inbox
 from bot.chat.replies import Reply, Text
 from bot.chat.routing import Context, Dispatcher
+from bot.chat.services import ChatServices
 from bot.core import services
 from bot.core.store import InProcessStore
 from bot.wechat.inbound import Inbound
+from bot.wechat.service import WeChatServices
+from bot.wechat.service import api as wechat_api
 from reports.jobs import media_fetcher, sender_for
+from reports.services import ReportsServices
 
 
 def test_the_container_is_the_only_extension_key(make_app: Callable[..., Flask]) -> None:
@@ -45,11 +49,11 @@ def test_lazy_services_are_not_built_at_app_creation(make_app: Callable[..., Fla
     container = services.of(make_app())
 
     # The dispatcher is no connection: the composition root hands it the features' routers.
-    assert container.dispatcher is not None
-    assert container.spool is None
-    assert container.wechat_api is None
-    assert container.recovery is None
-    assert not container.recovery_started
+    assert container.get(ChatServices).dispatcher is not None
+    assert container.get(ChatServices).spool is None
+    assert container.get(WeChatServices).api is None
+    assert container.get(ChatServices).recovery is None
+    assert not container.get(ChatServices).recovery_started
 
 
 def test_a_test_replaces_a_service_through_its_attribute(make_app: Callable[..., Flask]) -> None:
@@ -74,24 +78,24 @@ def test_a_test_replaces_a_service_through_its_attribute(make_app: Callable[...,
     sender = Sender()
     container = services.of(app)
     container.store.close()  # the one the app built
-    container.dispatcher = replaced
+    container.get(ChatServices).dispatcher = replaced
     container.store = store
-    container.reports.fetch_media = fetch
-    container.reports.sender = sender
+    container.get(ReportsServices).fetch_media = fetch
+    container.get(ReportsServices).sender = sender
 
     assert inbox.dispatcher(app) is replaced
     assert services.store(app) is store
     assert media_fetcher(app) is fetch
     assert sender_for(app) is sender
-    assert container.wechat_api is None  # the fakes stand in; no API client was built
+    assert container.get(WeChatServices).api is None  # the fakes stand in; no API client was built
 
 
 def test_reports_fall_back_to_the_api_client(make_app: Callable[..., Flask]) -> None:
     app = make_app()
 
-    client = services.api(app)
+    client = wechat_api(app)
     try:
         assert sender_for(app) is client
-        assert services.of(app).wechat_api is client
+        assert services.of(app).get(WeChatServices).api is client
     finally:
         client.close()

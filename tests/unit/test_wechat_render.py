@@ -7,7 +7,7 @@ from wechatpy.messages import UnknownMessage
 
 from bot.chat.replies import Image, News, Reply, Text
 from bot.wechat.inbound import Inbound, parse_xml
-from bot.wechat.render import render
+from bot.chat.render import render
 
 HOSTILE = "a]]><MsgType>image</MsgType><![CDATA[b]]>]]"
 
