@@ -35,8 +35,7 @@ from bot.wechat.settings import WeChatSettings
 from broadcasts import models as broadcast_models
 from broadcasts.settings import BroadcastSettings
 from cli import broadcasts as broadcast_commands
-from cli import chat as chat_command
-from cli import fake_wechat, menu, messages, poi, report, rewards, sorting, worker
+from cli import menu, messages, poi, report, rewards, sorting, worker
 from cli import staff as staff_commands
 from console.settings import ConsoleSettings
 from geodata.settings import GeoSettings
@@ -97,7 +96,6 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "console", sections=[("console", ConsoleSettings)], models=[console.audit], init_app=console.init_app
     ),
-    Feature("devtools", commands=[chat_command.chat, fake_wechat.fake_wechat]),
 )
 
 # The chat's last resort when no router took a message.

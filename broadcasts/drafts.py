@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.jobs import defer
-from broadcasts import markup, notify
+from broadcasts import markup
 from broadcasts.errors import BroadcastError
 from broadcasts.models import (
     AUTHOR_MAX,
@@ -177,7 +177,7 @@ def _changed(session: Session, draft: Draft, editor: Staff, now: datetime, field
         previous_status=previous.value,
         approvals_reset=approvals,
     )
-    notify.announce(session, draft, editor)
+    announce(session, draft, editor)
 
 
 def edit(session: Session, draft: Draft, editor: Staff, *, now: datetime, **changes: Any) -> list[str]:
@@ -291,3 +291,10 @@ def contributors(session: Session, draft: Draft) -> set[int]:
     """Staff ids who wrote any version of the draft: none of them may review it."""
     editors = set(session.scalars(select(DraftVersion.edited_by_id).where(DraftVersion.draft_id == draft.id)))
     return editors | {draft.created_by_id}
+
+
+def announce(session: Session, draft: Draft, actor: Staff | None) -> None:
+    """Once this unit of work commits, tell whoever the draft now waits for (broadcasts.jobs.announce)."""
+    defer(
+        session, "broadcasts.jobs.announce", draft.id, draft.status.value, None if actor is None else actor.id
+    )

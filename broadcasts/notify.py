@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot.core.jobs import defer
 from bot.core.texts import Texts
 from broadcasts import review
 from broadcasts.models import Draft, DraftStatus
@@ -27,13 +26,6 @@ log = logging.getLogger("citybot.broadcasts.notify")
 class Notice:
     openid: str
     text: str
-
-
-def announce(session: Session, draft: Draft, actor: Staff | None) -> None:
-    """Once this unit of work commits, tell whoever the draft now waits for (broadcasts.jobs.announce)."""
-    defer(
-        session, "broadcasts.jobs.announce", draft.id, draft.status.value, None if actor is None else actor.id
-    )
 
 
 def _stage_label(texts: Texts, draft: Draft) -> str:

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcasts import drafts, notify
+from broadcasts import drafts
 from broadcasts.errors import BlockedError, BroadcastError, SensitiveUnacknowledgedError
 from broadcasts.models import (
     IN_REVIEW,
@@ -100,7 +100,7 @@ def submit(session: Session, draft: Draft, actor: Staff, lexicon: Lexicon, *, no
     session.flush()
     drafts.snapshot(session, draft, actor, now)
     audit(session, "submit", actor=actor, draft=draft, sensitive=list(screening.sensitive_terms))
-    notify.announce(session, draft, actor)
+    drafts.announce(session, draft, actor)
     return screening
 
 
@@ -284,7 +284,7 @@ def approve(
         status=draft.status.value,
     )
     if draft.status is not DraftStatus.SECOND_REVIEW or stage is Stage.FIRST:
-        notify.announce(session, draft, reviewer)
+        drafts.announce(session, draft, reviewer)
     return decision
 
 
@@ -303,7 +303,7 @@ def return_to_author(
     draft.status = DraftStatus.RETURNED
     draft.updated_at = now
     audit(session, "return", actor=reviewer, draft=draft, comment=decision.comment, stage=stage.value)
-    notify.announce(session, draft, reviewer)
+    drafts.announce(session, draft, reviewer)
     return decision
 
 

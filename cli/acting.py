@@ -9,6 +9,10 @@ from typing import Any
 import click
 
 from cli.env import Env
+from reports.rewards import PayoutError
+from reports.roles import PermissionDeniedError, actor_for_staff
+from reports.workflow import WorkflowError
+from staff.models import by_username
 from staff.roles import Permission
 
 
@@ -24,9 +28,6 @@ def actor_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def resolve_actor(env: Env, name: str, duty: Permission) -> Any:
     """The staff member ``name`` acting with their permissions; refused unless they hold ``duty``."""
-    from reports.roles import PermissionDeniedError, actor_for_staff
-    from staff.models import by_username
-
     with env.session() as session:
         member = by_username(session, name)
         if member is None:
@@ -40,10 +41,6 @@ def resolve_actor(env: Env, name: str, duty: Permission) -> Any:
 @contextmanager
 def refusals() -> Iterator[None]:
     """Turn the domain's refusals into a clean command-line error."""
-    from reports.rewards import PayoutError
-    from reports.roles import PermissionDeniedError
-    from reports.workflow import WorkflowError
-
     try:
         yield
     except (WorkflowError, PermissionDeniedError, PayoutError) as exc:

@@ -10,9 +10,18 @@ from typing import IO
 import click
 from sqlalchemy.orm import Session
 
+from bot.core import services
+from bot.core.clock import utcnow
+from bot.wechat.errors import WeChatAPIError
 from bot.wechat.service import api as wechat_api
+from broadcasts import drafts, publishing, quota
+from broadcasts.errors import BroadcastError
+from broadcasts.models import Publication, PublicationKind
+from broadcasts.screening import LexiconError, load_lexicon
 from broadcasts.settings import BroadcastSettings
 from cli.env import Env, pass_env
+from staff import models as staff_models
+from staff.models import StaffError
 
 
 @click.group()
@@ -23,10 +32,6 @@ def broadcasts() -> None:
 @contextmanager
 def _unit(env: Env) -> Iterator[Session]:
     """A committed unit of work whose refusals become command-line errors."""
-    from bot.wechat.errors import WeChatAPIError
-    from broadcasts.errors import BroadcastError
-    from staff.models import StaffError
-
     with env.session() as session:
         try:
             yield session
@@ -38,10 +43,6 @@ def _unit(env: Env) -> Iterator[Session]:
 @pass_env
 def rhythm(env: Env) -> None:
     """This month's mass sends against the quota."""
-    from bot.core import services
-    from bot.core.clock import utcnow
-    from broadcasts import quota
-
     with env.session() as session:
         status = quota.rhythm(session, services.settings(env.app).section(BroadcastSettings), utcnow())
     click.echo(
@@ -57,9 +58,6 @@ def rhythm(env: Env) -> None:
 @pass_env
 def screen(env: Env, file: IO[str]) -> None:
     """Screen FILE ('-' for standard input) against the lexicon; exit 1 on a forbidden hit."""
-    from bot.core import services
-    from broadcasts.screening import LexiconError, load_lexicon
-
     try:
         lexicon = load_lexicon(services.settings(env.app).section(BroadcastSettings).lexicon_file)
     except LexiconError as exc:
@@ -87,13 +85,6 @@ def publish(
     env: Env, draft_id: int, username: str, tag_id: int | None, no_notify: bool, acknowledge_sensitive: bool
 ) -> None:
     """Publish an approved draft: mass send to every follower (or a tag), or publish only."""
-    from bot.core import services
-    from bot.core.clock import utcnow
-    from broadcasts import drafts, publishing
-    from broadcasts.models import PublicationKind
-    from broadcasts.screening import load_lexicon
-    from staff import models as staff_models
-
     settings = services.settings(env.app).section(BroadcastSettings)
     with _unit(env) as session:
         publication = publishing.publish(
@@ -122,12 +113,6 @@ def publish(
 @pass_env
 def withdraw(env: Env, publication_id: int, username: str, reason: str) -> None:
     """一键撤稿: delete a sent or published item."""
-    from bot.core.clock import utcnow
-    from broadcasts import publishing
-    from broadcasts.errors import BroadcastError
-    from broadcasts.models import Publication
-    from staff import models as staff_models
-
     with _unit(env) as session:
         publication = session.get(Publication, publication_id)
         if publication is None:

@@ -17,6 +17,7 @@ import requests
 from bot.core.config import Settings
 from bot.wechat.settings import WeChatSettings
 from cli.env import Env, pass_env
+from devtools.simulator import WeChatSimulator
 
 if TYPE_CHECKING:
     from devtools.simulator import WeChatSimulator
@@ -105,8 +106,6 @@ def run_chat(
 
 
 def simulator_from(settings: Settings, url: str, mode: str | None) -> WeChatSimulator:
-    from devtools.simulator import WeChatSimulator  # a development tool: loaded only when chatting
-
     wechat = settings.section(WeChatSettings)
     chosen = mode or ("safe" if wechat.safe_mode else "plain")
     return WeChatSimulator(

@@ -9,6 +9,7 @@ import click
 
 from bot.wechat.settings import WeChatSettings
 from cli.env import Env, pass_env
+from devtools.fake_wechat import FakeWeChat
 
 
 @click.command("fake-wechat")
@@ -28,8 +29,6 @@ def fake_wechat(
     env: Env, host: str, port: int, app_id: str | None, app_secret: str | None, expires_in: int
 ) -> None:
     """Serve a fake WeChat API on loopback until interrupted; point wechat.api_base_url at it."""
-    from devtools.fake_wechat import FakeWeChat
-
     settings = env.settings()
     fake = FakeWeChat(
         app_id or settings.section(WeChatSettings).app_id or "wxfake00000000001",

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import click
 
+from bot.core import services
+from bot.wechat.errors import WeChatAPIError
 from bot.wechat.service import api as wechat_api
+from broadcasts import menu as menus
+from broadcasts import staff_tag
 from broadcasts.settings import BroadcastSettings
 from cli.env import Env, pass_env
 
@@ -19,10 +23,6 @@ def menu() -> None:
 @pass_env
 def push(env: Env, dry_run: bool) -> None:
     """Validate the menu file, then create the menu and the staff-only conditional menu."""
-    from bot.core import services
-    from broadcasts import menu as menus
-    from broadcasts import staff_tag
-
     settings = services.settings(env.app).section(BroadcastSettings)
     try:
         definition = menus.load_menu(settings.menu_file)
@@ -39,7 +39,6 @@ def push(env: Env, dry_run: bool) -> None:
             click.echo(menus.render(definition.staff_payload(shown)))
         click.echo("dry run: nothing was sent")
         return
-    from bot.wechat.errors import WeChatAPIError
 
     api = wechat_api(env.app)
     try:

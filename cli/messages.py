@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.chat import journal, recovery
 from bot.chat.journal import Outcome
 from cli.env import Env, pass_env
 
@@ -19,8 +20,6 @@ def messages() -> None:
 @pass_env
 def list_messages(env: Env, status: str | None, limit: int) -> None:
     """Recent messages, newest first."""
-    from bot.chat import journal
-
     with env.session() as session:
         rows = journal.recent(session, limit=limit, status=Outcome(status) if status else None)
         for row in rows:
@@ -48,8 +47,6 @@ def retry(env: Env, stuck_after: int, limit: int) -> None:
     Each message is taken with a lease, so runs at once (or the workers' recovery loops) never
     handle one message twice; every delivery is recorded on the message's journal row.
     """
-    from bot.chat import recovery
-
     app = env.app
     with app.app_context():
         results = recovery.retry_failed(app, stuck_after_seconds=stuck_after, limit=limit)
@@ -69,8 +66,6 @@ def recover(env: Env) -> None:
     Every web worker runs this on its own (intake.recovery_interval); run it from cron when the
     loop is turned off.
     """
-    from bot.chat import recovery
-
     result = recovery.run_once(env.app)
     click.echo(
         f"spool replayed {result.replayed}, leases recovered {result.recovered}, "

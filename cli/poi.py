@@ -14,6 +14,7 @@ from bot.core.config import Settings
 from bot.core.geo import Datum
 from cli.env import Env, pass_env
 from geodata.datasets import LoadResult, LoadStatus, RollbackError, list_versions, load_dataset, rollback
+from geodata.demo import load_demo
 from geodata.kinds import PoiKind
 from geodata.loaders import Rules
 from geodata.settings import GeoSettings
@@ -168,8 +169,6 @@ def poi_rollback(env: Env, kind: PoiKind) -> None:
 @pass_env
 def poi_demo(env: Env) -> None:
     """Load the demo city's sample datasets (each kind), so the chat shows real answers."""
-    from geodata.demo import load_demo
-
     rules = Rules.from_settings(_settings(env).section(GeoSettings))
     with env.session() as session:
         results = load_demo(session, rules=rules, loaded_by=_who())

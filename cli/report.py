@@ -10,9 +10,21 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy.orm import Session
 
+from bot.core.clock import utcnow
 from cli.acting import actor_option, refusals, resolve_actor
 from cli.env import Env, pass_env
-from reports.models import Report, ReportStatus
+from reports import rewards, workflow
+from reports.models import (
+    OPEN,
+    PhotoStatus,
+    RejectReason,
+    Report,
+    ReportStatus,
+    audit_of,
+    find_report,
+    is_overdue,
+    list_reports,
+)
 from reports.settings import ReportsSettings
 from staff.roles import Permission
 
@@ -26,8 +38,6 @@ def _local(value: datetime | None, settings: ReportsSettings) -> str:
 
 
 def _find(session: Session, ref: str) -> Report:
-    from reports.models import find_report
-
     report = find_report(session, ref)
     if report is None:
         raise click.ClickException(f"no report {ref}")
@@ -47,9 +57,6 @@ def report() -> None:
 @pass_env
 def report_list(env: Env, statuses: tuple[str, ...], open_only: bool, overdue: bool, limit: int) -> None:
     """The queue, oldest first."""
-    from bot.core.clock import utcnow
-    from reports.models import OPEN, PhotoStatus, is_overdue, list_reports
-
     settings = _settings(env)
     try:
         wanted = tuple(ReportStatus(s) for s in statuses)
@@ -90,8 +97,6 @@ def report_list(env: Env, statuses: tuple[str, ...], open_only: bool, overdue: b
 @pass_env
 def report_show(env: Env, ref: str) -> None:
     """One report: details, photos, duplicate suggestions, audit trail (no resident identity)."""
-    from reports.models import audit_of
-
     settings = _settings(env)
     with env.session() as session:
         r = _find(session, ref)
@@ -163,8 +168,6 @@ def decision(func: Callable[..., Any]) -> Callable[..., Any]:
 @decision
 def report_accept(env: Env, ref: str, actor_name: str, expect: str | None, comment: str | None) -> None:
     """Accept a report; its category's points are awarded once (within the caps)."""
-    from reports import rewards, workflow
-
     actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
@@ -185,9 +188,6 @@ def report_reject(
     env: Env, ref: str, reason: str, actor_name: str, expect: str | None, comment: str | None
 ) -> None:
     """Reject a report with a reason code."""
-    from reports import workflow
-    from reports.models import RejectReason
-
     if reason not in {r.value for r in RejectReason}:
         raise click.BadParameter(
             f"use one of {', '.join(r.value for r in RejectReason)}", param_hint="--reason"
@@ -206,8 +206,6 @@ def report_duplicate(
     env: Env, ref: str, original: str, actor_name: str, expect: str | None, comment: str | None
 ) -> None:
     """Mark a report as a duplicate of another (it earns nothing)."""
-    from reports import workflow
-
     actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
@@ -219,8 +217,6 @@ def report_duplicate(
 def _simple(name: str, function: str, help_text: str) -> click.Command:
     @decision
     def command(env: Env, ref: str, actor_name: str, expect: str | None, comment: str | None) -> None:
-        from reports import workflow
-
         actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
         with refusals(), env.session() as session:
             report_id, expected = _expected(session, ref, expect)
@@ -243,8 +239,6 @@ _simple("close", "close", "Close an accepted report.")
 @pass_env
 def report_revoke(env: Env, ref: str, comment: str, actor_name: str, expect: str | None) -> None:
     """Undo an acceptance: back under review, with a counter-entry for its points."""
-    from reports import workflow
-
     actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
     with refusals(), env.session() as session:
         report_id, expected = _expected(session, ref, expect)

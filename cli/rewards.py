@@ -8,6 +8,7 @@ import click
 
 from cli.acting import actor_option, refusals, resolve_actor
 from cli.env import Env, pass_env
+from reports import rewards as ledger
 from staff.roles import Permission
 
 
@@ -23,8 +24,6 @@ def rewards() -> None:
 @pass_env
 def rewards_balance(env: Env, openid: str, limit: int, actor_name: str) -> None:
     """A resident's balance and recent ledger entries."""
-    from reports import rewards as ledger
-
     resolve_actor(env, actor_name, Permission.REWARDS_VIEW)
     with env.session() as session:
         click.echo(f"balance {ledger.balance(session, openid)}")
@@ -38,8 +37,6 @@ def rewards_balance(env: Env, openid: str, limit: int, actor_name: str) -> None:
 @pass_env
 def rewards_batches(env: Env) -> None:
     """Recent payout batches."""
-    from reports import rewards as ledger
-
     with env.session() as session:
         views = ledger.batches(session)
     if not views:
@@ -55,8 +52,6 @@ def rewards_batches(env: Env) -> None:
 @pass_env
 def rewards_payout(env: Env, actor_name: str) -> None:
     """Create a payout batch over every due balance of residents with a bound phone."""
-    from reports import rewards as ledger
-
     actor = resolve_actor(env, actor_name, Permission.REWARDS_PAYOUT)
     with refusals(), env.session() as session:
         batch = ledger.create_payout_batch(session, actor, settings=env.app.config["CITYBOT"].reports)
@@ -75,8 +70,6 @@ def rewards_payout(env: Env, actor_name: str) -> None:
 @pass_env
 def rewards_export(env: Env, batch_id: int, output: str | None, actor_name: str) -> None:
     """The batch as CSV (UTF-8 with BOM); full phone numbers for the rewards officer only."""
-    from reports import rewards as ledger
-
     actor = resolve_actor(env, actor_name, Permission.REWARDS_PAYOUT)
     with refusals(), env.session() as session:
         data = ledger.export_csv(session, batch_id, actor, settings=env.app.config["CITYBOT"].reports)
@@ -106,8 +99,6 @@ def _failures(values: tuple[str, ...]) -> dict[int, str]:
 @pass_env
 def rewards_confirm(env: Env, batch_id: int, failed: tuple[str, ...], actor_name: str) -> None:
     """Mark a batch's lines paid, except the --failed ones, whose points become due again."""
-    from reports import rewards as ledger
-
     actor = resolve_actor(env, actor_name, Permission.REWARDS_PAYOUT)
     with refusals(), env.session() as session:
         batch = ledger.confirm_batch(

@@ -6,8 +6,12 @@ from pathlib import Path
 
 import click
 
+from bot.core import services
 from cli.env import Env, pass_env
+from waste.answer import reply_text
+from waste.lookup import lookup
 from waste.settings import WasteSettings
+from waste.table import TableError, load_table, read_table, sample_path
 
 
 @click.group()
@@ -22,8 +26,6 @@ def sorting() -> None:
 @pass_env
 def sorting_load(env: Env, file: Path | None, sample: bool, dry_run: bool) -> None:
     """Replace the table with FILE (CSV: name, category, note, aliases), all or nothing."""
-    from waste.table import TableError, load_table, read_table, sample_path
-
     if (file is None) == (not sample):
         raise click.UsageError("give either FILE or --sample")
     path = sample_path() if sample else file
@@ -47,10 +49,6 @@ def sorting_load(env: Env, file: Path | None, sample: bool, dry_run: bool) -> No
 @pass_env
 def sorting_lookup(env: Env, query: str) -> None:
     """Answer QUERY as the chat would."""
-    from bot.core import services
-    from waste.answer import reply_text
-    from waste.lookup import lookup
-
     settings = services.settings(env.app).section(WasteSettings)
     with env.session() as session:
         result = lookup(session, query, min_score=settings.min_score, suggestions=settings.suggestions)

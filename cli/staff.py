@@ -8,9 +8,13 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.orm import Session
 
+from bot.core import services
+from bot.wechat.errors import WeChatAPIError
 from bot.wechat.service import api as wechat_api
+from broadcasts import staff_tag
 from broadcasts.settings import BroadcastSettings
 from cli.env import Env, pass_env
+from console import audit
 from staff import models
 from staff.roles import Role, parse_roles
 
@@ -73,8 +77,6 @@ def disable(env: Env, username: str) -> None:
 
     Its console sessions end at once and stay ended if the account is enabled again.
     """
-    from console import audit
-
     with _unit(env) as session:
         models.set_active(session, username, False)
         audit.record(session, actor=CLI_ACTOR, action=audit.STAFF_DISABLE, target=username)
@@ -86,8 +88,6 @@ def disable(env: Env, username: str) -> None:
 @pass_env
 def enable(env: Env, username: str) -> None:
     """Enable a disabled account."""
-    from console import audit
-
     with _unit(env) as session:
         models.set_active(session, username, True)
         audit.record(session, actor=CLI_ACTOR, action="staff.enable", target=username)
@@ -122,10 +122,6 @@ def list_staff(env: Env) -> None:
 @pass_env
 def link_wechat(env: Env, username: str, openid: str) -> None:
     """Link USERNAME to the WeChat follower OPENID and tag it as staff (the staff menu)."""
-    from bot.core import services
-    from bot.wechat.errors import WeChatAPIError
-    from broadcasts import staff_tag
-
     tag = services.settings(env.app).section(BroadcastSettings).staff_tag
     try:
         with _unit(env) as session:

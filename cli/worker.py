@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.core import jobs
 from cli.env import Env, pass_env
 
 
@@ -12,8 +13,6 @@ from cli.env import Env, pass_env
 @pass_env
 def worker(env: Env, burst: bool) -> None:
     """Run background jobs from Redis (needs redis_url; the embedded default runs jobs inline)."""
-    from bot.core import jobs
-
     queue = jobs.queue(env.app)
     if not isinstance(queue, jobs.RQQueue):
         raise click.ClickException(
@@ -34,7 +33,5 @@ def jobs_group() -> None:
 @pass_env
 def run_due(env: Env) -> None:
     """Retry what is due now (failed photo downloads, pending notices). Safe to run from cron."""
-    from bot.core import jobs
-
     for name, count in jobs.run_due(env.app).items():
         click.echo(f"{name}: {count}")

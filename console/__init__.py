@@ -17,6 +17,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from bot.core import inputs, services
 from console import access, localtime, navigation
+from console.pages import audit_log, auth, broadcasts, datasets, home, reviews, rewards, staff, statistics
 from staff.roles import ROLE_LABELS, Permission
 
 __all__ = ["init_app"]
@@ -50,8 +51,6 @@ def init_app(app: Flask) -> None:
 
 
 def _blueprint() -> Blueprint:
-    from console.pages import audit_log, auth, broadcasts, datasets, home, reviews, rewards, staff, statistics
-
     bp = Blueprint(
         "console",
         __name__,

@@ -13,7 +13,7 @@ from bot.core.geo import GeoPoint
 from bot.core.texts import Texts
 from geodata.format import ReplyStyle, format_nearest
 from geodata.index import IndexCache
-from geodata.kinds import KindCatalogue, PoiKind
+from geodata.kinds import PoiKind
 from geodata.links import NavProvider
 from geodata.nearest import NearestResult, nearest
 from geodata.settings import GeoSettings
@@ -44,7 +44,7 @@ def search(
 
 
 def reply_style(geo: GeoSettings, kind: PoiKind) -> ReplyStyle:
-    label = KindCatalogue.from_settings(geo).label(kind)
+    label = geo.kinds().label(kind)
     return ReplyStyle(label=label, provider=NavProvider(geo.navigation), app=geo.navigation_app)
 
 

@@ -14,9 +14,6 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from geodata.settings import GeoSettings
-
 
 class PoiKind(StrEnum):
     # value, keyword, label, seasonal (shown only in season), shows_capacity (e.g. bike docks)
@@ -86,10 +83,6 @@ class KindCatalogue:
             by_keyword=MappingProxyType(by_keyword),
             labels=MappingProxyType({kind: labels.get(kind.value, kind.label) for kind in PoiKind}),
         )
-
-    @classmethod
-    def from_settings(cls, geo: GeoSettings) -> KindCatalogue:
-        return cls.build(geo.keywords, geo.labels)
 
     def kind_for(self, text: str | None) -> PoiKind | None:
         if not text:

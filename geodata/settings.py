@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from bot.core.config import Section, time_zone
-from geodata.kinds import PoiKind
+from geodata.kinds import KindCatalogue, PoiKind
 
 Bounds = tuple[float, float, float, float]
 
@@ -70,3 +70,7 @@ class GeoSettings(Section):
         if len(set(keywords)) != len(keywords):
             raise ValueError("keywords: two kinds share a keyword")
         return self
+
+    def kinds(self) -> KindCatalogue:
+        """The kinds as this bureau configured them (keywords and labels)."""
+        return KindCatalogue.build(self.keywords, self.labels)

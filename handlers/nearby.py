@@ -30,11 +30,11 @@ AWAITING = "nearby.awaiting_location"
 
 
 def _catalogue(ctx: Context) -> KindCatalogue:
-    return KindCatalogue.from_settings(ctx.settings.section(GeoSettings))
+    return ctx.settings.section(GeoSettings).kinds()
 
 
 def keywords(settings: Settings) -> list[str]:
-    return list(KindCatalogue.from_settings(settings.section(GeoSettings)).by_keyword)
+    return list(settings.section(GeoSettings).kinds().by_keyword)
 
 
 def _answer(ctx: Context, kind: PoiKind, origin: GeoPoint) -> Text:

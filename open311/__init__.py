@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from open311 import views
+
 if TYPE_CHECKING:
     from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from open311 import views
-
     if app.config["CITYBOT"].open311.enabled:
         views.init_app(app)

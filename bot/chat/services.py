@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from bot.chat.recovery import RecoveryLoop
     from bot.chat.routing import Dispatcher
     from bot.chat.spool import Spool
     from bot.wechat.crypto import MessageCrypto
+
+
+class Loop(Protocol):
+    """A background loop of this process (bot.chat.recovery.RecoveryLoop)."""
+
+    def stop(self) -> None: ...
 
 
 @dataclass(eq=False)
@@ -23,4 +28,4 @@ class ChatServices:
     spool: Spool | None = None
     # started by the first webhook request; the loop stays None when disabled
     recovery_started: bool = False
-    recovery: RecoveryLoop | None = None
+    recovery: Loop | None = None

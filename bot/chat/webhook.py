@@ -11,11 +11,11 @@ import time
 from flask import Blueprint, Flask, Response, current_app, request
 
 from bot.chat import inbox, recovery
+from bot.chat.render import SUCCESS, render
 from bot.chat.services import ChatServices
 from bot.core import services
 from bot.wechat.crypto import DecryptError, MessageCrypto
 from bot.wechat.inbound import BadMessageError, parse_inbound, parse_xml
-from bot.chat.render import SUCCESS, render
 from bot.wechat.settings import WeChatSettings
 from bot.wechat.signature import SignatureError, verify
 

@@ -12,6 +12,7 @@ import click
 from bot.app import FEATURES, create_app, load_settings
 from bot.cli import db
 from bot.core.config import CONFIG_ENV, ConfigError
+from cli import chat, fake_wechat
 from cli.env import Env
 
 
@@ -34,6 +35,9 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 def _assemble() -> None:
     """The command tree: the schema commands, then each feature's commands in the list's order."""
     cli.add_command(db.db)
+    # The development tools are no feature of the app: only the command line loads them.
+    cli.add_command(chat.chat)
+    cli.add_command(fake_wechat.fake_wechat)
     for feature in FEATURES:
         for command in feature.commands:
             cli.add_command(command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot import migrations
 from cli.env import Env, pass_env
 
 
@@ -17,8 +18,6 @@ def db() -> None:
 @pass_env
 def db_upgrade(env: Env, revision: str) -> None:
     """Apply migrations up to REVISION."""
-    from bot import migrations
-
     migrations.upgrade(env.app.config["CITYBOT"], revision)
     click.echo(f"database at {revision}")
 
@@ -28,7 +27,5 @@ def db_upgrade(env: Env, revision: str) -> None:
 @pass_env
 def db_downgrade(env: Env, revision: str) -> None:
     """Revert migrations down to REVISION."""
-    from bot import migrations
-
     migrations.downgrade(env.app.config["CITYBOT"], revision)
     click.echo(f"database at {revision}")

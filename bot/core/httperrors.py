@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from bot.core import services
@@ -35,7 +35,5 @@ def renderer_for(app: Flask, path: str) -> Renderer | None:
 
 
 def _render(exc: HTTPException) -> Response | HTTPException:
-    from flask import current_app
-
     renderer = renderer_for(current_app, request.path)
     return exc if renderer is None else renderer(exc)

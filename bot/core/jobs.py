@@ -24,7 +24,6 @@ import logging
 import queue as queue_module
 import threading
 import weakref
-from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -37,6 +36,8 @@ from bot.core import services
 from bot.core.clock import utcnow
 from bot.core.config import Settings
 from bot.core.database import sessionmaker_for
+from bot.core.queue import JobQueue
+from bot.core.store import binary_redis
 
 log = logging.getLogger("citybot.jobs")
 
@@ -78,16 +79,6 @@ def _check_args(path: str, args: tuple[Any, ...]) -> list[Any]:
         return json.loads(json.dumps(list(args)))
     except (TypeError, ValueError) as exc:
         raise JobError(f"arguments of {path} must be JSON-able: {exc}") from exc
-
-
-class JobQueue(ABC):
-    @abstractmethod
-    def enqueue(self, path: str, args: list[Any], *, at: datetime | None = None) -> None:
-        """Run ``path(*args)`` now, or not before ``at``."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release what the queue holds (connections, timers)."""
 
 
 class InlineQueue(JobQueue):
@@ -174,10 +165,9 @@ class InlineQueue(JobQueue):
 
 class RQQueue(JobQueue):
     def __init__(self, settings: Settings) -> None:
+        # Heavy optional dependency: rq takes 0.7 s to import and is used only with a Redis queue.
         from rq import Queue
         from rq.serializers import JSONSerializer
-
-        from bot.core.store import binary_redis
 
         self.connection = binary_redis(settings.redis_url)
         self.name = f"{settings.redis_prefix}{settings.jobs.queue}"
@@ -199,6 +189,7 @@ class RQQueue(JobQueue):
 
     def work(self, *, burst: bool = False) -> bool:
         """Run a worker on this queue in this process (no fork), with RQ's scheduler."""
+        # Heavy optional dependency: see __init__.
         from rq.serializers import JSONSerializer
         from rq.worker import SimpleWorker
 

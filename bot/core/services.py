@@ -13,10 +13,11 @@ The kernel names none of them. A test replaces a service by assigning the attrib
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
 
 from bot.core.config import Settings
 from bot.core.store import InProcessStore, Store, make_store
@@ -25,10 +26,10 @@ from bot.core.texts import Texts
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
+    from werkzeug.exceptions import HTTPException
 
     from bot.core.feature import Sweeper
-    from bot.core.httperrors import Renderer
-    from bot.core.jobs import JobQueue
+    from bot.core.queue import JobQueue
 
 log = logging.getLogger("citybot.services")
 
@@ -56,7 +57,7 @@ class Services:
     jobs: JobQueue = field(init=False)
     sweepers: list[Sweeper] = field(default_factory=list)
     # bot.core.httperrors: path prefix -> renderer
-    error_renderers: dict[str, Renderer] = field(default_factory=dict)
+    error_renderers: dict[str, Callable[[HTTPException], Response]] = field(default_factory=dict)
     _parts: dict[type, Any] = field(default_factory=dict, repr=False)
 
     def put(self, part: T) -> T:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.file import FileField
 from markupsafe import Markup
@@ -458,6 +458,4 @@ def withdraw(publication_id: int) -> ResponseReturnValue:
 
 
 def _app() -> Any:
-    from flask import current_app
-
     return current_app._get_current_object()  # type: ignore[attr-defined]

@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from bot.core import services
 from bot.core.clock import utcnow
 from bot.core.database import get_session
+from bot.core.geo import Datum, GeoPoint
 from console import access, localtime, queue
 from console.access import requires
+from geodata.links import amap_url, tencent_url
 from geodata.settings import GeoSettings
 from reports import workflow
 from reports.models import (
@@ -174,9 +176,6 @@ def detail(report_id: int) -> ResponseReturnValue:
 
 def map_links(report: Report) -> dict[str, str]:
     """Links that open the place in a map app (they need the internet; the page itself does not)."""
-    from bot.core.geo import Datum, GeoPoint
-    from geodata.links import amap_url, tencent_url
-
     point = GeoPoint(report.lat, report.lon, Datum.WGS84)
     app = services.settings().section(GeoSettings).navigation_app
     return {

@@ -48,7 +48,7 @@ def test_settings_rename_and_rekey() -> None:
     settings = load_settings(
         None, {"geo": {"keywords": {"toilet": "厕所"}, "labels": {"toilet": "公厕"}}}, environ=SECRET_ENV
     )
-    catalogue = KindCatalogue.from_settings(settings.geo)
+    catalogue = settings.geo.kinds()
     assert catalogue.kind_for("厕所") is PoiKind.TOILET
     assert catalogue.kind_for("3") is None
     assert catalogue.label(PoiKind.TOILET) == "公厕"

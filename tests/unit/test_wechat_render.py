@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from wechatpy.messages import UnknownMessage
 
+from bot.chat.render import render
 from bot.chat.replies import Image, News, Reply, Text
 from bot.wechat.inbound import Inbound, parse_xml
-from bot.chat.render import render
 
 HOSTILE = "a]]><MsgType>image</MsgType><![CDATA[b]]>]]"
 
