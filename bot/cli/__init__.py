@@ -6,44 +6,51 @@ Each feature's commands live in the ``cli`` package and are added from the featu
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from functools import partial
 
 import click
 
 from bot.app import FEATURES, create_app, load_settings
 from bot.cli import db
 from bot.core.config import CONFIG_ENV, ConfigError
+from bot.core.feature import Feature
 from cli import chat, fake_wechat
 from cli.env import Env
 
 
-@click.group()
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    envvar=CONFIG_ENV,
-    help="TOML configuration file (default: $CITYBOT_CONFIG).",
-)
-@click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
-    """citybot: the city-management WeChat service account backend."""
-    env = Env(config_path, create_app, load_settings)
-    ctx.obj = env
-    ctx.call_on_close(env.close)
+def build(features: Sequence[Feature] = FEATURES) -> click.Group:
+    """The ``citybot`` group of an app made of ``features``: the schema and development-tool
+    commands, then each feature's commands in the list's order."""
 
+    @click.group()
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        envvar=CONFIG_ENV,
+        help="TOML configuration file (default: $CITYBOT_CONFIG).",
+    )
+    @click.pass_context
+    def group(ctx: click.Context, config_path: str | None) -> None:
+        """citybot: the city-management WeChat service account backend."""
+        env = Env(
+            config_path, partial(create_app, features=features), partial(load_settings, features=features)
+        )
+        ctx.obj = env
+        ctx.call_on_close(env.close)
 
-def _assemble() -> None:
-    """The command tree: the schema commands, then each feature's commands in the list's order."""
-    cli.add_command(db.db)
+    group.add_command(db.db)
     # The development tools are no feature of the app: only the command line loads them.
-    cli.add_command(chat.chat)
-    cli.add_command(fake_wechat.fake_wechat)
-    for feature in FEATURES:
+    group.add_command(chat.chat)
+    group.add_command(fake_wechat.fake_wechat)
+    for feature in features:
         for command in feature.commands:
-            cli.add_command(command)
+            group.add_command(command)
+    return group
 
 
-_assemble()
+cli = build()
 
 
 def main() -> None:
