@@ -122,7 +122,7 @@ def link_wechat(env: Env, username: str, openid: str) -> None:
     """Link USERNAME to the WeChat follower OPENID and tag it as staff (the staff menu)."""
     from bot.core import services
     from bot.wechat.errors import WeChatAPIError
-    from broadcasts import staff_tag
+    from menu import staff_tag
 
     tag = services.settings(env.app).broadcasts.staff_tag
     try:

@@ -36,10 +36,10 @@ def _assemble() -> None:
     from bot.cli import db
     from bot.core import jobs_cli as worker
     from broadcasts import cli as broadcasts
-    from broadcasts import menu_cli as menu
     from devtools import chat_cli as chat
     from devtools import fake_wechat_cli as fake_wechat
     from geodata import cli as poi
+    from menu import cli as menu
     from reports import cli as report
     from reports import rewards_cli as rewards
     from staff import cli as staff
