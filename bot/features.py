@@ -84,8 +84,9 @@ FEATURES: tuple[Feature, ...] = (
         models=[broadcast_models],
         init_app=partial(broadcasts.services.init_app, wechat=wechat_service.api),
         routers=[handlers.broadcasts.router],
-        commands=[broadcast_commands.broadcasts, menu.menu],
+        commands=[broadcast_commands.broadcasts],
     ),
+    Feature("menu", commands=[menu.menu]),
     Feature(
         "miniprogram",
         sections=[("miniprogram", MiniProgramSettings)],

@@ -100,7 +100,7 @@ def report(result: LoadResult) -> None:
 
 @click.group()
 def poi() -> None:
-    """Facility datasets for 一键查找 (bike, vendor, toilet, watermelon)."""
+    """Facility datasets for 一键查找, one per facility kind."""
 
 
 @poi.command("load")

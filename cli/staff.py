@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from bot.core import services
 from bot.wechat.errors import WeChatAPIError
 from bot.wechat.service import api as wechat_api
-from broadcasts import staff_tag
 from broadcasts.settings import BroadcastSettings
 from cli.env import Env, pass_env
 from console import audit
+from menu import staff_tag
 from staff import models
 from staff.roles import Role, parse_roles
 

@@ -4,12 +4,13 @@ which stateless routes are tried (see bot.chat.routing for the full dispatch ord
 from __future__ import annotations
 
 from bot.chat.routing import Router
-from handlers import basics, broadcasts, nearby, reports, sorting
+from handlers import basics, broadcasts, menu, nearby, reports, sorting
 
 ROUTERS: tuple[Router, ...] = (
     basics.router,
     reports.router,
     nearby.router,
+    menu.router,
     sorting.router,
     broadcasts.router,
 )

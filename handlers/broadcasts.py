@@ -20,12 +20,11 @@ from bot.chat.routing import Context, Handler, Router
 from bot.wechat.inbound import Inbound
 from broadcasts import drafts, markup, publishing, review
 from broadcasts.errors import BlockedError, BroadcastError
-from broadcasts.menu import MenuKey
 from broadcasts.models import TITLE_MAX, WORKING, Draft, DraftStatus, Grade
 from broadcasts.screening import Hit, load_lexicon
 from broadcasts.settings import BroadcastSettings
-from geodata.kinds import PoiKind
-from handlers import basics, nearby
+from handlers import basics
+from menu.keys import MenuKey
 from staff import models as staff_models
 from staff.models import Staff
 from staff.roles import Permission
@@ -104,20 +103,6 @@ def latest(msg: Inbound, ctx: Context) -> Reply:
         for i in items
     ]
     return Text(fit_utf8("\n".join(lines)))
-
-
-# The 公共服务 buttons reuse 一键查找 (handlers.nearby); their keys are part of the menu's vocabulary.
-NEARBY_KINDS: dict[str, PoiKind] = {
-    MenuKey.NEARBY_BIKE: PoiKind.BIKE,
-    MenuKey.NEARBY_VENDOR: PoiKind.VENDOR,
-    MenuKey.NEARBY_TOILET: PoiKind.TOILET,
-    MenuKey.NEARBY_WATERMELON: PoiKind.WATERMELON,
-}
-
-
-@router.click(*NEARBY_KINDS)
-def nearby_button(msg: Inbound, ctx: Context) -> Reply:
-    return nearby.find(msg, ctx, NEARBY_KINDS[msg.event_key or ""])
 
 
 @router.event("masssendjobfinish")

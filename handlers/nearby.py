@@ -1,8 +1,9 @@
 """一键查找 in the chat: a kind's keyword asks for the nearest facilities; a location is remembered.
 
-- A keyword (``1``–``4`` by default; ``[geo] keywords``) with a remembered location: the answer at
-  once. Without one: a short prompt, and the kind waits in the conversation
-  (``nearby.awaiting_location``) so that the next location answers it.
+- A kind's keyword (``PoiKind.keyword`` by default; ``[geo] keywords``) or its menu button
+  (handlers.menu) with a remembered location: the answer at once. Without one: a short prompt,
+  and the kind waits in the conversation (``nearby.awaiting_location``) so that the next location
+  answers it.
 - A location message or the menu's location picker (``location_select``), both GCJ-02: remembered
   for ``[geo] origin_ttl`` seconds; it answers a waiting kind, or else lists the keywords.
 - The automatic LOCATION event (WGS-84): remembered silently, since WeChat wants ``success``.

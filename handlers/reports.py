@@ -30,6 +30,7 @@ from bot.core.geo import CoordinateError, Datum, GeoPoint
 from bot.core.jobs import defer
 from bot.core.residents import take_turn
 from bot.wechat.inbound import Inbound, sent_location
+from menu.keys import MenuKey
 from reports import limits, phones, rewards
 from reports.intake import IntakeError, PhotoRef, submit_report
 from reports.jobs import sender_for
@@ -40,7 +41,7 @@ from reports.settings import ReportsSettings
 log = logging.getLogger("citybot.handlers.reports")
 router = Router(__name__)
 
-MENU_KEY = "REPORT_PHOTO"
+MENU_KEY = MenuKey.REPORT_PHOTO
 PHOTO, LOCATION, CATEGORY, DESCRIPTION = (
     "report.awaiting_photo",
     "report.awaiting_location",

@@ -13,13 +13,11 @@ from sqlalchemy import select
 
 from bot.core.clock import utcnow
 from bot.core.database import session_scope
-from bot.core.geo import Datum
 from broadcasts import review
-from broadcasts.menu import MenuKey
 from broadcasts.models import Draft, DraftStatus, Grade, Publication, PublicationKind, PublicationStatus
 from devtools.fake_wechat import FakeWeChat
 from devtools.simulator import WeChatSimulator
-from geodata.demo import centre, load_demo
+from menu.keys import MenuKey
 from staff import models as staff_models
 from staff.roles import Role
 from tests.support.broadcasts import add_staff, approved_draft, png
@@ -266,28 +264,3 @@ def _published(session, draft: Draft, url: str) -> None:  # type: ignore[no-unty
         )
     )
     draft.status = DraftStatus.PUBLISHED
-
-
-@pytest.mark.parametrize(
-    ("key", "keyword", "label"),
-    [
-        (MenuKey.NEARBY_BIKE, "1", "公共自行车站点"),
-        (MenuKey.NEARBY_VENDOR, "2", "便民疏导点"),
-        (MenuKey.NEARBY_TOILET, "3", "公共厕所"),
-        (MenuKey.NEARBY_WATERMELON, "4", "西瓜零售点"),
-    ],
-)
-def test_public_service_buttons_reuse_nearby_search(
-    wx_app: Flask, sim: WeChatSimulator, key: MenuKey, keyword: str, label: str
-) -> None:
-    with session_scope(wx_app) as session:
-        assert all(result.ok for result in load_demo(session))
-    asked = click(sim, RESIDENT, key) or ""
-    assert f"最近的{label}" in asked
-    assert "发送您的位置" in asked
-    here = centre().to(Datum.GCJ02)
-    answered = sim.send(sim.location(RESIDENT, here.lat, here.lon, "市中心")).text or ""
-    assert label in answered
-    assert "请先发送您的位置" not in answered
-    # with the location remembered, the button answers at once, as the keyword does
-    assert click(sim, RESIDENT, key) == say(sim, RESIDENT, keyword)

@@ -19,6 +19,7 @@ APPLICATION = (
     "geodata",
     "reports",
     "broadcasts",
+    "menu",
     "staff",
     "waste",
     "console",

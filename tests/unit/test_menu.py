@@ -1,5 +1,5 @@
 """The menu file: the shipped default is valid and mirrors the modules; every WeChat limit is enforced
-with an error that names the button."""
+with an error that names the button; the keys cover every facility kind."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from broadcasts.menu import MenuError, MenuKey, load_menu, parse_menu
+from geodata.kinds import PoiKind
+from menu.errors import MenuError
+from menu.keys import NEARBY_KEYS, MenuKey, describe, known_keys, nearby_key, nearby_kind
+from menu.loading import load_menu, parse_menu
 
 
 def test_default_menu_mirrors_the_modules() -> None:
@@ -148,3 +151,22 @@ def test_menu_file_from_a_path(tmp_path: Path) -> None:
     }
     with pytest.raises(MenuError, match="menu file"):
         load_menu(str(tmp_path / "absent.toml"))
+
+
+def test_every_kind_has_a_nearby_key() -> None:
+    assert [nearby_key(kind) for kind in PoiKind] == list(NEARBY_KEYS)
+    assert nearby_key(PoiKind.WATERMELON) == "NEARBY_WATERMELON"
+    assert all(nearby_kind(nearby_key(kind)) is kind for kind in PoiKind)
+    assert nearby_kind(MenuKey.LATEST_BROADCASTS) is None
+    assert nearby_kind(None) is None
+    assert set(known_keys()) == {*NEARBY_KEYS, *MenuKey}
+    assert describe(nearby_key(PoiKind.TOILET)) == "一键查找 公共厕所 (toilet)"
+    assert all(describe(key) for key in known_keys())
+
+
+def test_an_unknown_key_is_named_with_the_known_ones() -> None:
+    with pytest.raises(MenuError) as error:
+        parse_menu(_click("a", "NEARBY_NOWHERE"))
+    (problem,) = error.value.problems
+    assert "key 'NEARBY_NOWHERE' is routed by no handler" in problem
+    assert all(key in problem for key in known_keys())

@@ -1,7 +1,8 @@
 """The WeChat user tag that marks staff: it selects the staff-only conditional menu.
 
 The tag is created once and its id remembered in the database; linking a staff member's openid
-tags that follower through the API.
+tags that follower through the API. Nothing else reads the tag (notices to staff go to their
+openids), so it is the menu's: its audience, not part of 城管发布.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from broadcasts.models import audit, remember, remembered
-from broadcasts.remote import TAG_NAME_EXISTS, BroadcastAPI, errcode_of
+from broadcasts.remote import errcode_of
+from menu.remote import TAG_NAME_EXISTS, MenuAPI
 from staff import models as staff_models
 from staff.models import Staff
 
@@ -23,7 +25,7 @@ def known_id(session: Session, tag: str) -> int | None:
     return None if value is None else int(value)
 
 
-def ensure(session: Session, api: BroadcastAPI, tag: str) -> int:
+def ensure(session: Session, api: MenuAPI, tag: str) -> int:
     """The tag's id, creating the tag on first use (or finding it if it exists already)."""
     found = known_id(session, tag)
     if found is not None:
@@ -41,7 +43,7 @@ def ensure(session: Session, api: BroadcastAPI, tag: str) -> int:
     return tag_id
 
 
-def link(session: Session, api: BroadcastAPI, username: str, openid: str, tag: str) -> Staff:
+def link(session: Session, api: MenuAPI, username: str, openid: str, tag: str) -> Staff:
     """Store ``openid`` on the staff row and tag that follower as staff."""
     member = staff_models.link_wechat(session, username, openid)
     session.flush()
