@@ -14,6 +14,7 @@ import console.audit
 import geodata.models
 import handlers.basics
 import handlers.broadcasts
+import handlers.menu
 import handlers.nearby
 import handlers.reports
 import handlers.sorting
@@ -71,6 +72,7 @@ FEATURES: tuple[Feature, ...] = (
         routers=[handlers.nearby.router],
         commands=[poi.poi],
     ),
+    Feature("menu", routers=[handlers.menu.router], commands=[menu.menu]),
     Feature(
         "waste",
         sections=[("waste", WasteSettings)],
@@ -86,7 +88,6 @@ FEATURES: tuple[Feature, ...] = (
         routers=[handlers.broadcasts.router],
         commands=[broadcast_commands.broadcasts],
     ),
-    Feature("menu", commands=[menu.menu]),
     Feature(
         "miniprogram",
         sections=[("miniprogram", MiniProgramSettings)],

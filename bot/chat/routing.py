@@ -1,11 +1,11 @@
 """Routers record routes; the Dispatcher picks exactly one handler per message.
 
-Each handler module owns ``router = Router(__name__)``; ``handlers.ROUTERS`` is the ordered tuple
-that is the routing policy. Dispatch order:
+Each handler module owns ``router = Router(__name__)``; the composition root hands the chat engine
+the features' routers in the features list's order, which is the routing policy. Dispatch order:
 
 1. interrupting routes (menu clicks, and routes declared ``interrupt=True`` such as 取消),
 2. routes whose ``state`` is the resident's current conversation state,
-3. stateless routes, in ROUTERS order,
+3. stateless routes, in the features list's order,
 4. the fallback (help).
 """
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
 from flask import Flask
 
+from bot.app import FEATURES
 from bot.chat.replies import Text
 from bot.chat.routing import Dispatcher, Router
 from bot.chat.services import ChatServices
-from bot.cli import cli
+from bot.cli import build, cli
 from bot.core import services
+from bot.core.feature import Feature
 from devtools.fake_wechat import FakeWeChat
 from tests.support.live import write_config
 from tests.support.wechat import simulator_for
@@ -47,9 +50,9 @@ def test_retry_delivers_by_customer_service_message(
     assert "database hiccup" in listed.output
 
     # The CLI builds its own app from the file; give it the same routing as the test app.
-    monkeypatch.setattr("handlers.ROUTERS", (router,))
-    monkeypatch.setattr("handlers.FALLBACK", flaky)
-    replayed = runner.invoke(cli, ["--config", config, "messages", "retry"])
+    monkeypatch.setattr("bot.app.FALLBACK", flaky)
+    features = [*(replace(feature, routers=()) for feature in FEATURES), Feature("flaky", routers=[router])]
+    replayed = runner.invoke(build(features), ["--config", config, "messages", "retry"])
     assert replayed.exit_code == 0, replayed.output
     assert "replayed 1 message(s), 0 still failing" in replayed.output
     assert [(m["touser"], m["text"]["content"]) for m in fake_wechat.sent_messages] == [

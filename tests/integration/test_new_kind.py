@@ -35,14 +35,14 @@ PROBE = textwrap.dedent(
     assert Path(geodata.kinds.__file__).is_relative_to(here), geodata.kinds.__file__
 
     from bot import create_app
-    from bot.core.config import load_settings
+    from bot.app import load_settings
     from bot.core.database import session_scope
     from bot.migrations import upgrade
     from devtools.simulator import WeChatSimulator
     from geodata.datasets import load_dataset
     from geodata.datums import Datum
     from geodata.kinds import PoiKind
-    from menu.cli import menu
+    from cli.menu import menu
     from menu.errors import MenuError
     from menu.keys import known_keys, nearby_key
     from menu.loading import parse_menu
