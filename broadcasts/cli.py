@@ -130,7 +130,7 @@ def withdraw(env: Env, publication_id: int, username: str, reason: str) -> None:
     with _unit(env) as session:
         publication = session.get(Publication, publication_id)
         if publication is None:
-            raise BroadcastError("no_such_publication", f"no publication {publication_id}")
+            raise BroadcastError("no_such_publication", f"no publication {publication_id}", id=publication_id)
         publishing.withdraw(
             session,
             services.api(env.app),

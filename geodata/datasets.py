@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import utcnow
 from geodata import models
 from geodata.datums import Datum
+from geodata.errors import GeodataError
 from geodata.kinds import PoiKind
 from geodata.loaders import (
     FileFormat,
@@ -79,8 +80,10 @@ class LoadResult:
         return self
 
 
-class RollbackError(Exception):
+class RollbackError(GeodataError):
     """There is no earlier version to go back to."""
+
+    codes = {"no_active_version": ("kind",), "first_version": ("kind", "version")}
 
 
 Source = str | os.PathLike[str] | IO[bytes]
@@ -223,10 +226,15 @@ def rollback(session: Session, kind: PoiKind) -> PoiDataset:
     kind = PoiKind(kind)
     current = models.active_dataset(session, kind)
     if current is None:
-        raise RollbackError(f"{kind} has no active version")
+        raise RollbackError("no_active_version", f"{kind} has no active version", kind=kind.label)
     earlier = [d for d in models.versions(session, kind) if d.version < current.version]
     if not earlier:
-        raise RollbackError(f"{kind} version {current.version} is the first one")
+        raise RollbackError(
+            "first_version",
+            f"{kind} version {current.version} is the first one",
+            kind=kind.label,
+            version=current.version,
+        )
     previous = earlier[-1]
     models.activate(session, previous)
     return previous

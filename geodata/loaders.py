@@ -37,6 +37,7 @@ import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 from geodata import hours
+from geodata.errors import GeodataError
 from geodata.datums import CANONICAL, Datum, FloatArray, convert_arrays
 from geodata.models import ADDRESS_MAX, EXTERNAL_ID_MAX, HOURS_MAX, NAME_MAX, NOTES_MAX
 from geodata.spatial import chord_for_metres, metres_between, to_xyz
@@ -138,8 +139,20 @@ class Rules:
         return cls(area=ServiceArea.from_bounds(geo.service_area), duplicate_radius_m=geo.duplicate_radius_m)
 
 
-class FileError(Exception):
+class FileError(GeodataError):
     """The file cannot be read at all."""
+
+    codes = {
+        "empty_file": (),
+        "missing_columns": ("columns", "has"),
+        "repeated_columns": ("columns",),
+        "csv_not_utf8": ("line", "reason"),
+        "csv_invalid": ("line", "problem"),
+        "not_utf8": ("reason",),
+        "json_invalid": ("problem",),
+        "not_feature_collection": (),
+        "features_not_array": (),
+    }
 
 
 # -- reading records -------------------------------------------------------------------------------
@@ -184,15 +197,24 @@ def _csv_records(stream: IO[bytes]) -> Iterator[Record]:
         try:
             header = next(reader)
         except StopIteration:
-            raise FileError("the file is empty") from None
+            raise FileError("empty_file", "the file is empty") from None
         names = [unicodedata.normalize("NFKC", h).strip().lower() for h in header]
         missing = [c for c in REQUIRED_COLUMNS if c not in names]
         if missing:
             has = ", ".join(names)
-            raise FileError(f"the header lacks the column(s) {', '.join(missing)} (it has: {has})")
+            raise FileError(
+                "missing_columns",
+                f"the header lacks the column(s) {', '.join(missing)} (it has: {has})",
+                columns=", ".join(missing),
+                has=has,
+            )
         duplicated = sorted({n for n in names if n and names.count(n) > 1})
         if duplicated:
-            raise FileError(f"the header repeats the column(s) {', '.join(duplicated)}")
+            raise FileError(
+                "repeated_columns",
+                f"the header repeats the column(s) {', '.join(duplicated)}",
+                columns=", ".join(duplicated),
+            )
         positions = [(i, n) for i, n in enumerate(names) if n in COLUMNS]
         keys = [n for _, n in positions]
         pick = operator.itemgetter(*(i for i, _ in positions))
@@ -212,9 +234,14 @@ def _csv_records(stream: IO[bytes]) -> Iterator[Record]:
                 record.problem(ErrorCode.INVALID_FIELD, f"{len(cells)} fields but the header has {width}")
             yield record
     except UnicodeDecodeError as exc:
-        raise FileError(f"not UTF-8 near line {reader.line_num + 1}: {exc.reason}") from None
+        line = reader.line_num + 1
+        raise FileError(
+            "csv_not_utf8", f"not UTF-8 near line {line}: {exc.reason}", line=line, reason=exc.reason
+        ) from None
     except csv.Error as exc:
-        raise FileError(f"CSV error near line {reader.line_num}: {exc}") from None
+        raise FileError(
+            "csv_invalid", f"CSV error near line {reader.line_num}: {exc}", line=reader.line_num, problem=str(exc)
+        ) from None
     finally:
         text.detach()
 
@@ -223,17 +250,17 @@ def _geojson_records(stream: IO[bytes]) -> Iterator[Record]:
     try:
         data = json.loads(stream.read().decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise FileError(f"not UTF-8: {exc.reason}") from None
+        raise FileError("not_utf8", f"not UTF-8: {exc.reason}", reason=exc.reason) from None
     except json.JSONDecodeError as exc:
-        raise FileError(f"not valid JSON: {exc}") from None
+        raise FileError("json_invalid", f"not valid JSON: {exc}", problem=str(exc)) from None
     if isinstance(data, dict) and data.get("type") == "Feature":
         features: Any = [data]
     elif isinstance(data, dict) and data.get("type") == "FeatureCollection":
         features = data.get("features")
     else:
-        raise FileError("GeoJSON must be a FeatureCollection (or a single Feature)")
+        raise FileError("not_feature_collection", "GeoJSON must be a FeatureCollection (or a single Feature)")
     if not isinstance(features, list):
-        raise FileError("GeoJSON features must be an array")
+        raise FileError("features_not_array", "GeoJSON features must be an array")
     for index, feature in enumerate(features):
         record = Record(index, {})
         if not isinstance(feature, dict) or feature.get("type") != "Feature":

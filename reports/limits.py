@@ -12,13 +12,16 @@ from zoneinfo import ZoneInfo
 
 from bot.core.config import ReportsSettings
 from bot.core.store import Store
+from reports.errors import ReportsError
 
 
-class RateLimitedError(Exception):
+class RateLimitedError(ReportsError):
     """Too many reports in the window; ``window`` is ``hour`` or ``day``."""
 
+    codes = {"rate_limited_hour": ("limit",), "rate_limited_day": ("limit",)}
+
     def __init__(self, window: str, limit: int) -> None:
-        super().__init__(f"report limit reached: {limit} per {window}")
+        super().__init__(f"rate_limited_{window}", f"report limit reached: {limit} per {window}", limit=limit)
         self.window = window
         self.limit = limit
 
