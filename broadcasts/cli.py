@@ -10,7 +10,7 @@ from typing import IO
 import click
 from sqlalchemy.orm import Session
 
-from bot.core.cli import Env, pass_env
+from bot.core.cli import Env, pass_env, refusals
 
 
 @click.group()
@@ -22,13 +22,11 @@ def broadcasts() -> None:
 def _unit(env: Env) -> Iterator[Session]:
     """A committed unit of work whose refusals become command-line errors."""
     from bot.wechat.errors import WeChatAPIError
-    from broadcasts.errors import BroadcastError
-    from staff.models import StaffError
 
-    with env.session() as session:
+    with refusals(env), env.session() as session:
         try:
             yield session
-        except (BroadcastError, StaffError, WeChatAPIError) as exc:
+        except WeChatAPIError as exc:
             raise click.ClickException(str(exc)) from None
 
 

@@ -3,15 +3,15 @@ each with the values its sentence needs (see bot/core/errors.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar
 
-from bot.core.errors import DomainError
+from bot.core.errors import Codes, DomainError
 from broadcasts.screening import Screening
 
 
 class BroadcastError(DomainError):
     namespace = "broadcasts.errors"
-    codes = {
+    codes: ClassVar[Codes] = {
         "not_allowed": (),
         "wrong_status": (),
         "no_such_draft": ("id",),
@@ -40,7 +40,7 @@ class BroadcastError(DomainError):
 class BlockedError(BroadcastError):
     """Forbidden content: nothing goes further until it is removed."""
 
-    codes = {"blocked": ("terms",)}
+    codes: ClassVar[Codes] = {"blocked": ("terms",)}
 
     def __init__(self, screening: Screening) -> None:
         terms = ", ".join(sorted({hit.term for hit in screening.forbidden}))
@@ -51,7 +51,7 @@ class BlockedError(BroadcastError):
 class SensitiveUnacknowledgedError(BroadcastError):
     """Sensitive content that the acting reviewer has not explicitly acknowledged."""
 
-    codes = {"sensitive_unacknowledged": ("terms",)}
+    codes: ClassVar[Codes] = {"sensitive_unacknowledged": ("terms",)}
 
     def __init__(self, screening: Screening, terms: tuple[str, ...]) -> None:
         joined = "、".join(terms)
@@ -63,7 +63,10 @@ class SensitiveUnacknowledgedError(BroadcastError):
 
 
 class QuotaExhaustedError(BroadcastError):
-    codes = {"quota_exhausted": ("used", "quota"), "quota_exhausted_wechat": ("used", "quota")}
+    codes: ClassVar[Codes] = {
+        "quota_exhausted": ("used", "quota"),
+        "quota_exhausted_wechat": ("used", "quota"),
+    }
 
     def __init__(self, used: int, quota: int, *, reported_by_wechat: bool = False) -> None:
         super().__init__(

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import click
 from tqdm import tqdm
 
-from bot.core.cli import Env, pass_env
+from bot.core.cli import Env, pass_env, refusals
 from bot.core.config import Settings
-from geodata.datasets import LoadResult, LoadStatus, RollbackError, list_versions, load_dataset, rollback
+from geodata.datasets import LoadResult, LoadStatus, list_versions, load_dataset, rollback
 from geodata.datums import Datum
 from geodata.kinds import PoiKind
 from geodata.loaders import Rules
@@ -154,12 +154,9 @@ def poi_list(env: Env, kind: PoiKind | None) -> None:
 @pass_env
 def poi_rollback(env: Env, kind: PoiKind) -> None:
     """Make the version before the active one of KIND active again."""
-    try:
-        with env.session() as session:
-            restored = rollback(session, kind)
-            version, rows = restored.version, restored.row_count
-    except RollbackError as exc:
-        raise click.ClickException(str(exc)) from None
+    with refusals(env), env.session() as session:
+        restored = rollback(session, kind)
+        version, rows = restored.version, restored.row_count
     click.echo(f"{kind}: version {version} ({rows} rows) is active again")
 
 

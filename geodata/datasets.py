@@ -24,12 +24,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, ClassVar, cast
 
 from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
+from bot.core.errors import Codes
 from geodata import models
 from geodata.datums import Datum
 from geodata.errors import GeodataError
@@ -83,7 +84,7 @@ class LoadResult:
 class RollbackError(GeodataError):
     """There is no earlier version to go back to."""
 
-    codes = {"no_active_version": ("kind",), "first_version": ("kind", "version")}
+    codes: ClassVar[Codes] = {"no_active_version": ("kind",), "first_version": ("kind", "version")}
 
 
 Source = str | os.PathLike[str] | IO[bytes]

@@ -30,15 +30,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
+from bot.core.errors import Codes
 from geodata import hours
-from geodata.errors import GeodataError
 from geodata.datums import CANONICAL, Datum, FloatArray, convert_arrays
+from geodata.errors import GeodataError
 from geodata.models import ADDRESS_MAX, EXTERNAL_ID_MAX, HOURS_MAX, NAME_MAX, NOTES_MAX
 from geodata.spatial import chord_for_metres, metres_between, to_xyz
 
@@ -142,7 +143,7 @@ class Rules:
 class FileError(GeodataError):
     """The file cannot be read at all."""
 
-    codes = {
+    codes: ClassVar[Codes] = {
         "empty_file": (),
         "missing_columns": ("columns", "has"),
         "repeated_columns": ("columns",),
@@ -240,7 +241,10 @@ def _csv_records(stream: IO[bytes]) -> Iterator[Record]:
         ) from None
     except csv.Error as exc:
         raise FileError(
-            "csv_invalid", f"CSV error near line {reader.line_num}: {exc}", line=reader.line_num, problem=str(exc)
+            "csv_invalid",
+            f"CSV error near line {reader.line_num}: {exc}",
+            line=reader.line_num,
+            problem=str(exc),
         ) from None
     finally:
         text.detach()

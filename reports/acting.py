@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import click
 
-from bot.core.cli import Env
+from bot.core.cli import Env, refusals
 from staff.roles import Permission
 
 
@@ -24,27 +23,11 @@ def actor_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def resolve_actor(env: Env, name: str, duty: Permission) -> Any:
     """The staff member ``name`` acting with their permissions; refused unless they hold ``duty``."""
-    from reports.roles import PermissionDeniedError, actor_for_staff
+    from reports.roles import actor_for_staff
     from staff.models import by_username
 
-    with env.session() as session:
+    with env.session() as session, refusals(env):
         member = by_username(session, name)
         if member is None:
             raise click.ClickException(f"no staff member {name!r} (see `citybot staff list`)")
-        try:
-            return actor_for_staff(member, duty)
-        except PermissionDeniedError as exc:
-            raise click.ClickException(str(exc)) from None
-
-
-@contextmanager
-def refusals() -> Iterator[None]:
-    """Turn the domain's refusals into a clean command-line error."""
-    from reports.rewards import PayoutError
-    from reports.roles import PermissionDeniedError
-    from reports.workflow import WorkflowError
-
-    try:
-        yield
-    except (WorkflowError, PermissionDeniedError, PayoutError) as exc:
-        raise click.ClickException(str(exc)) from None
+        return actor_for_staff(member, duty)

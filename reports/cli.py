@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy.orm import Session
 
-from bot.core.cli import Env, pass_env
+from bot.core.cli import Env, pass_env, refusals
 from bot.core.config import ReportsSettings
-from reports.acting import actor_option, refusals, resolve_actor
+from reports.acting import actor_option, resolve_actor
 from reports.models import Report, ReportStatus
 from staff.roles import Permission
 
@@ -166,7 +166,7 @@ def report_accept(env: Env, ref: str, actor_name: str, expect: str | None, comme
     from reports import rewards, workflow
 
     actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
-    with refusals(), env.session() as session:
+    with refusals(env), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.accept(session, report_id, actor, expected, settings=_settings(env), comment=comment)
         entry = rewards.award(session, r, actor, settings=_settings(env))
@@ -193,7 +193,7 @@ def report_reject(
             f"use one of {', '.join(r.value for r in RejectReason)}", param_hint="--reason"
         )
     actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
-    with refusals(), env.session() as session:
+    with refusals(env), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.reject(session, report_id, actor, expected, reason, comment=comment)
         click.echo(f"{r.number}: {r.status} ({reason})")
@@ -209,7 +209,7 @@ def report_duplicate(
     from reports import workflow
 
     actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
-    with refusals(), env.session() as session:
+    with refusals(env), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         first = _find(session, original)
         r = workflow.mark_duplicate(session, report_id, actor, expected, first.id, comment=comment)
@@ -222,7 +222,7 @@ def _simple(name: str, function: str, help_text: str) -> click.Command:
         from reports import workflow
 
         actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
-        with refusals(), env.session() as session:
+        with refusals(env), env.session() as session:
             report_id, expected = _expected(session, ref, expect)
             r = getattr(workflow, function)(session, report_id, actor, expected, comment=comment)
             click.echo(f"{r.number}: {r.status}")
@@ -246,7 +246,7 @@ def report_revoke(env: Env, ref: str, comment: str, actor_name: str, expect: str
     from reports import workflow
 
     actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
-    with refusals(), env.session() as session:
+    with refusals(env), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.revoke_acceptance(session, report_id, actor, expected, comment=comment)
         click.echo(f"{r.number}: {r.status} (acceptance revoked)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
 from bot.core.config import ReportsSettings
+from bot.core.errors import Codes
 from bot.core.jobs import defer
 from bot.core.residents import get_or_create
 from bot.core.store import Store
@@ -37,7 +39,7 @@ MAX_ADDRESS = 255
 class IntakeError(ReportsError, ValueError):
     """The report cannot be submitted as given."""
 
-    codes = {
+    codes: ClassVar[Codes] = {
         "category_inactive": ("category",),
         "no_photo": (),
         "too_many_photos": ("max",),

@@ -8,9 +8,11 @@ from __future__ import annotations
 import hashlib
 import math
 from datetime import datetime, timedelta
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from bot.core.config import ReportsSettings
+from bot.core.errors import Codes
 from bot.core.store import Store
 from reports.errors import ReportsError
 
@@ -18,7 +20,7 @@ from reports.errors import ReportsError
 class RateLimitedError(ReportsError):
     """Too many reports in the window; ``window`` is ``hour`` or ``day``."""
 
-    codes = {"rate_limited_hour": ("limit",), "rate_limited_day": ("limit",)}
+    codes: ClassVar[Codes] = {"rate_limited_hour": ("limit",), "rate_limited_day": ("limit",)}
 
     def __init__(self, window: str, limit: int) -> None:
         super().__init__(f"rate_limited_{window}", f"report limit reached: {limit} per {window}", limit=limit)

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
 from bot.core.config import ReportsSettings
+from bot.core.errors import Codes
 from bot.core.residents import Resident, get_or_create
 from reports import notify
 from reports.errors import ReportsError
@@ -46,7 +48,11 @@ from staff.roles import Permission
 class PayoutError(ReportsError):
     """A payout batch cannot be created, exported or confirmed as asked."""
 
-    codes = {"no_batch": ("id",), "batch_not_open": ("id",), "unknown_lines": ("id", "lines")}
+    codes: ClassVar[Codes] = {
+        "no_batch": ("id",),
+        "batch_not_open": ("id",),
+        "unknown_lines": ("id", "lines"),
+    }
 
 
 # Ledger -------------------------------------------------------------------------------------

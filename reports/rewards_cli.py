@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from bot.core.cli import Env, pass_env
-from reports.acting import actor_option, refusals, resolve_actor
+from bot.core.cli import Env, pass_env, refusals
+from reports.acting import actor_option, resolve_actor
 from staff.roles import Permission
 
 
@@ -58,7 +58,7 @@ def rewards_payout(env: Env, actor_name: str) -> None:
     from reports import rewards as ledger
 
     actor = resolve_actor(env, actor_name, Permission.REWARDS_PAYOUT)
-    with refusals(), env.session() as session:
+    with refusals(env), env.session() as session:
         batch = ledger.create_payout_batch(session, actor, settings=env.app.config["CITYBOT"].reports)
         if batch is None:
             click.echo("nothing is due")
@@ -78,7 +78,7 @@ def rewards_export(env: Env, batch_id: int, output: str | None, actor_name: str)
     from reports import rewards as ledger
 
     actor = resolve_actor(env, actor_name, Permission.REWARDS_PAYOUT)
-    with refusals(), env.session() as session:
+    with refusals(env), env.session() as session:
         data = ledger.export_csv(session, batch_id, actor, settings=env.app.config["CITYBOT"].reports)
     if output:
         with open(output, "wb") as handle:
@@ -109,7 +109,7 @@ def rewards_confirm(env: Env, batch_id: int, failed: tuple[str, ...], actor_name
     from reports import rewards as ledger
 
     actor = resolve_actor(env, actor_name, Permission.REWARDS_PAYOUT)
-    with refusals(), env.session() as session:
+    with refusals(env), env.session() as session:
         batch = ledger.confirm_batch(
             session, batch_id, actor, settings=env.app.config["CITYBOT"].reports, failed=_failures(failed)
         )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
+from bot.core.errors import Codes
 from reports.errors import ReportsError
 from staff.roles import GRANTS, Permission, permissions_of
 from staff.roles import Role as StaffRole
@@ -27,7 +28,7 @@ class PermissionDeniedError(ReportsError):
     - ``own_batch``: a payout batch confirmed by its creator (four eyes).
     """
 
-    codes = {"not_permitted": (), "own_report": (), "own_batch": ()}
+    codes: ClassVar[Codes] = {"not_permitted": (), "own_report": (), "own_batch": ()}
 
 
 @dataclass(frozen=True)

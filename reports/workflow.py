@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
-from bot.core.errors import Label
 from bot.core.config import ReportsSettings
+from bot.core.errors import Codes, Label
 from reports import notify, rewards
 from reports.errors import ReportsError
 from reports.models import AuditEntry, RejectReason, Report, ReportStatus
@@ -32,7 +33,7 @@ S = ReportStatus
 class WorkflowError(ReportsError):
     """A transition was refused."""
 
-    codes = {
+    codes: ClassVar[Codes] = {
         "unknown_reason": ("reason", "known"),
         "duplicate_self": (),
         "duplicate_cycle": (),
@@ -42,19 +43,19 @@ class WorkflowError(ReportsError):
 
 
 class ReportNotFoundError(WorkflowError, LookupError):
-    codes = {"not_found": (), "original_not_found": ()}
+    codes: ClassVar[Codes] = {"not_found": (), "original_not_found": ()}
 
 
 class InvalidTransitionError(WorkflowError):
     """The transition does not start from the given status."""
 
-    codes = {"invalid_transition": ("action", "status")}
+    codes: ClassVar[Codes] = {"invalid_transition": ("action", "status")}
 
 
 class StaleDecisionError(WorkflowError):
     """The report changed since the actor looked at it."""
 
-    codes = {"stale": ("number", "status")}
+    codes: ClassVar[Codes] = {"stale": ("number", "status")}
 
     def __init__(self, report_id: int, number: str, expected: ReportStatus, actual: ReportStatus) -> None:
         super().__init__(

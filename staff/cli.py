@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.orm import Session
 
-from bot.core.cli import Env, pass_env
+from bot.core.cli import Env, pass_env, refusals
 from staff import models
 from staff.roles import Role, parse_roles
 
@@ -17,21 +17,11 @@ CLI_ACTOR = "cli"
 ROLE_HELP = "Comma-separated roles: " + ", ".join(r.value for r in Role)
 
 
-def _roles(value: str) -> frozenset[Role]:
-    try:
-        return parse_roles(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 @contextmanager
 def _unit(env: Env) -> Iterator[Session]:
     """A committed unit of work whose StaffError becomes a command-line error."""
-    with env.session() as session:
-        try:
-            yield session
-        except models.StaffError as exc:
-            raise click.ClickException(str(exc)) from None
+    with refusals(env), env.session() as session:
+        yield session
 
 
 @click.group()
@@ -48,7 +38,7 @@ def staff() -> None:
 def add(env: Env, username: str, roles: str, display_name: str, password: str) -> None:
     """Create a staff account."""
     with _unit(env) as session:
-        member = models.add(session, username, password, _roles(roles), display_name)
+        member = models.add(session, username, password, parse_roles(roles), display_name)
         click.echo(f"added {member.username} ({member.roles_text})")
 
 
@@ -59,7 +49,7 @@ def add(env: Env, username: str, roles: str, display_name: str, password: str) -
 def set_role(env: Env, username: str, roles: str) -> None:
     """Replace USERNAME's roles with ROLES (comma-separated)."""
     with _unit(env) as session:
-        member = models.set_roles(session, username, _roles(roles))
+        member = models.set_roles(session, username, parse_roles(roles))
         click.echo(f"{member.username}: {member.roles_text}")
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from bot.core.errors import DomainError
+from typing import ClassVar
+
+from bot.core.errors import Codes, DomainError
 
 
 class StaffError(DomainError, ValueError):
     """A staff operation that cannot be done; ``code`` says why."""
 
     namespace = "staff.errors"
-    codes = {
+    codes: ClassVar[Codes] = {
         "password_too_short": ("min",),
         "bad_username": (),
         "exists": ("username",),

@@ -70,7 +70,7 @@ def add(
     if not USERNAME.fullmatch(username):
         raise StaffError(
             "bad_username",
-            "username: 3-32 characters, lowercase letters, digits, '_', '.', '-', starting with a letter"
+            "username: 3-32 characters, lowercase letters, digits, '_', '.', '-', starting with a letter",
         )
     if by_username(session, username) is not None:
         raise StaffError("exists", f"staff {username!r} already exists", username=username)

@@ -21,6 +21,8 @@ def sorting() -> None:
 @pass_env
 def sorting_load(env: Env, file: Path | None, sample: bool, dry_run: bool) -> None:
     """Replace the table with FILE (CSV: name, category, note, aliases), all or nothing."""
+    from bot.core import services
+    from bot.core.errors import render
     from waste.table import TableError, load_table, read_table, sample_path
 
     if (file is None) == (not sample):
@@ -30,9 +32,7 @@ def sorting_load(env: Env, file: Path | None, sample: bool, dry_run: bool) -> No
     try:
         rows = read_table(path.read_bytes())
     except TableError as exc:
-        for error in exc.errors:
-            click.echo(f"{path}: {error}", err=True)
-        raise click.ClickException(f"{len(exc.errors)} error(s); nothing loaded") from None
+        raise click.ClickException(f"{path}: {render(services.texts(env.app), exc)}") from None
     if dry_run:
         click.echo(f"{path}: {len(rows)} items, no errors (dry run: nothing loaded)")
         return

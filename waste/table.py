@@ -15,12 +15,12 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from bot.core.errors import DomainError
+from bot.core.errors import Codes, DomainError
 from waste.categories import WasteCategory
 from waste.lookup import normalise
 from waste.models import WasteItem, WasteTerm
@@ -32,11 +32,11 @@ MAX_NOTE = 500
 _ALIAS_SPLIT = re.compile(r"[|、]")
 
 
-class RowProblem(DomainError):
+class RowError(DomainError):
     """One problem on one line of the table."""
 
     namespace = "waste.errors.row"
-    codes = {
+    codes: ClassVar[Codes] = {
         "name_empty": ("line",),
         "name_too_long": ("line", "limit"),
         "name_unsearchable": ("line",),
@@ -51,7 +51,7 @@ class TableError(DomainError, ValueError):
     problems are also in ``problems``, rendered one per line in the sentence of ``rows``."""
 
     namespace = "waste.errors"
-    codes = {
+    codes: ClassVar[Codes] = {
         "not_utf8": ("byte",),
         "missing_columns": ("columns",),
         "unknown_columns": ("columns", "known"),
@@ -64,7 +64,7 @@ class TableError(DomainError, ValueError):
         self.errors = errors
 
 
-def _rows_error(problems: list[RowProblem]) -> TableError:
+def _rows_error(problems: list[RowError]) -> TableError:
     return TableError("rows", [str(p) for p in problems], count=len(problems), problems=problems)
 
 
@@ -104,31 +104,31 @@ def read_table(data: bytes) -> list[TableRow]:
             known=", ".join(KNOWN),
         )
     reader.fieldnames = header
-    errors: list[RowProblem] = []
+    errors: list[RowError] = []
     rows: list[TableRow] = []
     term_lines: dict[str, int] = {}
     for raw in reader:
         line = reader.line_num
         name = (raw.get("name") or "").strip()
-        problems: list[RowProblem] = []
+        problems: list[RowError] = []
         if not name:
-            problems.append(RowProblem("name_empty", f"line {line}: name is empty", line=line))
+            problems.append(RowError("name_empty", f"line {line}: name is empty", line=line))
         elif len(name) > MAX_NAME:
             message = f"line {line}: name is longer than {MAX_NAME} characters"
-            problems.append(RowProblem("name_too_long", message, line=line, limit=MAX_NAME))
+            problems.append(RowError("name_too_long", message, line=line, limit=MAX_NAME))
         elif not normalise(name):
             message = f"line {line}: name has no characters to search by"
-            problems.append(RowProblem("name_unsearchable", message, line=line))
+            problems.append(RowError("name_unsearchable", message, line=line))
         try:
             category = WasteCategory.parse(raw.get("category") or "")
         except ValueError:
             given = (raw.get("category") or "").strip()
             message = f"line {line}: unknown category {given!r}"
-            problems.append(RowProblem("unknown_category", message, line=line, category=given))
+            problems.append(RowError("unknown_category", message, line=line, category=given))
         note = (raw.get("note") or "").strip()
         if len(note) > MAX_NOTE:
             message = f"line {line}: note is longer than {MAX_NOTE} characters"
-            problems.append(RowProblem("note_too_long", message, line=line, limit=MAX_NOTE))
+            problems.append(RowError("note_too_long", message, line=line, limit=MAX_NOTE))
         aliases = tuple(a.strip() for a in _ALIAS_SPLIT.split(raw.get("aliases") or "") if a.strip())
         for term in dict.fromkeys(normalise(word) for word in (name, *aliases) if word):
             if not term:
@@ -136,7 +136,7 @@ def read_table(data: bytes) -> list[TableRow]:
             if term in term_lines:
                 first = term_lines[term]
                 message = f"line {line}: {term!r} is already on line {first}"
-                problems.append(RowProblem("term_repeated", message, line=line, term=term, first=first))
+                problems.append(RowError("term_repeated", message, line=line, term=term, first=first))
             else:
                 term_lines[term] = line
         if problems:

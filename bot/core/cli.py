@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.core import services
 from bot.core.config import ConfigError
 from bot.core.database import session_scope
+from bot.core.errors import DomainError, render
 
 AppFactory = Callable[..., Flask]
 
@@ -50,3 +51,12 @@ class Env:
 
 
 pass_env = click.make_pass_decorator(Env)
+
+
+@contextmanager
+def refusals(env: Env) -> Iterator[None]:
+    """A domain's refusal becomes a clean command-line error, worded from the text catalogue."""
+    try:
+        yield
+    except DomainError as exc:
+        raise click.ClickException(render(services.texts(env.app), exc)) from None

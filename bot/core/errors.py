@@ -19,6 +19,9 @@ from typing import Any, ClassVar
 
 from bot.core.texts import Texts
 
+#: each code an error class may carry -> the names of the values its sentence uses
+Codes = Mapping[str, tuple[str, ...]]
+
 
 @dataclass(frozen=True)
 class Label:
@@ -34,8 +37,7 @@ class DomainError(Exception):
     """A refusal a person may be shown. Subclasses set ``namespace`` and ``codes``."""
 
     namespace: ClassVar[str] = ""
-    #: every code this class may carry -> the names of the values its sentence uses
-    codes: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    codes: ClassVar[Codes] = {}
 
     def __init__(self, code: str, message: str, **values: Any) -> None:
         expected = self.codes.get(code)
@@ -79,4 +81,3 @@ def subclasses(root: type[DomainError] = DomainError) -> Iterator[type[DomainErr
     for sub in root.__subclasses__():
         yield sub
         yield from subclasses(sub)
-

@@ -13,6 +13,7 @@ from bot.core import services
 from bot.core.database import get_session
 from console import access
 from console.access import requires
+from console.refusals import explain
 from console.uploads import Uploads
 from geodata.datasets import LoadResult, LoadStatus, RollbackError, list_versions, load_dataset, rollback
 from geodata.datums import Datum
@@ -171,9 +172,9 @@ def roll_back(kind: str) -> ResponseReturnValue:
     db = get_session()
     try:
         restored = rollback(db, poi_kind)
-    except RollbackError:
+    except RollbackError as exc:
         db.rollback()
-        flash(f"{poi_kind.label}没有可回退的更早版本。", "error")
+        flash(explain(exc), "error")
         return redirect(url_for(".index"))
     access.record("dataset.rollback", poi_kind.value, version=restored.version)
     db.commit()

@@ -45,8 +45,12 @@ def test_every_domain_declares_its_errors() -> None:
     assert {cls.namespace.split(".")[0] for cls in subclasses()} >= set(DOMAINS)
 
 
-@pytest.mark.parametrize(("owner", "key", "values"), _declared(), ids=lambda v: v if isinstance(v, str) else "")
-def test_each_code_has_a_sentence_with_its_placeholders(owner: str, key: str, values: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("owner", "key", "values"), _declared(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_each_code_has_a_sentence_with_its_placeholders(
+    owner: str, key: str, values: tuple[str, ...]
+) -> None:
     catalogue = Texts.defaults()
     assert key in catalogue, f"{owner}: no sentence for {key} in bot/core/texts.toml"
     assert _fields(catalogue[key]) == set(values), f"{key}: placeholders differ from {owner}'s values"
