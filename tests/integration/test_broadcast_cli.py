@@ -114,7 +114,7 @@ def test_link_wechat_stores_the_openid_and_tags_it(setup: Any, fake_wechat: Fake
 
     taken = run("staff", "link-wechat", "zhao.min", "o_li")
     assert taken.exit_code == 1
-    assert "already linked to 'li.wei'" in taken.output
+    assert "该微信账号已绑定工作人员 li.wei。" in taken.output
 
     fake_wechat.fail_next("tags/members/batchtagging", 45159)
     with session_scope(app) as session:
@@ -136,7 +136,7 @@ def test_broadcasts_publish_withdraw_and_rhythm(setup: Any, fake_wechat: FakeWeC
         draft_id = draft.id
     refused = run("broadcasts", "publish", str(draft_id), "--as", "plain.editor")
     assert refused.exit_code == 1
-    assert "lacks broadcast.publish" in refused.output
+    assert "您没有权限进行此操作。" in refused.output
 
     published = run("broadcasts", "publish", str(draft_id), "--as", "chief.pub")
     assert published.exit_code == 0, published.output
