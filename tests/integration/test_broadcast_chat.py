@@ -291,3 +291,10 @@ def test_public_service_buttons_reuse_nearby_search(
     assert "请先发送您的位置" not in answered
     # with the location remembered, the button answers at once, as the keyword does
     assert click(sim, RESIDENT, key) == say(sim, RESIDENT, keyword)
+
+
+def test_a_refusal_in_the_chat_is_worded_from_the_catalogue(sim: WeChatSimulator) -> None:
+    click(sim, AUTHOR, MenuKey.DRAFT_NEW)
+    refused = say(sim, AUTHOR, "标" * 200)
+    assert refused.startswith("标题不能超过")
+    assert refused.endswith("字，请重新发送。")

@@ -3,9 +3,11 @@ values the code carries; rendering fills them in (in Chinese) and checks raise s
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 import string
+from pathlib import Path
 
 import pytest
 
@@ -56,6 +58,36 @@ def test_each_code_has_a_sentence_with_its_placeholders(
     assert _fields(catalogue[key]) == set(values), f"{key}: placeholders differ from {owner}'s values"
     namespace = key.rsplit(".", 1)[0]
     assert namespace.split(".")[1] == "errors", f"{key} is not under its domain's errors"
+
+
+def _raise_sites() -> list[tuple[str, type[DomainError], ast.Call]]:
+    """Every ``SomeError("code", message, name=value)`` in the domains, for classes taking that form."""
+    _import_domains()
+    plain = {cls.__name__: cls for cls in subclasses() if cls.__init__ is DomainError.__init__}
+    root = Path(__file__).resolve().parents[2]
+    sites = []
+    for domain in DOMAINS:
+        for path in sorted((root / domain).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+                if name in plain:
+                    sites.append((f"{path.relative_to(root)}:{node.lineno}", plain[name], node))
+    return sites
+
+
+def test_every_raise_site_gives_a_declared_code_and_its_values() -> None:
+    sites = _raise_sites()
+    assert len(sites) > 50
+    for where, cls, call in sites:
+        code = call.args[0] if call.args else None
+        if not (isinstance(code, ast.Constant) and isinstance(code.value, str)):
+            continue  # a computed code (e.g. f"{field}_too_long") is checked when it is raised
+        assert code.value in cls.codes, f"{where}: {cls.__name__} declares no code {code.value!r}"
+        given = {keyword.arg for keyword in call.keywords}
+        given.discard(None)
+        assert given == set(cls.codes[code.value]), f"{where}: {code.value} takes {cls.codes[code.value]}"
 
 
 def test_a_code_not_declared_or_a_wrong_value_is_refused_at_the_raise_site() -> None:
