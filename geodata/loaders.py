@@ -97,6 +97,7 @@ class Problem:
     code: ErrorCode
     message: str
     unit: str = "line"
+    refusal: GeodataError | None = None  # the file could not be read: worded from the catalogue
 
     @property
     def place(self) -> str:
@@ -457,8 +458,8 @@ class _Problems:
         self.unit = unit
         self.items: list[Problem] = []
 
-    def add(self, where: int | None, code: ErrorCode, message: str) -> None:
-        self.items.append(Problem(where, code, message, self.unit))
+    def add(self, where: int | None, code: ErrorCode, message: str, refusal: GeodataError | None = None) -> None:
+        self.items.append(Problem(where, code, message, self.unit, refusal))
 
     def sorted(self) -> list[Problem]:
         return sorted(self.items, key=lambda p: (-1 if p.where is None else p.where, p.code))
@@ -500,7 +501,7 @@ def scan(
             if progress and len(wheres) % PROGRESS_EVERY == 0:
                 progress("validate", len(wheres), total)
     except FileError as exc:
-        errors.add(None, ErrorCode.FILE, str(exc))
+        errors.add(None, ErrorCode.FILE, str(exc), exc)
     count = len(wheres)
     if count == 0 and not errors.items:
         errors.add(None, ErrorCode.FILE, "no rows")

@@ -76,6 +76,7 @@ def _page(result: LoadResult | None = None, token: str = "", status: int = 200) 
         token=token,
         error_labels=ERROR_LABELS,
         where=where,
+        explain=explain,
         max_mb=services.settings().console.max_upload_bytes / (1 << 20),
     ), status
 
