@@ -458,7 +458,9 @@ class _Problems:
         self.unit = unit
         self.items: list[Problem] = []
 
-    def add(self, where: int | None, code: ErrorCode, message: str, refusal: GeodataError | None = None) -> None:
+    def add(
+        self, where: int | None, code: ErrorCode, message: str, refusal: GeodataError | None = None
+    ) -> None:
         self.items.append(Problem(where, code, message, self.unit, refusal))
 
     def sorted(self) -> list[Problem]:
