@@ -24,10 +24,7 @@ def actor_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def resolve_actor(env: Env, name: str, duty: Permission) -> Any:
     """The staff member ``name`` acting with their permissions; refused unless they hold ``duty``."""
     from reports.roles import actor_for_staff
-    from staff.models import by_username
+    from staff.models import require
 
     with env.session() as session, refusals(env):
-        member = by_username(session, name)
-        if member is None:
-            raise click.ClickException(f"no staff member {name!r} (see `citybot staff list`)")
-        return actor_for_staff(member, duty)
+        return actor_for_staff(require(session, name), duty)
