@@ -1,23 +1,46 @@
-"""Errors of the broadcast workflow. Each carries a code (a key under ``broadcasts.errors`` in the
-text catalogue) and the values its sentence needs, so the chat, the console and the CLI can each
-say why in their own words."""
+"""Errors of the broadcast workflow: domain errors under ``broadcasts.errors`` in the text catalogue,
+each with the values its sentence needs (see bot/core/errors.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar
 
+from bot.core.errors import Codes, DomainError
 from broadcasts.screening import Screening
 
 
-class BroadcastError(Exception):
-    def __init__(self, code: str, message: str, **values: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.values = values
+class BroadcastError(DomainError):
+    namespace = "broadcasts.errors"
+    codes: ClassVar[Codes] = {
+        "not_allowed": (),
+        "wrong_status": (),
+        "no_such_draft": ("id",),
+        "no_such_publication": ("id",),
+        "title_missing": (),
+        "title_too_long": ("limit",),
+        "author_too_long": ("limit",),
+        "digest_too_long": ("limit",),
+        "body_missing": (),
+        "body_too_long": ("limit",),
+        "grade_missing": (),
+        "not_editable": (),
+        "own_draft": (),
+        "already_approved": (),
+        "no_sign_off": (),
+        "comment_required": (),
+        "no_cover": (),
+        "cover_expired": (),
+        "cover_not_image": (),
+        "cover_too_large": ("limit_mb",),
+        "not_withdrawable": (),
+        "wechat_error": ("step", "errcode"),
+    }
 
 
 class BlockedError(BroadcastError):
     """Forbidden content: nothing goes further until it is removed."""
+
+    codes: ClassVar[Codes] = {"blocked": ("terms",)}
 
     def __init__(self, screening: Screening) -> None:
         terms = ", ".join(sorted({hit.term for hit in screening.forbidden}))
@@ -27,6 +50,8 @@ class BlockedError(BroadcastError):
 
 class SensitiveUnacknowledgedError(BroadcastError):
     """Sensitive content that the acting reviewer has not explicitly acknowledged."""
+
+    codes: ClassVar[Codes] = {"sensitive_unacknowledged": ("terms",)}
 
     def __init__(self, screening: Screening, terms: tuple[str, ...]) -> None:
         joined = "、".join(terms)
@@ -38,6 +63,11 @@ class SensitiveUnacknowledgedError(BroadcastError):
 
 
 class QuotaExhaustedError(BroadcastError):
+    codes: ClassVar[Codes] = {
+        "quota_exhausted": ("used", "quota"),
+        "quota_exhausted_wechat": ("used", "quota"),
+    }
+
     def __init__(self, used: int, quota: int, *, reported_by_wechat: bool = False) -> None:
         super().__init__(
             "quota_exhausted_wechat" if reported_by_wechat else "quota_exhausted",

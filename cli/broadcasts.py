@@ -19,9 +19,8 @@ from broadcasts.errors import BroadcastError
 from broadcasts.models import Publication, PublicationKind
 from broadcasts.screening import LexiconError, load_lexicon
 from broadcasts.settings import BroadcastSettings
-from cli.env import Env, pass_env
+from cli.env import Env, pass_env, refusals
 from staff import models as staff_models
-from staff.models import StaffError
 
 
 @click.group()
@@ -32,10 +31,10 @@ def broadcasts() -> None:
 @contextmanager
 def _unit(env: Env) -> Iterator[Session]:
     """A committed unit of work whose refusals become command-line errors."""
-    with env.session() as session:
+    with refusals(env), env.session() as session:
         try:
             yield session
-        except (BroadcastError, StaffError, WeChatAPIError) as exc:
+        except WeChatAPIError as exc:
             raise click.ClickException(str(exc)) from None
 
 
@@ -116,7 +115,7 @@ def withdraw(env: Env, publication_id: int, username: str, reason: str) -> None:
     with _unit(env) as session:
         publication = session.get(Publication, publication_id)
         if publication is None:
-            raise BroadcastError("no_such_publication", f"no publication {publication_id}")
+            raise BroadcastError("no_such_publication", f"no publication {publication_id}", id=publication_id)
         publishing.withdraw(
             session,
             wechat_api(env.app),

@@ -1,6 +1,6 @@
 """What every ``citybot`` command shares: the lazily built app and a unit of work.
 
-Each feature's commands live in that feature's package (``staff/cli.py``, ``geodata/cli.py``, ...)
+Each feature's commands live in a module of this package (``cli/staff.py``, ``cli/poi.py``, ...)
 and take an :class:`Env`; the composition root (``bot/cli``) builds the group from the features list
 and hands the Env its app factory and settings loader, so nothing here names the root.
 """
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.core import services
 from bot.core.config import ConfigError, Settings
 from bot.core.database import session_scope
+from bot.core.errors import DomainError, render
 
 AppFactory = Callable[..., Flask]
 SettingsLoader = Callable[[str | None], Settings]
@@ -59,3 +60,12 @@ class Env:
 
 
 pass_env = click.make_pass_decorator(Env)
+
+
+@contextmanager
+def refusals(env: Env) -> Iterator[None]:
+    """A domain's refusal becomes a clean command-line error, worded from the text catalogue."""
+    try:
+        yield
+    except DomainError as exc:
+        raise click.ClickException(render(services.texts(env.app), exc)) from None

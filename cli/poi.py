@@ -12,8 +12,8 @@ from tqdm import tqdm
 
 from bot.core.config import Settings
 from bot.core.geo import Datum
-from cli.env import Env, pass_env
-from geodata.datasets import LoadResult, LoadStatus, RollbackError, list_versions, load_dataset, rollback
+from cli.env import Env, pass_env, refusals
+from geodata.datasets import LoadResult, LoadStatus, list_versions, load_dataset, rollback
 from geodata.demo import load_demo
 from geodata.kinds import PoiKind
 from geodata.loaders import Rules
@@ -156,12 +156,9 @@ def poi_list(env: Env, kind: PoiKind | None) -> None:
 @pass_env
 def poi_rollback(env: Env, kind: PoiKind) -> None:
     """Make the version before the active one of KIND active again."""
-    try:
-        with env.session() as session:
-            restored = rollback(session, kind)
-            version, rows = restored.version, restored.row_count
-    except RollbackError as exc:
-        raise click.ClickException(str(exc)) from None
+    with refusals(env), env.session() as session:
+        restored = rollback(session, kind)
+        version, rows = restored.version, restored.row_count
     click.echo(f"{kind}: version {version} ({rows} rows) is active again")
 
 

@@ -11,8 +11,8 @@ import click
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
-from cli.acting import actor_option, refusals, resolve_actor
-from cli.env import Env, pass_env
+from cli.acting import actor_option, resolve_actor
+from cli.env import Env, pass_env, refusals
 from reports import rewards, workflow
 from reports.models import (
     OPEN,
@@ -169,7 +169,7 @@ def decision(func: Callable[..., Any]) -> Callable[..., Any]:
 def report_accept(env: Env, ref: str, actor_name: str, expect: str | None, comment: str | None) -> None:
     """Accept a report; its category's points are awarded once (within the caps)."""
     actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
-    with refusals(), env.session() as session:
+    with refusals(env), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.accept(session, report_id, actor, expected, settings=_settings(env), comment=comment)
         entry = rewards.award(session, r, actor, settings=_settings(env))
@@ -193,7 +193,7 @@ def report_reject(
             f"use one of {', '.join(r.value for r in RejectReason)}", param_hint="--reason"
         )
     actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
-    with refusals(), env.session() as session:
+    with refusals(env), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.reject(session, report_id, actor, expected, reason, comment=comment)
         click.echo(f"{r.number}: {r.status} ({reason})")
@@ -207,7 +207,7 @@ def report_duplicate(
 ) -> None:
     """Mark a report as a duplicate of another (it earns nothing)."""
     actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
-    with refusals(), env.session() as session:
+    with refusals(env), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         first = _find(session, original)
         r = workflow.mark_duplicate(session, report_id, actor, expected, first.id, comment=comment)
@@ -218,7 +218,7 @@ def _simple(name: str, function: str, help_text: str) -> click.Command:
     @decision
     def command(env: Env, ref: str, actor_name: str, expect: str | None, comment: str | None) -> None:
         actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
-        with refusals(), env.session() as session:
+        with refusals(env), env.session() as session:
             report_id, expected = _expected(session, ref, expect)
             r = getattr(workflow, function)(session, report_id, actor, expected, comment=comment)
             click.echo(f"{r.number}: {r.status}")
@@ -240,7 +240,7 @@ _simple("close", "close", "Close an accepted report.")
 def report_revoke(env: Env, ref: str, comment: str, actor_name: str, expect: str | None) -> None:
     """Undo an acceptance: back under review, with a counter-entry for its points."""
     actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
-    with refusals(), env.session() as session:
+    with refusals(env), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
         r = workflow.revoke_acceptance(session, report_id, actor, expected, comment=comment)
         click.echo(f"{r.number}: {r.status} (acceptance revoked)")

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from cli.acting import actor_option, refusals, resolve_actor
-from cli.env import Env, pass_env
+from cli.acting import actor_option, resolve_actor
+from cli.env import Env, pass_env, refusals
 from reports import rewards as ledger
 from staff.roles import Permission
 
@@ -53,7 +53,7 @@ def rewards_batches(env: Env) -> None:
 def rewards_payout(env: Env, actor_name: str) -> None:
     """Create a payout batch over every due balance of residents with a bound phone."""
     actor = resolve_actor(env, actor_name, Permission.REWARDS_PAYOUT)
-    with refusals(), env.session() as session:
+    with refusals(env), env.session() as session:
         batch = ledger.create_payout_batch(session, actor, settings=env.app.config["CITYBOT"].reports)
         if batch is None:
             click.echo("nothing is due")
@@ -71,7 +71,7 @@ def rewards_payout(env: Env, actor_name: str) -> None:
 def rewards_export(env: Env, batch_id: int, output: str | None, actor_name: str) -> None:
     """The batch as CSV (UTF-8 with BOM); full phone numbers for the rewards officer only."""
     actor = resolve_actor(env, actor_name, Permission.REWARDS_PAYOUT)
-    with refusals(), env.session() as session:
+    with refusals(env), env.session() as session:
         data = ledger.export_csv(session, batch_id, actor, settings=env.app.config["CITYBOT"].reports)
     if output:
         with open(output, "wb") as handle:
@@ -100,7 +100,7 @@ def _failures(values: tuple[str, ...]) -> dict[int, str]:
 def rewards_confirm(env: Env, batch_id: int, failed: tuple[str, ...], actor_name: str) -> None:
     """Mark a batch's lines paid, except the --failed ones, whose points become due again."""
     actor = resolve_actor(env, actor_name, Permission.REWARDS_PAYOUT)
-    with refusals(), env.session() as session:
+    with refusals(env), env.session() as session:
         batch = ledger.confirm_batch(
             session, batch_id, actor, settings=env.app.config["CITYBOT"].reports, failed=_failures(failed)
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from bot.core import services
+from bot.core.errors import render
 from cli.env import Env, pass_env
 from waste.answer import reply_text
 from waste.lookup import lookup
@@ -33,9 +34,7 @@ def sorting_load(env: Env, file: Path | None, sample: bool, dry_run: bool) -> No
     try:
         rows = read_table(path.read_bytes())
     except TableError as exc:
-        for error in exc.errors:
-            click.echo(f"{path}: {error}", err=True)
-        raise click.ClickException(f"{len(exc.errors)} error(s); nothing loaded") from None
+        raise click.ClickException(f"{path}: {render(services.texts(env.app), exc)}") from None
     if dry_run:
         click.echo(f"{path}: {len(rows)} items, no errors (dry run: nothing loaded)")
         return

@@ -12,7 +12,7 @@ from bot.core import services
 from bot.wechat.errors import WeChatAPIError
 from bot.wechat.service import api as wechat_api
 from broadcasts.settings import BroadcastSettings
-from cli.env import Env, pass_env
+from cli.env import Env, pass_env, refusals
 from console import audit
 from menu import staff_tag
 from staff import models
@@ -23,21 +23,11 @@ CLI_ACTOR = "cli"
 ROLE_HELP = "Comma-separated roles: " + ", ".join(r.value for r in Role)
 
 
-def _roles(value: str) -> frozenset[Role]:
-    try:
-        return parse_roles(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 @contextmanager
 def _unit(env: Env) -> Iterator[Session]:
     """A committed unit of work whose StaffError becomes a command-line error."""
-    with env.session() as session:
-        try:
-            yield session
-        except models.StaffError as exc:
-            raise click.ClickException(str(exc)) from None
+    with refusals(env), env.session() as session:
+        yield session
 
 
 @click.group()
@@ -54,7 +44,7 @@ def staff() -> None:
 def add(env: Env, username: str, roles: str, display_name: str, password: str) -> None:
     """Create a staff account."""
     with _unit(env) as session:
-        member = models.add(session, username, password, _roles(roles), display_name)
+        member = models.add(session, username, password, parse_roles(roles), display_name)
         click.echo(f"added {member.username} ({member.roles_text})")
 
 
@@ -65,7 +55,7 @@ def add(env: Env, username: str, roles: str, display_name: str, password: str) -
 def set_role(env: Env, username: str, roles: str) -> None:
     """Replace USERNAME's roles with ROLES (comma-separated)."""
     with _unit(env) as session:
-        member = models.set_roles(session, username, _roles(roles))
+        member = models.set_roles(session, username, parse_roles(roles))
         click.echo(f"{member.username}: {member.roles_text}")
 
 

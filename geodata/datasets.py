@@ -24,14 +24,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, ClassVar, cast
 
 from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
+from bot.core.errors import Codes
 from bot.core.geo import Datum
 from geodata import models
+from geodata.errors import GeodataError
 from geodata.kinds import PoiKind
 from geodata.loaders import (
     FileFormat,
@@ -79,8 +81,10 @@ class LoadResult:
         return self
 
 
-class RollbackError(Exception):
+class RollbackError(GeodataError):
     """There is no earlier version to go back to."""
+
+    codes: ClassVar[Codes] = {"no_active_version": ("kind",), "first_version": ("kind", "version")}
 
 
 Source = str | os.PathLike[str] | IO[bytes]
@@ -223,10 +227,15 @@ def rollback(session: Session, kind: PoiKind) -> PoiDataset:
     kind = PoiKind(kind)
     current = models.active_dataset(session, kind)
     if current is None:
-        raise RollbackError(f"{kind} has no active version")
+        raise RollbackError("no_active_version", f"{kind} has no active version", kind=kind.label)
     earlier = [d for d in models.versions(session, kind) if d.version < current.version]
     if not earlier:
-        raise RollbackError(f"{kind} version {current.version} is the first one")
+        raise RollbackError(
+            "first_version",
+            f"{kind} version {current.version} is the first one",
+            kind=kind.label,
+            version=current.version,
+        )
     previous = earlier[-1]
     models.activate(session, previous)
     return previous

@@ -30,15 +30,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
+from bot.core.errors import Codes
 from bot.core.geo import CANONICAL, Datum
 from geodata import hours
 from geodata.datums import FloatArray, convert_arrays
+from geodata.errors import GeodataError
 from geodata.models import ADDRESS_MAX, EXTERNAL_ID_MAX, HOURS_MAX, NAME_MAX, NOTES_MAX
 from geodata.spatial import chord_for_metres, metres_between, to_xyz
 
@@ -96,6 +98,7 @@ class Problem:
     code: ErrorCode
     message: str
     unit: str = "line"
+    refusal: GeodataError | None = None  # the file could not be read: worded from the catalogue
 
     @property
     def place(self) -> str:
@@ -139,8 +142,20 @@ class Rules:
         return cls(area=ServiceArea.from_bounds(geo.service_area), duplicate_radius_m=geo.duplicate_radius_m)
 
 
-class FileError(Exception):
+class FileError(GeodataError):
     """The file cannot be read at all."""
+
+    codes: ClassVar[Codes] = {
+        "empty_file": (),
+        "missing_columns": ("columns", "has"),
+        "repeated_columns": ("columns",),
+        "csv_not_utf8": ("line", "reason"),
+        "csv_invalid": ("line", "problem"),
+        "not_utf8": ("reason",),
+        "json_invalid": ("problem",),
+        "not_feature_collection": (),
+        "features_not_array": (),
+    }
 
 
 # -- reading records -------------------------------------------------------------------------------
@@ -185,15 +200,24 @@ def _csv_records(stream: IO[bytes]) -> Iterator[Record]:
         try:
             header = next(reader)
         except StopIteration:
-            raise FileError("the file is empty") from None
+            raise FileError("empty_file", "the file is empty") from None
         names = [unicodedata.normalize("NFKC", h).strip().lower() for h in header]
         missing = [c for c in REQUIRED_COLUMNS if c not in names]
         if missing:
             has = ", ".join(names)
-            raise FileError(f"the header lacks the column(s) {', '.join(missing)} (it has: {has})")
+            raise FileError(
+                "missing_columns",
+                f"the header lacks the column(s) {', '.join(missing)} (it has: {has})",
+                columns=", ".join(missing),
+                has=has,
+            )
         duplicated = sorted({n for n in names if n and names.count(n) > 1})
         if duplicated:
-            raise FileError(f"the header repeats the column(s) {', '.join(duplicated)}")
+            raise FileError(
+                "repeated_columns",
+                f"the header repeats the column(s) {', '.join(duplicated)}",
+                columns=", ".join(duplicated),
+            )
         positions = [(i, n) for i, n in enumerate(names) if n in COLUMNS]
         keys = [n for _, n in positions]
         pick = operator.itemgetter(*(i for i, _ in positions))
@@ -213,9 +237,17 @@ def _csv_records(stream: IO[bytes]) -> Iterator[Record]:
                 record.problem(ErrorCode.INVALID_FIELD, f"{len(cells)} fields but the header has {width}")
             yield record
     except UnicodeDecodeError as exc:
-        raise FileError(f"not UTF-8 near line {reader.line_num + 1}: {exc.reason}") from None
+        line = reader.line_num + 1
+        raise FileError(
+            "csv_not_utf8", f"not UTF-8 near line {line}: {exc.reason}", line=line, reason=exc.reason
+        ) from None
     except csv.Error as exc:
-        raise FileError(f"CSV error near line {reader.line_num}: {exc}") from None
+        raise FileError(
+            "csv_invalid",
+            f"CSV error near line {reader.line_num}: {exc}",
+            line=reader.line_num,
+            problem=str(exc),
+        ) from None
     finally:
         text.detach()
 
@@ -224,17 +256,17 @@ def _geojson_records(stream: IO[bytes]) -> Iterator[Record]:
     try:
         data = json.loads(stream.read().decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise FileError(f"not UTF-8: {exc.reason}") from None
+        raise FileError("not_utf8", f"not UTF-8: {exc.reason}", reason=exc.reason) from None
     except json.JSONDecodeError as exc:
-        raise FileError(f"not valid JSON: {exc}") from None
+        raise FileError("json_invalid", f"not valid JSON: {exc}", problem=str(exc)) from None
     if isinstance(data, dict) and data.get("type") == "Feature":
         features: Any = [data]
     elif isinstance(data, dict) and data.get("type") == "FeatureCollection":
         features = data.get("features")
     else:
-        raise FileError("GeoJSON must be a FeatureCollection (or a single Feature)")
+        raise FileError("not_feature_collection", "GeoJSON must be a FeatureCollection (or a single Feature)")
     if not isinstance(features, list):
-        raise FileError("GeoJSON features must be an array")
+        raise FileError("features_not_array", "GeoJSON features must be an array")
     for index, feature in enumerate(features):
         record = Record(index, {})
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
@@ -427,8 +459,10 @@ class _Problems:
         self.unit = unit
         self.items: list[Problem] = []
 
-    def add(self, where: int | None, code: ErrorCode, message: str) -> None:
-        self.items.append(Problem(where, code, message, self.unit))
+    def add(
+        self, where: int | None, code: ErrorCode, message: str, refusal: GeodataError | None = None
+    ) -> None:
+        self.items.append(Problem(where, code, message, self.unit, refusal))
 
     def sorted(self) -> list[Problem]:
         return sorted(self.items, key=lambda p: (-1 if p.where is None else p.where, p.code))
@@ -470,7 +504,7 @@ def scan(
             if progress and len(wheres) % PROGRESS_EVERY == 0:
                 progress("validate", len(wheres), total)
     except FileError as exc:
-        errors.add(None, ErrorCode.FILE, str(exc))
+        errors.add(None, ErrorCode.FILE, str(exc), exc)
     count = len(wheres)
     if count == 0 and not errors.items:
         errors.add(None, ErrorCode.FILE, "no rows")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from bot.chat.replies import News, Reply, Silence, Text, fit_utf8
 from bot.chat.routing import Context, Handler, Router
+from bot.core.errors import render
 from bot.wechat.inbound import Inbound
 from broadcasts import drafts, markup, publishing, review
 from broadcasts.errors import BlockedError, BroadcastError
@@ -72,7 +73,7 @@ def _draft(ctx: Context, member: Staff) -> Draft | None:
 
 
 def _error(ctx: Context, exc: BroadcastError) -> str:
-    return ctx.texts(f"broadcasts.errors.{exc.code}", **exc.values)
+    return render(ctx.texts, exc)
 
 
 # -- public ---------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from bot.chat.settings import ConversationSettings
 from bot.core import services
 from bot.core.clock import utcnow
 from bot.core.database import session_scope
+from bot.core.errors import render
 from bot.core.geo import CoordinateError, Datum, GeoPoint
 from bot.core.jobs import defer
 from bot.core.residents import take_turn
@@ -150,14 +151,17 @@ def _submit(msg: Inbound, ctx: Context, draft: dict[str, Any], lead: list[str]) 
         )
     except RateLimitedError as exc:
         return Text(_rate_limited(ctx, exc))
-    except (IntakeError, CoordinateError) as exc:
+    except IntakeError as exc:
+        log.warning("draft refused at submission: %s", exc)
+        return Text(render(ctx.texts, exc))
+    except CoordinateError as exc:
         log.warning("draft refused at submission: %s", exc)
         return Text(ctx.texts("reports.chat.not_accepted"))
     return Text("\n".join([*lead, ctx.texts("reports.chat.submitted", number=report.number)]))
 
 
 def _rate_limited(ctx: Context, exc: RateLimitedError) -> str:
-    return ctx.texts(f"reports.chat.rate_limited_{exc.window}", limit=exc.limit)
+    return render(ctx.texts, exc)
 
 
 def _open(msg: Inbound, ctx: Context) -> tuple[dict[str, Any] | None, list[str]]:

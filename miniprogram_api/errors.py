@@ -3,7 +3,8 @@
     {"error": {"code": "token_expired", "message": "登录已过期，请重新登录。", "details": null}}
 
 ``code`` is stable (clients branch on it), ``message`` is for residents (the catalogue's
-``api.errors.<code>``), ``details`` says more where it helps (fields that failed validation, a limit).
+``api.errors.<code>``, or, when a domain refused, that refusal's own sentence), ``details`` says more
+where it helps (fields that failed validation, a limit).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import BaseModel, Field
 from werkzeug.exceptions import HTTPException
 
 from bot.core import services
+from bot.core.errors import DomainError, render
 
 log = logging.getLogger("citybot.api")
 
@@ -81,6 +83,7 @@ class ApiError(Exception):
         *,
         headers: dict[str, str] | None = None,
         message_values: dict[str, Any] | None = None,
+        refusal: DomainError | None = None,
     ) -> None:
         super().__init__(code)
         if code not in STATUS:
@@ -90,6 +93,7 @@ class ApiError(Exception):
         self.details = details
         self.headers = headers or {}
         self.message_values = message_values or {}
+        self.refusal = refusal
 
 
 def error_response(
@@ -99,9 +103,13 @@ def error_response(
     status: int | None = None,
     headers: dict[str, str] | None = None,
     message_values: dict[str, Any] | None = None,
+    refusal: DomainError | None = None,
 ) -> Response:
     texts = services.texts(current_app)
-    message = texts(f"api.errors.{code}", **(message_values or {}))
+    if refusal is not None:
+        message = render(texts, refusal)
+    else:
+        message = texts(f"api.errors.{code}", **(message_values or {}))
     body = Error(error=ErrorDetail(code=code, message=message, details=details))
     response = jsonify(body.model_dump(mode="json"))
     response.status_code = status or STATUS[code]
@@ -113,7 +121,9 @@ def error_response(
 
 
 def render_api_error(exc: ApiError) -> Response:
-    return error_response(exc.code, exc.details, headers=exc.headers, message_values=exc.message_values)
+    return error_response(
+        exc.code, exc.details, headers=exc.headers, message_values=exc.message_values, refusal=exc.refusal
+    )
 
 
 def render_http_exception(exc: HTTPException) -> Response:

@@ -205,7 +205,10 @@ def _create(app: Flask, user: ApiUser, upload: Upload, key: str | None) -> Creat
             )
         except RateLimitedError as exc:
             raise _limited(exc, settings.section(ReportsSettings), now) from None
-        except (IntakeError, CoordinateError) as exc:
+        except IntakeError as exc:
+            problem = {"field": "(report)", "problem": str(exc), "code": exc.key}
+            raise ApiError("validation_failed", [problem], refusal=exc) from None
+        except CoordinateError as exc:
             raise ApiError("validation_failed", [{"field": "(report)", "problem": str(exc)}]) from None
         if key is not None:
             session.add(
@@ -236,6 +239,7 @@ def _limited(exc: RateLimitedError, settings: ReportsSettings, now: datetime) ->
         {"limit": exc.limit, "window": exc.window},
         headers={"Retry-After": str(limits.retry_after(exc.window, settings, now))},
         message_values={"limit": exc.limit},
+        refusal=exc,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -17,11 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
+from bot.core.errors import Codes
 from bot.core.geo import Datum, GeoPoint
 from bot.core.jobs import defer
 from bot.core.residents import get_or_create
 from bot.core.store import Store
 from reports import duplicates, limits
+from reports.errors import ReportsError
 from reports.models import Category, Photo, PhotoStatus, Report, ReportCounter, ReportStatus, Source
 from reports.photos import PreparedPhoto, store_prepared
 from reports.roles import RESIDENT
@@ -33,8 +36,17 @@ MAX_DESCRIPTION = 500
 MAX_ADDRESS = 255
 
 
-class IntakeError(ValueError):
+class IntakeError(ReportsError, ValueError):
     """The report cannot be submitted as given."""
+
+    codes: ClassVar[Codes] = {
+        "category_inactive": ("category",),
+        "no_photo": (),
+        "too_many_photos": ("max",),
+        "same_photo": (),
+        "bad_coordinates": (),
+        "no_storage": (),
+    }
 
 
 @dataclass(frozen=True)
@@ -96,17 +108,19 @@ def submit_report(
     """
     now = now or utcnow()
     if not category.active:
-        raise IntakeError(f"category {category.code} is not active")
+        raise IntakeError(
+            "category_inactive", f"category {category.code} is not active", category=category.name
+        )
     if not photos:
-        raise IntakeError("a report needs at least one photo")
+        raise IntakeError("no_photo", "a report needs at least one photo")
     if len(photos) > settings.max_photos:
-        raise IntakeError(f"at most {settings.max_photos} photos")
+        raise IntakeError("too_many_photos", f"at most {settings.max_photos} photos", max=settings.max_photos)
     if len({photo.media_id for photo in photos}) != len(photos):
-        raise IntakeError("the same photo was given twice")
+        raise IntakeError("same_photo", "the same photo was given twice")
     if not (-90 <= point.lat <= 90 and -180 <= point.lon <= 180):
-        raise IntakeError("coordinates out of range")
+        raise IntakeError("bad_coordinates", "coordinates out of range")
     if storage is None and any(ref.prepared is not None for ref in photos):
-        raise IntakeError("uploaded photos need a storage")
+        raise IntakeError("no_storage", "uploaded photos need a storage")
     limits.consume(store, openid, settings, now)
 
     canonical = point.to(Datum.WGS84)

@@ -8,17 +8,22 @@ from __future__ import annotations
 import hashlib
 import math
 from datetime import datetime, timedelta
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from bot.core.errors import Codes
 from bot.core.store import Store
+from reports.errors import ReportsError
 from reports.settings import ReportsSettings
 
 
-class RateLimitedError(Exception):
+class RateLimitedError(ReportsError):
     """Too many reports in the window; ``window`` is ``hour`` or ``day``."""
 
+    codes: ClassVar[Codes] = {"rate_limited_hour": ("limit",), "rate_limited_day": ("limit",)}
+
     def __init__(self, window: str, limit: int) -> None:
-        super().__init__(f"report limit reached: {limit} per {window}")
+        super().__init__(f"rate_limited_{window}", f"report limit reached: {limit} per {window}", limit=limit)
         self.window = window
         self.limit = limit
 

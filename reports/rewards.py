@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -24,8 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
+from bot.core.errors import Codes
 from bot.core.residents import Resident, get_or_create
 from reports import notify
+from reports.errors import ReportsError
 from reports.models import (
     BatchStatus,
     LedgerEntry,
@@ -42,8 +45,14 @@ from reports.settings import ReportsSettings
 from staff.roles import Permission
 
 
-class PayoutError(Exception):
+class PayoutError(ReportsError):
     """A payout batch cannot be created, exported or confirmed as asked."""
+
+    codes: ClassVar[Codes] = {
+        "no_batch": ("id",),
+        "batch_not_open": ("id",),
+        "unknown_lines": ("id", "lines"),
+    }
 
 
 # Ledger -------------------------------------------------------------------------------------
@@ -247,7 +256,7 @@ def export_csv(
     actor.require(Permission.REWARDS_PAYOUT, "export a payout batch")
     batch = session.get(PayoutBatch, batch_id)
     if batch is None:
-        raise PayoutError(f"no payout batch {batch_id}")
+        raise PayoutError("no_batch", f"no payout batch {batch_id}", id=batch_id)
     full_phone = actor.can(Permission.REWARDS_FULL_PHONES)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -285,16 +294,21 @@ def confirm_batch(
     failed = dict(failed or {})
     batch = session.get(PayoutBatch, batch_id, with_for_update=True, populate_existing=True)
     if batch is None:
-        raise PayoutError(f"no payout batch {batch_id}")
+        raise PayoutError("no_batch", f"no payout batch {batch_id}", id=batch_id)
     if batch.status != BatchStatus.CREATED:
-        raise PayoutError(f"payout batch {batch_id} is already {batch.status}")
+        raise PayoutError("batch_not_open", f"payout batch {batch_id} is already {batch.status}", id=batch_id)
     if settings.payout_four_eyes and actor.name == batch.created_by:
         raise PermissionDeniedError(
             "own_batch", "a payout batch must be confirmed by someone other than its creator"
         )
     unknown = set(failed) - {line.id for line in batch.lines}
     if unknown:
-        raise PayoutError(f"lines {sorted(unknown)} are not in batch {batch_id}")
+        raise PayoutError(
+            "unknown_lines",
+            f"lines {sorted(unknown)} are not in batch {batch_id}",
+            id=batch_id,
+            lines="、".join(str(line) for line in sorted(unknown)),
+        )
     for line in batch.lines:
         paid = line.id not in failed
         if paid:

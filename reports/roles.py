@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
+from bot.core.errors import Codes
+from reports.errors import ReportsError
 from staff.roles import GRANTS, Permission, permissions_of
 from staff.roles import Role as StaffRole
 
@@ -18,17 +20,15 @@ if TYPE_CHECKING:
     from staff.models import Staff
 
 
-class PermissionDeniedError(Exception):
-    """The actor may not do the act. ``code`` says why, for adapters to word it:
+class PermissionDeniedError(ReportsError):
+    """The actor may not do the act. ``code`` says why:
 
     - ``not_permitted``: the actor lacks the permission the act needs (or the account is inactive);
     - ``own_report``: a decision on a report the staff member submitted themselves;
     - ``own_batch``: a payout batch confirmed by its creator (four eyes).
     """
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    codes: ClassVar[Codes] = {"not_permitted": (), "own_report": (), "own_batch": ()}
 
 
 @dataclass(frozen=True)

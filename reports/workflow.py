@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
+from bot.core.errors import Codes, Label
 from reports import notify, rewards
+from reports.errors import ReportsError
 from reports.models import AuditEntry, RejectReason, Report, ReportStatus
 from reports.roles import Actor, PermissionDeniedError
 from reports.settings import ReportsSettings
@@ -27,26 +30,47 @@ from staff.roles import Permission
 S = ReportStatus
 
 
-class WorkflowError(Exception):
+class WorkflowError(ReportsError):
     """A transition was refused."""
+
+    codes: ClassVar[Codes] = {
+        "unknown_reason": ("reason", "known"),
+        "duplicate_self": (),
+        "duplicate_cycle": (),
+        "original_rejected": ("number",),
+        "comment_required": (),
+    }
 
 
 class ReportNotFoundError(WorkflowError, LookupError):
-    pass
+    codes: ClassVar[Codes] = {"not_found": (), "original_not_found": ()}
 
 
 class InvalidTransitionError(WorkflowError):
     """The transition does not start from the given status."""
 
+    codes: ClassVar[Codes] = {"invalid_transition": ("action", "status")}
+
 
 class StaleDecisionError(WorkflowError):
     """The report changed since the actor looked at it."""
 
-    def __init__(self, report_id: int, expected: ReportStatus, actual: ReportStatus) -> None:
-        super().__init__(f"report {report_id} is {actual}, not {expected}: the decision is stale")
+    codes: ClassVar[Codes] = {"stale": ("number", "status")}
+
+    def __init__(self, report_id: int, number: str, expected: ReportStatus, actual: ReportStatus) -> None:
+        super().__init__(
+            "stale",
+            f"report {number} is {actual}, not {expected}: the decision is stale",
+            number=number,
+            status=status_label(actual),
+        )
         self.report_id = report_id
         self.expected = expected
         self.actual = actual
+
+
+def status_label(status: ReportStatus | str) -> Label:
+    return Label(f"reports.status.{status}")
 
 
 @dataclass(frozen=True)
@@ -102,12 +126,17 @@ def _begin(
     expected = ReportStatus(expected)
     if expected not in transition.sources:
         allowed = ", ".join(transition.sources)
-        raise InvalidTransitionError(f"{transition.name} starts from {allowed}, not {expected}")
+        raise InvalidTransitionError(
+            "invalid_transition",
+            f"{transition.name} starts from {allowed}, not {expected}",
+            action=Label(f"reports.transitions.{transition.name}"),
+            status=status_label(expected),
+        )
     report = session.get(Report, report_id, with_for_update=True, populate_existing=True)
     if report is None:
-        raise ReportNotFoundError(f"no report {report_id}")
+        raise ReportNotFoundError("not_found", f"no report {report_id}")
     if report.status != expected:
-        raise StaleDecisionError(report_id, expected, report.status)
+        raise StaleDecisionError(report_id, report.number, expected, report.status)
     if actor.openid is not None and actor.openid == report.openid:
         raise PermissionDeniedError("own_report", f"{actor.name} cannot decide on a report of their own")
     return report
@@ -199,7 +228,9 @@ def reject(
         reason = RejectReason(reason)
     except ValueError:
         known = ", ".join(r.value for r in RejectReason)
-        raise WorkflowError(f"unknown reason {reason!r}; use one of {known}") from None
+        raise WorkflowError(
+            "unknown_reason", f"unknown reason {reason!r}; use one of {known}", reason=reason, known=known
+        ) from None
     report = _begin(session, REJECT, report_id, actor, expected)
     report.decided_at = now
     report.reason_code = reason.value
@@ -219,7 +250,7 @@ def mark_duplicate(
     """Link to the original incident; a duplicate earns nothing."""
     now = now or utcnow()
     if original_id == report_id:
-        raise WorkflowError("a report cannot duplicate itself")
+        raise WorkflowError("duplicate_self", "a report cannot duplicate itself")
     report = _begin(session, MARK_DUPLICATE, report_id, actor, expected)
     original = session.get(Report, original_id)
     seen: set[int] = set()
@@ -227,11 +258,13 @@ def mark_duplicate(
         seen.add(original.id)  # link to the root incident
         original = session.get(Report, original.duplicate_of_id)
     if original is None:
-        raise ReportNotFoundError(f"no original report {original_id}")
+        raise ReportNotFoundError("original_not_found", f"no original report {original_id}")
     if original.id == report.id:
-        raise WorkflowError("the original is a duplicate of this report")
+        raise WorkflowError("duplicate_cycle", "the original is a duplicate of this report")
     if original.status == S.REJECTED:
-        raise WorkflowError(f"the original {original.number} was rejected")
+        raise WorkflowError(
+            "original_rejected", f"the original {original.number} was rejected", number=original.number
+        )
     report.duplicate_of_id = original.id
     report.decided_at = now
     report.reason_code = "duplicate"
@@ -276,7 +309,7 @@ def revoke_acceptance(
     """Undo an acceptance: back under review, and a counter-entry for the points it earned."""
     now = now or utcnow()
     if not comment.strip():
-        raise WorkflowError("revoking an acceptance needs a comment")
+        raise WorkflowError("comment_required", "revoking an acceptance needs a comment")
     report = _begin(session, REVOKE_ACCEPTANCE, report_id, actor, expected)
     entry = rewards.reverse_award(session, report, actor, now=now)
     report.decided_at = None

@@ -11,16 +11,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.core.clock import utcnow
 from bot.core.database import Base
+from staff.errors import StaffError
 from staff.roles import Permission, Role, parse_roles, permissions_of
+
+__all__ = ["StaffError"]  # raised by every function here
 
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
 MIN_PASSWORD = 10
 # werkzeug's scrypt (memory-hard); the method is recorded in each hash, so it can be raised later.
 PASSWORD_METHOD = "scrypt"
-
-
-class StaffError(ValueError):
-    """A staff operation that cannot be done; the message says why."""
 
 
 class Staff(Base):
@@ -60,7 +59,9 @@ class Staff(Base):
 
 def _validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise StaffError(f"password must have at least {MIN_PASSWORD} characters")
+        raise StaffError(
+            "password_too_short", f"password must have at least {MIN_PASSWORD} characters", min=MIN_PASSWORD
+        )
 
 
 def add(
@@ -68,10 +69,11 @@ def add(
 ) -> Staff:
     if not USERNAME.fullmatch(username):
         raise StaffError(
-            "username: 3-32 characters, lowercase letters, digits, '_', '.', '-', starting with a letter"
+            "bad_username",
+            "username: 3-32 characters, lowercase letters, digits, '_', '.', '-', starting with a letter",
         )
     if by_username(session, username) is not None:
-        raise StaffError(f"staff {username!r} already exists")
+        raise StaffError("exists", f"staff {username!r} already exists", username=username)
     _validate_password(password)
     member = Staff(
         username=username,
@@ -100,7 +102,7 @@ def by_openid(session: Session, openid: str) -> Staff | None:
 def require(session: Session, username: str) -> Staff:
     member = by_username(session, username)
     if member is None:
-        raise StaffError(f"no staff member {username!r}")
+        raise StaffError("no_such_staff", f"no staff member {username!r}", username=username)
     return member
 
 
@@ -133,7 +135,9 @@ def link_wechat(session: Session, username: str, openid: str | None) -> Staff:
     if openid:
         other = session.scalars(select(Staff).where(Staff.wechat_openid == openid)).one_or_none()
         if other is not None and other.id != member.id:
-            raise StaffError(f"openid already linked to {other.username!r}")
+            raise StaffError(
+                "openid_linked", f"openid already linked to {other.username!r}", username=other.username
+            )
     member.wechat_openid = openid or None
     return member
 

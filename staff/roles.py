@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from staff.errors import StaffError
+
 
 class Role(StrEnum):
     REVIEWER = "reviewer"  # reviews 随手拍 reports
@@ -123,7 +125,7 @@ def permissions_of(roles: frozenset[Role] | set[Role]) -> frozenset[Permission]:
 
 
 def parse_roles(values: str | list[str] | tuple[str, ...]) -> frozenset[Role]:
-    """Roles from 'a,b' or a list; raises ValueError naming an unknown role."""
+    """Roles from 'a,b' or a list; raises StaffError (a ValueError) naming an unknown role."""
     items = values.split(",") if isinstance(values, str) else list(values)
     roles: set[Role] = set()
     for item in (v.strip() for v in items):
@@ -133,5 +135,7 @@ def parse_roles(values: str | list[str] | tuple[str, ...]) -> frozenset[Role]:
             roles.add(Role(item))
         except ValueError:
             known = ", ".join(r.value for r in Role)
-            raise ValueError(f"unknown role {item!r}; known roles: {known}") from None
+            raise StaffError(
+                "unknown_role", f"unknown role {item!r}; known roles: {known}", role=item, known=known
+            ) from None
     return frozenset(roles)

@@ -15,10 +15,12 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any, ClassVar
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from bot.core.errors import Codes, DomainError
 from waste.categories import WasteCategory
 from waste.lookup import normalise
 from waste.models import WasteItem, WasteTerm
@@ -30,12 +32,40 @@ MAX_NOTE = 500
 _ALIAS_SPLIT = re.compile(r"[|、]")
 
 
-class TableError(ValueError):
-    """The file cannot be loaded; ``errors`` lists every problem with its line."""
+class RowError(DomainError):
+    """One problem on one line of the table."""
 
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
+    namespace = "waste.errors.row"
+    codes: ClassVar[Codes] = {
+        "name_empty": ("line",),
+        "name_too_long": ("line", "limit"),
+        "name_unsearchable": ("line",),
+        "unknown_category": ("line", "category"),
+        "note_too_long": ("line", "limit"),
+        "term_repeated": ("line", "term", "first"),
+    }
+
+
+class TableError(DomainError, ValueError):
+    """The file cannot be loaded. ``errors`` lists every problem (English, one line each); a row's
+    problems are also in ``problems``, rendered one per line in the sentence of ``rows``."""
+
+    namespace = "waste.errors"
+    codes: ClassVar[Codes] = {
+        "not_utf8": ("byte",),
+        "missing_columns": ("columns",),
+        "unknown_columns": ("columns", "known"),
+        "no_rows": (),
+        "rows": ("count", "problems"),
+    }
+
+    def __init__(self, code: str, errors: list[str], **values: Any) -> None:
+        super().__init__(code, "\n".join(errors), **values)
         self.errors = errors
+
+
+def _rows_error(problems: list[RowError]) -> TableError:
+    return TableError("rows", [str(p) for p in problems], count=len(problems), problems=problems)
 
 
 @dataclass(frozen=True)
@@ -57,52 +87,66 @@ def read_table(data: bytes) -> list[TableRow]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise TableError([f"the file is not UTF-8 (byte {exc.start})"]) from None
+        raise TableError("not_utf8", [f"the file is not UTF-8 (byte {exc.start})"], byte=exc.start) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [column for column in REQUIRED if column not in header]
     if missing:
-        raise TableError([f"line 1: missing column(s) {', '.join(missing)}"])
+        raise TableError(
+            "missing_columns", [f"line 1: missing column(s) {', '.join(missing)}"], columns=", ".join(missing)
+        )
     unknown = [column for column in header if column not in KNOWN]
     if unknown:
-        raise TableError([f"line 1: unknown column(s) {', '.join(unknown)}; known: {', '.join(KNOWN)}"])
+        raise TableError(
+            "unknown_columns",
+            [f"line 1: unknown column(s) {', '.join(unknown)}; known: {', '.join(KNOWN)}"],
+            columns=", ".join(unknown),
+            known=", ".join(KNOWN),
+        )
     reader.fieldnames = header
-    errors: list[str] = []
+    errors: list[RowError] = []
     rows: list[TableRow] = []
     term_lines: dict[str, int] = {}
     for raw in reader:
         line = reader.line_num
         name = (raw.get("name") or "").strip()
-        problems: list[str] = []
+        problems: list[RowError] = []
         if not name:
-            problems.append("name is empty")
+            problems.append(RowError("name_empty", f"line {line}: name is empty", line=line))
         elif len(name) > MAX_NAME:
-            problems.append(f"name is longer than {MAX_NAME} characters")
+            message = f"line {line}: name is longer than {MAX_NAME} characters"
+            problems.append(RowError("name_too_long", message, line=line, limit=MAX_NAME))
         elif not normalise(name):
-            problems.append("name has no characters to search by")
+            message = f"line {line}: name has no characters to search by"
+            problems.append(RowError("name_unsearchable", message, line=line))
         try:
             category = WasteCategory.parse(raw.get("category") or "")
         except ValueError:
-            problems.append(f"unknown category {(raw.get('category') or '').strip()!r}")
+            given = (raw.get("category") or "").strip()
+            message = f"line {line}: unknown category {given!r}"
+            problems.append(RowError("unknown_category", message, line=line, category=given))
         note = (raw.get("note") or "").strip()
         if len(note) > MAX_NOTE:
-            problems.append(f"note is longer than {MAX_NOTE} characters")
+            message = f"line {line}: note is longer than {MAX_NOTE} characters"
+            problems.append(RowError("note_too_long", message, line=line, limit=MAX_NOTE))
         aliases = tuple(a.strip() for a in _ALIAS_SPLIT.split(raw.get("aliases") or "") if a.strip())
         for term in dict.fromkeys(normalise(word) for word in (name, *aliases) if word):
             if not term:
                 continue
             if term in term_lines:
-                problems.append(f"{term!r} is already on line {term_lines[term]}")
+                first = term_lines[term]
+                message = f"line {line}: {term!r} is already on line {first}"
+                problems.append(RowError("term_repeated", message, line=line, term=term, first=first))
             else:
                 term_lines[term] = line
         if problems:
-            errors.extend(f"line {line}: {problem}" for problem in problems)
+            errors.extend(problems)
             continue
         rows.append(TableRow(line, name, category, note, aliases))
     if not rows and not errors:
-        errors.append("the file has no rows")
+        raise TableError("no_rows", ["the file has no rows"])
     if errors:
-        raise TableError(errors)
+        raise _rows_error(errors)
     return rows
 
 

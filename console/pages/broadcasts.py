@@ -44,6 +44,7 @@ from broadcasts.settings import BroadcastSettings
 from console import access
 from console.access import requires
 from console.forms import ConsoleForm
+from console.refusals import explain
 from staff.models import Staff
 from staff.roles import Permission
 
@@ -122,7 +123,7 @@ def grade_label(grade: Grade | None) -> str:
 
 
 def _message(exc: BroadcastError) -> str:
-    return services.texts()(f"broadcasts.errors.{exc.code}", **exc.values)
+    return explain(exc)
 
 
 def _lexicon() -> Any:

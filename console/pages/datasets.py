@@ -14,6 +14,7 @@ from bot.core.database import get_session
 from bot.core.geo import Datum
 from console import access
 from console.access import requires
+from console.refusals import explain
 from console.settings import ConsoleSettings
 from console.uploads import Uploads
 from geodata.datasets import LoadResult, LoadStatus, RollbackError, list_versions, load_dataset, rollback
@@ -77,6 +78,7 @@ def _page(result: LoadResult | None = None, token: str = "", status: int = 200) 
         token=token,
         error_labels=ERROR_LABELS,
         where=where,
+        explain=explain,
         max_mb=services.settings().section(ConsoleSettings).max_upload_bytes / (1 << 20),
     ), status
 
@@ -173,9 +175,9 @@ def roll_back(kind: str) -> ResponseReturnValue:
     db = get_session()
     try:
         restored = rollback(db, poi_kind)
-    except RollbackError:
+    except RollbackError as exc:
         db.rollback()
-        flash(f"{poi_kind.label}没有可回退的更早版本。", "error")
+        flash(explain(exc), "error")
         return redirect(url_for(".index"))
     access.record("dataset.rollback", poi_kind.value, version=restored.version)
     db.commit()

@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 from bot.core import services
 from bot.core.clock import utcnow
 from bot.core.database import get_session
+from bot.core.errors import DomainError
 from bot.core.geo import Datum, GeoPoint
 from console import access, localtime, queue
 from console.access import requires
+from console.refusals import explain
 from geodata.links import amap_url, tencent_url
 from geodata.settings import GeoSettings
 from reports import workflow
@@ -59,11 +61,6 @@ ACTION_LABELS = {
     "resolve": "已处理",
     "close": "办结",
     "revoke": "撤销采纳",
-}
-# Why the reports domain refused an actor (PermissionDeniedError.code).
-REFUSALS = {
-    "own_report": "不能审核自己提交的举报。",
-    "not_permitted": "您没有执行该操作的权限。",
 }
 BULK_ACTIONS = ("review", "accept", "reject", "resolve", "close")
 STATUS_CHOICES = ("open", "all", *(status.value for status in ReportStatus))
@@ -247,26 +244,11 @@ def _decide(db: Session, report_id: int, expected_text: str, action: str, form: 
         elif action == "close":
             report = workflow.close(db, report_id, actor, expected, comment=comment)
         elif action == "revoke":
-            if not comment:
-                raise RefusedError("撤销采纳须填写说明。")
-            report = workflow.revoke_acceptance(db, report_id, actor, expected, comment=comment)
+            report = workflow.revoke_acceptance(db, report_id, actor, expected, comment=comment or "")
         else:
             raise RefusedError("未知的操作。")
-    except workflow.StaleDecisionError as exc:
-        number = _number(db, report_id)
-        raise RefusedError(
-            f"举报 {number} 已被他人处理（当前状态：{status_label(exc.actual)}），您的操作未执行。"
-        ) from None
-    except workflow.ReportNotFoundError:
-        raise RefusedError("举报不存在。") from None
-    except workflow.InvalidTransitionError:
-        raise RefusedError(
-            f"当前状态（{status_label(expected)}）下不能执行“{ACTION_LABELS.get(action, action)}”。"
-        ) from None
-    except PermissionDeniedError as exc:
-        raise RefusedError(f"操作未执行：{REFUSALS.get(exc.code, str(exc))}") from None
-    except workflow.WorkflowError as exc:
-        raise RefusedError(f"操作未执行：{_explain(exc)}") from None
+    except DomainError as exc:
+        raise RefusedError(explain(exc)) from None
     access.record(
         f"report.{action}",
         report.number,
@@ -277,20 +259,6 @@ def _decide(db: Session, report_id: int, expected_text: str, action: str, form: 
         },
     )
     return Outcome(report.number, str(report.status))
-
-
-def _number(db: Session, report_id: int) -> str:
-    report = db.get(Report, report_id)
-    return report.number if report else str(report_id)
-
-
-def _explain(exc: Exception) -> str:
-    text = str(exc)
-    if "cannot duplicate itself" in text or "duplicate of this report" in text:
-        return "不能把举报标记为自身的重复。"
-    if "was rejected" in text:
-        return "原举报已被驳回，不能作为重复的原件。"
-    return text
 
 
 @bp.post("/<int:report_id>/decide")

@@ -15,6 +15,7 @@ from bot.core import services
 from bot.core.database import get_session
 from console import access, queue
 from console.access import requires
+from console.refusals import explain
 from reports import rewards
 from reports.models import LedgerEntry, PayoutBatch, Report
 from reports.phones import mask
@@ -156,11 +157,11 @@ def confirm(batch_id: int) -> ResponseReturnValue:
         db.rollback()
         if exc.code != "own_batch":
             abort(403)
-        flash("兑付批次须由创建人以外的奖励专员确认。", "error")
+        flash(explain(exc), "error")
         return redirect(url_for(".batch", batch_id=batch_id))
-    except rewards.PayoutError:
+    except rewards.PayoutError as exc:
         db.rollback()
-        flash("无法确认：所勾选的记录不属于本批次，或批次已被他人确认。请刷新后重试。", "error")
+        flash(explain(exc), "error")
         return redirect(url_for(".batch", batch_id=batch_id))
     access.record("rewards.confirm", f"batch {batch_id}", failed=sorted(failed) or None)
     db.commit()

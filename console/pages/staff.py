@@ -9,6 +9,7 @@ from bot.core.database import get_session
 from console import access, audit
 from console.access import requires
 from console.forms import ResetPasswordForm, RolesForm, StaffAddForm
+from console.refusals import explain
 from staff import models as staff_models
 from staff.models import Staff, StaffError
 from staff.roles import Permission, Role, parse_roles
@@ -55,20 +56,13 @@ def add() -> ResponseReturnValue:
             )
         except StaffError as exc:
             db.rollback()
-            form.username.errors = [_staff_error(exc)]
+            form.username.errors = [explain(exc)]
         else:
             access.record("staff.add", member.username, roles=sorted(r.value for r in roles))
             db.commit()
             flash(f"已添加工作人员 {member.display_name}（{member.username}）。", "success")
             return redirect(url_for(".detail", username=member.username))
     return render_template("console/staff_add.html", form=form), (400 if form.errors else 200)
-
-
-def _staff_error(exc: StaffError) -> str:
-    text = str(exc)
-    if "already exists" in text:
-        return "该用户名已存在"
-    return text
 
 
 @bp.get("/<username>")

@@ -266,4 +266,4 @@ def test_the_chats_limits_and_duplicate_hints_apply(
     assert (limited.status_code, error_of(limited)["code"]) == (429, "report_limit_hour")
     assert error_of(limited)["details"] == {"limit": 2, "window": "hour"}
     assert 1 <= int(limited.headers["Retry-After"]) <= 3600
-    assert "2 条" in error_of(limited)["message"]
+    assert error_of(limited)["message"] == "您在一小时内提交的举报已达上限（2 条），请稍后再试。"

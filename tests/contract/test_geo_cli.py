@@ -95,7 +95,7 @@ def test_load_list_rollback(run, app: Flask, tmp_path: Path) -> None:  # type: i
         assert active.version == 1
     failed = run("poi", "rollback", "toilet")
     assert failed.exit_code != 0
-    assert "first" in failed.output
+    assert failed.output == "Error: 公共厕所没有可回退的更早版本（版本 1 是第一个版本）。\n"
 
 
 def test_errors_by_line_and_nonzero_exit(run, app: Flask, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -264,3 +264,10 @@ def _published(session, draft: Draft, url: str) -> None:  # type: ignore[no-unty
         )
     )
     draft.status = DraftStatus.PUBLISHED
+
+
+def test_a_refusal_in_the_chat_is_worded_from_the_catalogue(sim: WeChatSimulator) -> None:
+    click(sim, AUTHOR, MenuKey.DRAFT_NEW)
+    refused = say(sim, AUTHOR, "标" * 200)
+    assert refused.startswith("标题不能超过")
+    assert refused.endswith("字，请重新发送。")

@@ -43,7 +43,7 @@ def test_broadcasts_publish_withdraw_and_rhythm(setup: Any, fake_wechat: FakeWeC
         draft_id = draft.id
     refused = run("broadcasts", "publish", str(draft_id), "--as", "plain.editor")
     assert refused.exit_code == 1
-    assert "lacks broadcast.publish" in refused.output
+    assert "您没有权限进行此操作。" in refused.output
 
     published = run("broadcasts", "publish", str(draft_id), "--as", "chief.pub")
     assert published.exit_code == 0, published.output

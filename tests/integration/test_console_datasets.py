@@ -53,6 +53,16 @@ def test_dry_run_shows_errors_by_line_and_writes_nothing(admin: tuple[Flask, Con
         assert active_dataset(session, "toilet") is None
 
 
+def test_an_unreadable_file_and_a_refused_roll_back_are_worded_in_chinese(
+    admin: tuple[Flask, ConsoleClient],
+) -> None:
+    _app, client = admin
+    page = upload(client, "name,address\n观前街公厕,观前街1号\n")
+    assert "表头缺少列 lat, lon（现有列：name, address）。" in page
+    refused = client.post("/console/datasets/toilet/rollback")
+    assert "公共厕所没有当前版本，无法回退。" in text(client.get(refused.headers["Location"]))
+
+
 def test_fix_then_publish_then_roll_back(admin: tuple[Flask, ConsoleClient]) -> None:
     app, client = admin
     checked = upload(client, GOOD)

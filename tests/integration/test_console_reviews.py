@@ -159,11 +159,40 @@ def test_nobody_decides_on_their_own_report(console_app: tuple[Flask, FakeMedia]
     client = ConsoleClient(app).logged_in("rev")
     response = client.post(f"/console/reports/{own}/decide", {"action": "accept", "expected": "submitted"})
     assert response.status_code == 302
-    assert flashes(text(client.get(response.headers["Location"]))) == ["操作未执行：不能审核自己提交的举报。"]
+    assert flashes(text(client.get(response.headers["Location"]))) == ["不能审核自己提交的举报。"]
     assert status_of(app, own) == ReportStatus.SUBMITTED
     other = ConsoleClient(app).logged_in("rev2")
     other.post(f"/console/reports/{own}/decide", {"action": "accept", "expected": "submitted"})
     assert status_of(app, own) == ReportStatus.ACCEPTED
+
+
+def _number(app: Flask, report_id: int) -> str:
+    with session_scope(app) as session:
+        report = session.get(Report, report_id)
+        assert report is not None
+        return report.number
+
+
+def test_workflow_refusals_are_flashed_from_the_catalogue(console_app: tuple[Flask, FakeMedia]) -> None:
+    app, media = console_app
+    rejected = new_report(app, media, seeds=(61,), openid="o-first")
+    copy = new_report(app, media, seeds=(62,), openid="o-second")
+    client = ConsoleClient(app).logged_in("rev")
+
+    def decide(report_id: int, **form: str) -> list[str]:
+        response = client.post(f"/console/reports/{report_id}/decide", form)
+        assert response.status_code == 302
+        return flashes(text(client.get(response.headers["Location"])))
+
+    itself = decide(copy, action="duplicate", expected="submitted", original=_number(app, copy))
+    assert itself == ["不能把举报标记为自身的重复。"]
+    decide(rejected, action="reject", expected="submitted", reason="unclear_photo")
+    number = _number(app, rejected)
+    on_rejected = decide(copy, action="duplicate", expected="submitted", original=number)
+    assert on_rejected == [f"原举报 {number} 未被采纳，不能作为重复的原件。"]
+    wrong_state = decide(copy, action="resolve", expected="submitted")
+    assert wrong_state == ["当前状态（已提交）下不能执行“已处理”。"]
+    assert status_of(app, copy) == ReportStatus.SUBMITTED
 
 
 def test_reject_needs_a_reason_and_duplicate_needs_an_original(console_app: tuple[Flask, FakeMedia]) -> None:

@@ -88,7 +88,7 @@ def test_staff_cli(app: Flask, base_overrides: dict[str, Any], tmp_path: Path) -
     assert added.exit_code == 0, added.output
     bad = runner.invoke(cli, ["--config", config, "staff", "set-role", "wang.fang", "emperor"])
     assert bad.exit_code != 0
-    assert "unknown role" in bad.output
+    assert "未知的角色“emperor”" in bad.output
     assert runner.invoke(cli, ["--config", config, "staff", "disable", "wang.fang"]).exit_code == 0
     listed = runner.invoke(cli, ["--config", config, "staff", "list"])
     assert "wang.fang" in listed.output
@@ -96,4 +96,4 @@ def test_staff_cli(app: Flask, base_overrides: dict[str, Any], tmp_path: Path) -
     assert "editor,reviewer" in listed.output
     missing = runner.invoke(cli, ["--config", config, "staff", "disable", "nobody"])
     assert missing.exit_code != 0
-    assert "no staff member" in missing.output
+    assert "没有用户名为 nobody 的工作人员。" in missing.output

@@ -139,7 +139,7 @@ def test_load_command_is_all_or_nothing_and_readers_see_the_new_table(
     bad.write_text("name,category\n手机壳,可回收物\n,有害垃圾\n", encoding="utf-8")
     refused = run("load", str(bad))
     assert refused.exit_code == 1
-    assert "line 3: name is empty" in refused.output
+    assert "表格有 1 处问题，未导入任何内容：\n第 3 行：名称为空。" in refused.output
     with unit(app) as session:
         assert session.scalar(select(func.count(WasteItem.id))) == count
     good = tmp_path / "good.csv"
