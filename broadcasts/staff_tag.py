@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from broadcasts.models import audit, remember, remembered
+from bot.core import audit
+from broadcasts.models import remember, remembered
 from broadcasts.remote import TAG_NAME_EXISTS, BroadcastAPI, errcode_of
 from staff import models as staff_models
 from staff.models import Staff
@@ -47,5 +48,12 @@ def link(session: Session, api: BroadcastAPI, username: str, openid: str, tag: s
     session.flush()
     tag_id = ensure(session, api, tag)
     api.tag_users(tag_id, [openid])
-    audit(session, "staff_link", actor=None, username=member.username, openid=openid, tag_id=tag_id)
+    audit.record(
+        session,
+        "staff.link_wechat",
+        target=member.username,
+        target_kind=staff_models.STAFF,
+        target_id=member.id,
+        details={"openid": openid, "tag_id": tag_id},
+    )
     return member

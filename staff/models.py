@@ -18,6 +18,11 @@ MIN_PASSWORD = 10
 # werkzeug's scrypt (memory-hard); the method is recorded in each hash, so it can be raised later.
 PASSWORD_METHOD = "scrypt"
 
+# The audit trail's target kind of a staff account, and the act that disables one: sessions begun
+# before it stay void after re-enabling.
+STAFF = "staff"
+STAFF_DISABLE = "staff.disable"
+
 
 class StaffError(ValueError):
     """A staff operation that cannot be done; the message says why."""

@@ -10,6 +10,7 @@ import sys
 import click
 
 from bot import create_app
+from bot.core import audit
 from bot.core.cli import Env
 from bot.core.config import CONFIG_ENV, ConfigError
 
@@ -27,6 +28,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     """citybot: the city-management WeChat service account backend."""
     env = Env(config_path, create_app)
     ctx.obj = env
+    ctx.with_resource(audit.through(audit.Channel.CLI, actor=audit.os_user()))
     ctx.call_on_close(env.close)
 
 

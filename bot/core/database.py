@@ -32,7 +32,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "reports.models",
     "waste.models",
     "miniprogram_api.models",
-    "console.audit",
+    "bot.core.audit",
     "broadcasts.models",
 )
 

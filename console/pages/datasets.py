@@ -114,6 +114,7 @@ def check() -> ResponseReturnValue:
     access.record(
         "dataset.check",
         kind.value,
+        kind="dataset",
         file=name,
         datum=datum.value,
         rows=result.row_count,
@@ -150,7 +151,12 @@ def publish() -> ResponseReturnValue:
         flash("文件未通过检查，未发布。", "error")
         return _page(result, status=422)
     access.record(
-        "dataset.publish", kind.value, file=staged.name, version=result.version, status=str(result.status)
+        "dataset.load",
+        kind.value,
+        kind="dataset",
+        version=result.version,
+        file=staged.name,
+        status=str(result.status),
     )
     db.commit()
     _uploads().discard(token)
@@ -175,7 +181,7 @@ def roll_back(kind: str) -> ResponseReturnValue:
         db.rollback()
         flash(f"{poi_kind.label}没有可回退的更早版本。", "error")
         return redirect(url_for(".index"))
-    access.record("dataset.rollback", poi_kind.value, version=restored.version)
+    access.record("dataset.rollback", poi_kind.value, kind="dataset", version=restored.version)
     db.commit()
     flash(f"{poi_kind.label}已回退到版本 {restored.version}（{restored.row_count} 条）。", "success")
     return redirect(url_for(".index"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from console.audit import AuditEntry
 from flask import Flask
 from sqlalchemy import select
 
 from bot.core.database import session_scope
 from console import sessions
-from console.audit import AuditEntry
 from staff import models
 from staff.roles import Role
 from tests.support.clock import T0, at

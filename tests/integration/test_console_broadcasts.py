@@ -8,12 +8,12 @@ import re
 from collections.abc import Callable
 
 import pytest
+from console.audit import AuditEntry
 from flask import Flask
 from sqlalchemy import select
 
 from bot.core.database import session_scope
 from broadcasts.models import Draft, DraftStatus, Publication, PublicationStatus, audit_trail
-from console.audit import AuditEntry
 from devtools.fake_wechat import FakeWeChat
 from staff.roles import Role
 from tests.support.broadcasts import png

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from console.audit import AuditEntry as ConsoleAudit
 from flask import Flask
 
 from bot.core.database import session_scope
-from console.audit import AuditEntry as ConsoleAudit
 from reports.models import Report, ReportStatus
 from staff.roles import Role
 from tests.support.console import ConsoleClient, add_staff, text, with_fake_wechat

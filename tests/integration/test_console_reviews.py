@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from console.audit import AuditEntry as ConsoleAudit
 from flask import Flask
 from sqlalchemy import select
 
 from bot.core.clock import utcnow
 from bot.core.database import session_scope
-from console.audit import AuditEntry as ConsoleAudit
 from reports.models import AuditEntry, LedgerEntry, Report, ReportStatus
 from staff import models as staff_models
 from staff.roles import Role

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import re
 
+from console.audit import AuditEntry
 from flask import Flask
 from sqlalchemy import select
 
 from bot.core.database import session_scope
-from console.audit import AuditEntry
 from staff import models
 from staff.roles import Role
 from tests.support.console import ConsoleClient, add_staff, text
