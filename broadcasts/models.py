@@ -252,6 +252,7 @@ class DraftStep:
     id: int
     draft_id: int | None
     version: int | None
+    actor_id: int | None
     actor: Staff | None
     actor_name: str
     channel: str
@@ -268,6 +269,7 @@ class DraftStep:
             id=entry.id,
             draft_id=entry.target_id,
             version=entry.target_version,
+            actor_id=entry.staff_id,
             actor=None if entry.staff_id is None else session.get(Staff, entry.staff_id),
             actor_name=entry.actor,
             channel=str(entry.channel),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from console.audit import AuditEntry
 from flask import Flask
 from sqlalchemy import select
 
+from bot.core.audit import AuditEntry
 from bot.core.database import session_scope
 from console import sessions
 from staff import models

@@ -8,10 +8,10 @@ import re
 from collections.abc import Callable
 
 import pytest
-from console.audit import AuditEntry
 from flask import Flask
 from sqlalchemy import select
 
+from bot.core.audit import AuditEntry, Channel
 from bot.core.database import session_scope
 from broadcasts.models import Draft, DraftStatus, Publication, PublicationStatus, audit_trail
 from devtools.fake_wechat import FakeWeChat
@@ -140,18 +140,23 @@ def test_from_a_console_draft_to_publish_and_withdraw(console_app: Flask, fake_w
         assert actions[:2] == ["create", "submit"]
         assert actions[-2:] == ["publish", "withdraw"]
         logged = [
-            e.action
-            for e in session.scalars(select(AuditEntry).where(AuditEntry.action.startswith("broadcast.")))
+            (e.action, e.actor, e.channel)
+            for e in session.scalars(
+                select(AuditEntry).where(AuditEntry.target_kind == "draft", AuditEntry.target_id == draft_id)
+            )
         ]
-        assert logged == [
-            "broadcast.create",
-            "broadcast.submit",
-            "broadcast.approve",
-            "broadcast.approve",
-            "broadcast.approve",
-            "broadcast.publish",
-            "broadcast.withdraw",
+        # Every act once, in the one trail, as the console's.
+        assert [action for action, _, _ in logged] == [
+            "draft.create",
+            "draft.submit",
+            "draft.approve",
+            "draft.approve",
+            "draft.approve",
+            "draft.publish",
+            "draft.withdraw",
         ]
+        assert {channel for _, _, channel in logged} == {Channel.CONSOLE}
+        assert logged[0][1] == "bianji"
 
 
 def test_forbidden_content_blocks_and_sensitive_needs_acknowledgement(console_app: Flask) -> None:

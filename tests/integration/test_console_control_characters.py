@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from console.audit import AuditEntry as ConsoleAudit
 from flask import Flask
 
+from bot.core.audit import AuditEntry as ConsoleAudit
 from bot.core.database import session_scope
 from reports.models import Report, ReportStatus
 from staff.roles import Role
