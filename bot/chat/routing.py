@@ -202,7 +202,7 @@ class Dispatcher:
     def dispatch(self, msg: Inbound, ctx: Context) -> tuple[str, Reply]:
         route, match = self.resolve(msg, ctx.conversation.state, ctx.settings)
         ctx.match = match
-        with audit.through(audit.Channel.CHAT):
+        with audit.through(audit.Channel.CHAT, actor="wechat"):  # a resident's turn or WeChat's event
             return route.name, route.handler(msg, ctx)
 
     def all_routes(self) -> list[Route]:
