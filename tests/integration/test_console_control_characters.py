@@ -67,7 +67,10 @@ def test_decision_fields(console_app: tuple[Flask, FakeMedia], form: dict[str, s
         report = session.get(Report, report_id)
         assert report is not None
         assert report.status == ReportStatus.SUBMITTED
-        assert not [e for e in session.query(ConsoleAudit).all() if e.action.startswith("report.")]
+        # Nothing but the submission in the report's history: no decision was recorded.
+        assert [e.action for e in session.query(ConsoleAudit).all() if e.action.startswith("report.")] == [
+            "report.submit"
+        ]
 
 
 def test_bulk_decision_and_other_pages(console_app: tuple[Flask, FakeMedia]) -> None:
