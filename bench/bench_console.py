@@ -232,7 +232,8 @@ STATUSES = ["submitted"] * 3 + ["under_review", "accepted", "accepted", "rejecte
 
 def seed_reports(app: Flask, count: int, *, days: int, residents: int) -> dict[str, int]:
     """``count`` reports over ``days``, one stored photo each, their audit trail and ledger."""
-    from reports.models import AuditEntry, Category, LedgerEntry, Photo, Report
+    from bot.core.audit import AuditEntry
+    from reports.models import Category, LedgerEntry, Photo, Report
 
     now = utcnow()
     with session_scope(app) as session:
@@ -294,25 +295,32 @@ def seed_reports(app: Flask, count: int, *, days: int, residents: int) -> dict[s
         }
         for r in reports
     ]
+
+    def step(r: dict[str, Any], actor: str, channel: str, action: str, **details: Any) -> dict[str, Any]:
+        return {
+            "at": r["decided_at"] if action != "report.submit" else r["created_at"],
+            "actor": actor,
+            "channel": channel,
+            "action": action,
+            "target_kind": "report",
+            "target_id": r["id"],
+            "target": r["number"],
+            "details": details,
+            "ip": "",
+        }
+
     audit = [
-        {
-            "report_id": r["id"],
-            "actor": "resident",
-            "role": "resident",
-            "from_status": None,
-            "to_status": "submitted",
-            "created_at": r["created_at"],
-        }
-        for r in reports
+        step(r, "resident", "chat", "report.submit", role="resident", to="submitted") for r in reports
     ] + [
-        {
-            "report_id": r["id"],
-            "actor": "staff001",
-            "role": "reviewer",
-            "from_status": "submitted",
-            "to_status": r["status"],
-            "created_at": r["decided_at"],
-        }
+        step(
+            r,
+            "staff001",
+            "console",
+            "report.review",
+            role="reviewer",
+            to=r["status"],
+            **{"from": "submitted"},
+        )
         for r in reports
         if r["decided_at"] is not None
     ]

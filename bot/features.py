@@ -10,7 +10,6 @@ from functools import partial
 
 import broadcasts.services
 import console
-import console.audit
 import geodata.models
 import handlers.basics
 import handlers.broadcasts
@@ -29,7 +28,7 @@ import waste.models
 from bot.chat import conversation, journal
 from bot.chat.engine import init_app as chat_init_app
 from bot.chat.settings import ConversationSettings, IntakeSettings
-from bot.core import residents
+from bot.core import audit, residents
 from bot.core.feature import Feature
 from bot.wechat import service as wechat_service
 from bot.wechat.settings import WeChatSettings
@@ -46,11 +45,13 @@ from reports.settings import ReportsSettings
 from waste.settings import WasteSettings
 
 FEATURES: tuple[Feature, ...] = (
+    # the kernel's own tables: residents and the one audit trail
+    Feature("core", models=[residents, audit]),
     Feature("wechat", sections=[("wechat", WeChatSettings)], init_app=wechat_service.init_app),
     Feature(
         "chat",
         sections=[("intake", IntakeSettings), ("conversation", ConversationSettings)],
-        models=[journal, conversation, residents],
+        models=[journal, conversation],
         init_app=chat_init_app,
         routers=[handlers.basics.router],
         commands=[messages.messages, worker.worker, worker.jobs_group],
@@ -95,9 +96,7 @@ FEATURES: tuple[Feature, ...] = (
         init_app=miniprogram_api.init_app,
     ),
     Feature("open311", sections=[("open311", Open311Settings)], init_app=open311.init_app),
-    Feature(
-        "console", sections=[("console", ConsoleSettings)], models=[console.audit], init_app=console.init_app
-    ),
+    Feature("console", sections=[("console", ConsoleSettings)], init_app=console.init_app),
 )
 
 # The chat's last resort when no router took a message.

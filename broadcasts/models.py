@@ -1,9 +1,9 @@
-"""Broadcast drafts, their versions, review decisions, publications, covers and the audit trail."""
+"""Broadcast drafts, their versions, review decisions, publications, covers; each draft's audit trail."""
 
 from __future__ import annotations
 
 import enum
-import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,11 +17,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
-    select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from bot.core.audit import AuditEntry, of_target
+from bot.core.audit import record as audit_trail_record
 from bot.core.clock import utcnow
 from bot.core.database import Base
 from staff.models import Staff
@@ -228,41 +228,6 @@ class Publication(Base):
     draft: Mapped[Draft] = relationship(lazy="joined")
 
 
-class DraftAudit(Base):
-    """Append-only: every decision and every act on a draft, with its actor and comment."""
-
-    __tablename__ = "broadcast_audit"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    draft_id: Mapped[int | None] = mapped_column(ForeignKey("broadcast_drafts.id"), index=True)
-    version: Mapped[int | None] = mapped_column(Integer)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # None: WeChat or the system
-    action: Mapped[str] = mapped_column(String(32))
-    comment: Mapped[str] = mapped_column(Text, default="")
-    details_json: Mapped[str] = mapped_column("details", Text, default="{}")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    actor: Mapped[Staff | None] = relationship(lazy="joined")
-
-    @property
-    def details(self) -> dict[str, Any]:
-        return json.loads(self.details_json)
-
-
-class AuditTamperError(RuntimeError):
-    """An audit entry was about to be changed or deleted."""
-
-
-@event.listens_for(DraftAudit, "before_update")
-def _refuse_update(_mapper: Any, _connection: Any, target: DraftAudit) -> None:
-    raise AuditTamperError(f"audit entry {target.id} is append-only")
-
-
-@event.listens_for(DraftAudit, "before_delete")
-def _refuse_delete(_mapper: Any, _connection: Any, target: DraftAudit) -> None:
-    raise AuditTamperError(f"audit entry {target.id} is append-only")
-
-
 class RemoteId(Base):
     """Identifiers WeChat gave us that must be remembered: the staff tag id, the conditional menu id."""
 
@@ -273,6 +238,48 @@ class RemoteId(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+TARGET = "draft"  # the audit trail's target kind for a draft
+
+# Acts on no draft, by the audit trail's action code.
+OTHER_ACTIONS = {"menu_push": "menu.push", "staff_link": "staff.link_wechat"}
+
+
+@dataclass(frozen=True)
+class DraftStep:
+    """One act on a draft, read from the audit trail. ``action`` is the act's short name
+    (``approve``, ``publish``...); ``actor`` is None for WeChat or the system."""
+
+    id: int
+    draft_id: int | None
+    version: int | None
+    actor_id: int | None
+    actor: Staff | None
+    actor_name: str
+    channel: str
+    action: str
+    comment: str
+    details: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, session: Session, entry: AuditEntry) -> DraftStep:
+        details = dict(entry.details or {})
+        comment = str(details.pop("comment", "") or "")
+        return cls(
+            id=entry.id,
+            draft_id=entry.target_id,
+            version=entry.target_version,
+            actor_id=entry.staff_id,
+            actor=None if entry.staff_id is None else session.get(Staff, entry.staff_id),
+            actor_name=entry.actor,
+            channel=str(entry.channel),
+            action=entry.action.removeprefix(f"{TARGET}."),
+            comment=comment,
+            details=details,
+            created_at=entry.at,
+        )
+
+
 def audit(
     session: Session,
     action: str,
@@ -281,26 +288,28 @@ def audit(
     draft: Draft | None = None,
     comment: str = "",
     **details: Any,
-) -> DraftAudit:
+) -> AuditEntry:
+    """Write an act on ``draft`` (or on the account: the menu, the staff tag) to the audit trail."""
     if draft is not None and draft.id is None:
         session.flush()
-    entry = DraftAudit(
-        draft_id=None if draft is None else draft.id,
+    return audit_trail_record(
+        session,
+        f"{TARGET}.{action}" if draft is not None else OTHER_ACTIONS.get(action, f"broadcasts.{action}"),
+        actor=None if actor is None else actor.username,
+        staff_id=None if actor is None else actor.id,
+        target_kind=TARGET if draft is not None else "",
+        target_id=None if draft is None else draft.id,
         version=None if draft is None else draft.version,
-        actor_id=None if actor is None else actor.id,
-        action=action,
-        comment=comment,
-        details_json=json.dumps(details, ensure_ascii=False, sort_keys=True),
-        created_at=utcnow(),
+        details={"comment": comment or None, **details},
     )
-    session.add(entry)
-    return entry
 
 
-def audit_trail(session: Session, draft_id: int) -> list[DraftAudit]:
-    return list(
-        session.scalars(select(DraftAudit).where(DraftAudit.draft_id == draft_id).order_by(DraftAudit.id))
-    )
+def audit_trail(
+    session: Session, draft_id: int, *, action: str = "", version: int | None = None
+) -> list[DraftStep]:
+    """The draft's acts, oldest first; only ``action`` (a short name) and ``version`` when given."""
+    steps = [DraftStep.of(session, e) for e in of_target(session, TARGET, draft_id, version=version)]
+    return [step for step in steps if not action or step.action == action]
 
 
 def remembered(session: Session, name: str) -> str | None:

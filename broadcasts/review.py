@@ -27,13 +27,13 @@ from broadcasts.models import (
     WORKING,
     Decision,
     Draft,
-    DraftAudit,
     DraftStatus,
     Grade,
     ReviewDecision,
     SignOff,
     Stage,
     audit,
+    audit_trail,
 )
 from broadcasts.screening import Lexicon, Screening
 from staff.models import Staff, all_staff
@@ -177,13 +177,7 @@ def may_decide(session: Session, draft: Draft, reviewer: Staff) -> bool:
 
 def acknowledged_terms(session: Session, draft: Draft) -> set[str]:
     terms: set[str] = set()
-    for entry in session.scalars(
-        select(DraftAudit).where(
-            DraftAudit.draft_id == draft.id,
-            DraftAudit.version == draft.version,
-            DraftAudit.action == ACKNOWLEDGE,
-        )
-    ):
+    for entry in audit_trail(session, draft.id, action=ACKNOWLEDGE, version=draft.version):
         terms.update(entry.details.get("terms", []))
     return terms
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from bot.core import audit
 from bot.core.config import Settings
 from bot.core.geo import Datum
 from cli.env import Env, pass_env, refusals
@@ -67,10 +68,30 @@ class ProgressBar:
 
 
 def _who() -> str:
-    try:
-        return "cli:" + getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
+    return audit.os_user()
+
+
+# The audit trail's target kind of a facility dataset (the target names the kind, e.g. "toilet").
+DATASET = "dataset"
+
+
+def audit_load(session: Session, result: LoadResult, *, dry_run: bool) -> None:
+    """Write a load (or a dry run, or a refused file) to the audit trail, as the console does."""
+    written = result.ok and not dry_run
+    audit.record(
+        session,
+        "dataset.load" if written else "dataset.check",
+        target=str(result.kind),
+        target_kind=DATASET,
+        version=result.version if written else None,
+        details={
+            "file": result.source_name,
+            "datum": str(result.datum),
+            "rows": result.row_count,
+            "errors": result.error_count,
+            "status": str(result.status),
+        },
+    )
 
 
 def _settings(env: Env) -> Settings:
@@ -122,6 +143,7 @@ def poi_load(env: Env, kind: PoiKind, file: str, datum: str, dry_run: bool) -> N
         result = load_dataset(
             session, kind, source, Datum(datum), dry_run=dry_run, progress=bar, rules=rules, loaded_by=_who()
         )
+        audit_load(session, result, dry_run=dry_run)
     report(result)
     if not result.ok:
         sys.exit(1)
@@ -159,6 +181,7 @@ def poi_rollback(env: Env, kind: PoiKind) -> None:
     with refusals(env), env.session() as session:
         restored = rollback(session, kind)
         version, rows = restored.version, restored.row_count
+        audit.record(session, "dataset.rollback", target=kind.value, target_kind=DATASET, version=version)
     click.echo(f"{kind}: version {version} ({rows} rows) is active again")
 
 
@@ -169,6 +192,8 @@ def poi_demo(env: Env) -> None:
     rules = Rules.from_settings(_settings(env).section(GeoSettings))
     with env.session() as session:
         results = load_demo(session, rules=rules, loaded_by=_who())
+        for result in results:
+            audit_load(session, result, dry_run=False)
     for result in results:
         report(result)
     if not all(result.ok for result in results):

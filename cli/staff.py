@@ -8,19 +8,28 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.orm import Session
 
-from bot.core import services
+from bot.core import audit, services
 from bot.wechat.errors import WeChatAPIError
 from bot.wechat.service import api as wechat_api
 from broadcasts.settings import BroadcastSettings
 from cli.env import Env, pass_env, refusals
-from console import audit
 from menu import staff_tag
 from staff import models
 from staff.roles import Role, parse_roles
 
-# The actor of acts done on the command line, in the console's audit log.
-CLI_ACTOR = "cli"
 ROLE_HELP = "Comma-separated roles: " + ", ".join(r.value for r in Role)
+
+
+def _audit(session: Session, action: str, member: models.Staff, **details: object) -> None:
+    """Write the act to the audit trail: channel cli, the operating-system user as the actor."""
+    audit.record(
+        session,
+        action,
+        target=member.username,
+        target_kind=models.STAFF,
+        target_id=member.id,
+        details=details,
+    )
 
 
 @contextmanager
@@ -45,6 +54,7 @@ def add(env: Env, username: str, roles: str, display_name: str, password: str) -
     """Create a staff account."""
     with _unit(env) as session:
         member = models.add(session, username, password, parse_roles(roles), display_name)
+        _audit(session, "staff.add", member, roles=sorted(r.value for r in member.roles))
         click.echo(f"added {member.username} ({member.roles_text})")
 
 
@@ -55,7 +65,10 @@ def add(env: Env, username: str, roles: str, display_name: str, password: str) -
 def set_role(env: Env, username: str, roles: str) -> None:
     """Replace USERNAME's roles with ROLES (comma-separated)."""
     with _unit(env) as session:
+        found = models.by_username(session, username)
+        before = [] if found is None else sorted(r.value for r in found.roles)
         member = models.set_roles(session, username, parse_roles(roles))
+        _audit(session, "staff.roles", member, before=before, after=sorted(r.value for r in member.roles))
         click.echo(f"{member.username}: {member.roles_text}")
 
 
@@ -68,8 +81,7 @@ def disable(env: Env, username: str) -> None:
     Its console sessions end at once and stay ended if the account is enabled again.
     """
     with _unit(env) as session:
-        models.set_active(session, username, False)
-        audit.record(session, actor=CLI_ACTOR, action=audit.STAFF_DISABLE, target=username)
+        _audit(session, models.STAFF_DISABLE, models.set_active(session, username, False))
         click.echo(f"disabled {username}")
 
 
@@ -79,8 +91,7 @@ def disable(env: Env, username: str) -> None:
 def enable(env: Env, username: str) -> None:
     """Enable a disabled account."""
     with _unit(env) as session:
-        models.set_active(session, username, True)
-        audit.record(session, actor=CLI_ACTOR, action="staff.enable", target=username)
+        _audit(session, "staff.enable", models.set_active(session, username, True))
         click.echo(f"enabled {username}")
 
 
@@ -91,7 +102,7 @@ def enable(env: Env, username: str) -> None:
 def password(env: Env, username: str, password: str) -> None:
     """Set a new password."""
     with _unit(env) as session:
-        models.set_password(session, username, password)
+        _audit(session, "staff.password", models.set_password(session, username, password))
         click.echo(f"password changed for {username}")
 
 

@@ -24,10 +24,9 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot.core import services
+from bot.core import audit, services
 from bot.core.clock import utcnow
 from bot.core.database import get_session
-from console import audit
 from console.sessions import SessionBook
 from console.settings import ConsoleSettings
 from console.throttle import Lock, LoginThrottle
@@ -162,6 +161,7 @@ def before_request() -> ResponseReturnValue | None:
     """Load the staff member, send anonymous visitors to the login page, check CSRF tokens."""
     # No console form is larger than an upload; the cap holds before anything reads the body.
     request.max_content_length = services.settings().section(ConsoleSettings).max_upload_bytes
+    audit.enter(audit.Channel.CONSOLE, ip=client_ip())
     g.console_staff = None
     sid = session.get(SESSION_KEY)
     if sid:
@@ -207,17 +207,27 @@ def _staff_for(sid: str) -> Staff | None:
     return staff
 
 
-def record(action: str, target: str = "", **detail: Any) -> None:
-    """Audit an act of the current staff member in the request's unit of work."""
+def record(
+    action: str,
+    target: str = "",
+    *,
+    kind: str = "",
+    target_id: int | None = None,
+    version: int | None = None,
+    **detail: Any,
+) -> None:
+    """Audit an act of the current staff member in the request's unit of work (channel console)."""
     staff = current_staff()
     audit.record(
         get_session(),
+        action,
         actor=staff.username if staff else "",
         staff_id=staff.id if staff else None,
-        action=action,
         target=target,
-        detail=detail or None,
-        ip=client_ip(),
+        target_kind=kind,
+        target_id=target_id,
+        version=version,
+        details=detail,
     )
 
 
@@ -249,7 +259,7 @@ def log_in(db: Session, username: str, password: str) -> LoginOutcome:
     throttle = _throttle()
     admitted = throttle.admit(username, ip)
     if isinstance(admitted, Lock):
-        audit.record(db, actor=username, action="login.locked", target=username, ip=ip)
+        audit.record(db, "login.locked", actor=username, target=username, ip=ip)
         return LoginOutcome(None, _lock_message(admitted))
     member = staff_models.by_username(db, username) if username else None
     if member is None:
@@ -261,23 +271,23 @@ def log_in(db: Session, username: str, password: str) -> LoginOutcome:
         caused = throttle.failed(admitted)
         audit.record(
             db,
+            "login.failed",
             actor=username,
             staff_id=member.id if member else None,
-            action="login.failed",
             target=username,
-            detail={"reason": "password" if member else "unknown user"},
+            details={"reason": "password" if member else "unknown user"},
             ip=ip,
         )
         return LoginOutcome(None, _lock_message(caused) if caused else "用户名或密码不正确。")
     assert member is not None
     if not member.active:
-        audit.record(db, actor=username, staff_id=member.id, action="login.disabled", target=username, ip=ip)
+        audit.record(db, "login.disabled", actor=username, staff_id=member.id, target=username, ip=ip)
         return LoginOutcome(None, "该账号已停用，请联系系统管理员。")
     throttle.succeeded(admitted)
     member.last_login_at = utcnow()
     session.clear()  # a new cookie (and CSRF secret) for the new session: no fixation
     session[SESSION_KEY] = start_session(member)
-    audit.record(db, actor=username, staff_id=member.id, action="login", target=username, ip=ip)
+    audit.record(db, "login", actor=username, staff_id=member.id, target=username, ip=ip)
     return LoginOutcome(member)
 
 

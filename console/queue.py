@@ -12,18 +12,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
-from console.paging import Page, paginate
+from bot.core.paging import Page, paginate
 from reports.models import (
     OPEN,
-    AuditEntry,
     Category,
     LedgerEntry,
     Photo,
     PhotoStatus,
     Report,
     ReportStatus,
+    Step,
     overdue_condition,
 )
+from reports.models import audit_of as reports_audit_of
 
 PER_PAGE = 50
 
@@ -147,10 +148,9 @@ def ledger_of(session: Session, report_id: int) -> list[LedgerEntry]:
     )
 
 
-def audit_of(session: Session, report_id: int) -> list[AuditEntry]:
-    return list(
-        session.scalars(select(AuditEntry).where(AuditEntry.report_id == report_id).order_by(AuditEntry.id))
-    )
+def audit_of(session: Session, report_id: int) -> list[Step]:
+    """The report's history, read from the one audit trail."""
+    return reports_audit_of(session, report_id)
 
 
 def load(session: Session, report_ids: list[int]) -> dict[int, Report]:

@@ -19,9 +19,11 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.chat.journal import JournalEntry
+from bot.core.audit import AuditEntry
 from bot.core.residents import Resident
 from bot.core.store import Store
-from reports.models import AuditEntry, Category, LineStatus, PayoutBatch, PayoutLine, Report, ReportStatus
+from reports.models import TARGET as REPORT
+from reports.models import Category, LineStatus, PayoutBatch, PayoutLine, Report, ReportStatus
 
 MAX_DAYS = 366
 
@@ -290,9 +292,9 @@ def median_first_review(session: Session, days: DayRange, *, store: Store | None
 
 def _median_first_review(session: Session, days: DayRange) -> int | None:
     first = (
-        select(AuditEntry.report_id, func.min(AuditEntry.created_at).label("first_at"))
-        .where(AuditEntry.role.in_(STAFF_ROLES))
-        .group_by(AuditEntry.report_id)
+        select(AuditEntry.target_id.label("report_id"), func.min(AuditEntry.at).label("first_at"))
+        .where(AuditEntry.target_kind == REPORT, AuditEntry.details["role"].as_string().in_(STAFF_ROLES))
+        .group_by(AuditEntry.target_id)
         .subquery()
     )
     waits = sorted(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from broadcasts.models import audit, remember, remembered
+from bot.core import audit
+from broadcasts.models import remember, remembered
 from broadcasts.remote import errcode_of
 from menu.remote import TAG_NAME_EXISTS, MenuAPI
 from staff import models as staff_models
@@ -49,5 +50,12 @@ def link(session: Session, api: MenuAPI, username: str, openid: str, tag: str) -
     session.flush()
     tag_id = ensure(session, api, tag)
     api.tag_users(tag_id, [openid])
-    audit(session, "staff_link", actor=None, username=member.username, openid=openid, tag_id=tag_id)
+    audit.record(
+        session,
+        "staff.link_wechat",
+        target=member.username,
+        target_kind=staff_models.STAFF,
+        target_id=member.id,
+        details={"openid": openid, "tag_id": tag_id},
+    )
     return member

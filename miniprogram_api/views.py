@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
-from bot.core import httperrors, inputs, ratelimit, services
+from bot.core import audit, httperrors, inputs, ratelimit, services
 from bot.core.clock import utcnow
 from bot.core.database import get_session
 from bot.core.geo import Datum, GeoPoint
@@ -87,6 +87,7 @@ def _limit(scope: str, subject: str, limit: int) -> None:
 
 @bp.before_request
 def _guard() -> None:
+    audit.enter(audit.Channel.API, ip=request.remote_addr or "")
     settings = services.settings().section(MiniProgramSettings)
     cap = settings.max_upload_bytes if request.endpoint == UPLOAD else settings.max_body_bytes
     request.max_content_length = cap

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from bot.core import httperrors, inputs, ratelimit, services
+from bot.core import audit, httperrors, inputs, ratelimit, services
 from bot.core.clock import utcnow
 from bot.core.database import get_session
 from open311 import public
@@ -63,6 +63,7 @@ def _refused(exc: Open311Error) -> Response:
 
 @bp.before_request
 def _guard() -> None:
+    audit.enter(audit.Channel.API, ip=request.remote_addr or "")
     settings = services.settings().section(Open311Settings)
     try:
         ratelimit.hit(

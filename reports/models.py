@@ -1,12 +1,14 @@
-"""Tables of 文明随手拍: categories, reports, photos, the audit trail, the rewards ledger, payouts.
+"""Tables of 文明随手拍: categories, reports, photos, the rewards ledger, payouts; each report's history.
 
-The audit trail and the ledger are append-only: rows are added, never changed or deleted (the ORM
-refuses it). A balance is a sum of ledger rows; undoing is a counter-entry.
+The ledger is append-only: rows are added, never changed or deleted (the ORM refuses it). A balance
+is a sum of ledger rows; undoing is a counter-entry. A report's history is its part of the one audit
+trail (``bot.core.audit``), which is append-only too.
 """
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from bot.core import audit
+from bot.core.audit import AuditEntry
 from bot.core.clock import utcnow
 from bot.core.database import Base
 
@@ -193,22 +197,6 @@ class Photo(Base):
     report: Mapped[Report] = relationship(back_populates="photos")
 
 
-class AuditEntry(Base):
-    """One act on a report: who, from which status to which, why, when. Append-only."""
-
-    __tablename__ = "report_audit"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
-    actor: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(32))
-    from_status: Mapped[str | None] = mapped_column(String(16))
-    to_status: Mapped[str] = mapped_column(String(16))
-    reason_code: Mapped[str | None] = mapped_column(String(32))
-    comment: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class PayoutBatch(Base):
     __tablename__ = "payout_batches"
 
@@ -312,16 +300,15 @@ class ReportCounter(Base):
 
 
 class AppendOnlyError(Exception):
-    """An audit or ledger row was about to be changed or deleted."""
+    """A ledger row was about to be changed or deleted."""
 
 
 def _refuse(_mapper: Any, _connection: Any, target: Any) -> None:
     raise AppendOnlyError(f"{type(target).__name__} rows are append-only")
 
 
-for _model in (AuditEntry, LedgerEntry):
-    event.listen(_model, "before_update", _refuse)
-    event.listen(_model, "before_delete", _refuse)
+event.listen(LedgerEntry, "before_update", _refuse)
+event.listen(LedgerEntry, "before_delete", _refuse)
 
 
 # The overdue rule ----------------------------------------------------------------------------
@@ -363,9 +350,59 @@ def reports_of(session: Session, openid: str, *, limit: int = 5) -> list[Report]
     return list(session.scalars(query))
 
 
-def audit_of(session: Session, report_id: int) -> list[AuditEntry]:
-    query = select(AuditEntry).where(AuditEntry.report_id == report_id).order_by(AuditEntry.id)
-    return list(session.scalars(query))
+# A report's history in the audit trail ---------------------------------------------------------
+
+TARGET = "report"  # the audit trail's target kind for a report
+
+# The audit trail's action code of each transition (and of the submission).
+ACTIONS: dict[str, str] = {
+    "submit": "report.submit",
+    "start_review": "report.review",
+    "accept": "report.accept",
+    "reject": "report.reject",
+    "mark_duplicate": "report.duplicate",
+    "resolve": "report.resolve",
+    "close": "report.close",
+    "revoke_acceptance": "report.revoke",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One act on a report, read from the audit trail: who, in which role, through which channel,
+    from which status to which, why, when."""
+
+    id: int
+    report_id: int
+    actor: str
+    role: str
+    channel: str
+    from_status: str | None
+    to_status: str
+    reason_code: str | None
+    comment: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> Step:
+        details = entry.details or {}
+        return cls(
+            id=entry.id,
+            report_id=entry.target_id or 0,
+            actor=entry.actor,
+            role=str(details.get("role", "")),
+            channel=str(entry.channel),
+            from_status=details.get("from"),
+            to_status=str(details.get("to", "")),
+            reason_code=details.get("reason"),
+            comment=details.get("comment"),
+            created_at=entry.at,
+        )
+
+
+def audit_of(session: Session, report_id: int) -> list[Step]:
+    """The report's history, oldest first."""
+    return [Step.of(entry) for entry in audit.of_target(session, TARGET, report_id)]
 
 
 def list_reports(

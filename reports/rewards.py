@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.core import audit
 from bot.core.clock import utcnow
 from bot.core.errors import Codes
 from bot.core.residents import Resident, get_or_create
@@ -237,7 +238,27 @@ def create_payout_batch(
         session.flush()
         return None
     session.flush()
+    _audit(session, "rewards.batch", actor, batch.id, now, lines=batch.line_count, points=batch.total_points)
     return batch
+
+
+BATCH = "payout_batch"  # the audit trail's target kind for a payout batch
+
+
+def _audit(
+    session: Session, action: str, actor: Actor, batch_id: int, now: datetime | None, **details: object
+) -> None:
+    audit.record(
+        session,
+        action,
+        actor=actor.name,
+        staff_id=actor.staff_id,
+        target=f"batch {batch_id}",
+        target_kind=BATCH,
+        target_id=batch_id,
+        details={"role": actor.role, **details},
+        at=now,
+    )
 
 
 CSV_HEADER = ("批次", "序号", "手机号", "积分", "金额(元)", "状态", "失败原因")
@@ -276,6 +297,7 @@ def export_csv(
         )
     batch.exported_at = now or utcnow()
     session.flush()
+    _audit(session, "rewards.export", actor, batch.id, batch.exported_at)
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -341,6 +363,7 @@ def confirm_batch(
     batch.confirmed_by = actor.name
     batch.confirmed_at = now
     session.flush()
+    _audit(session, "rewards.confirm", actor, batch.id, now, failed=sorted(failed) or None)
     return batch
 
 

@@ -40,6 +40,7 @@ class Actor:
     permissions: frozenset[Permission]
     role: str  # recorded in the audit trail
     openid: str | None = None
+    staff_id: int | None = None  # the staff account acting, recorded in the audit trail
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -76,5 +77,9 @@ def actor_for_staff(member: Staff, duty: Permission) -> Actor:
             "not_permitted", f"{member.username} lacks the permission {duty} ({state})"
         )
     return Actor(
-        member.username, member.permissions, recorded_role(member.roles, duty), openid=member.wechat_openid
+        member.username,
+        member.permissions,
+        recorded_role(member.roles, duty),
+        openid=member.wechat_openid,
+        staff_id=member.id,
     )

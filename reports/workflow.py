@@ -18,11 +18,13 @@ from typing import ClassVar
 
 from sqlalchemy.orm import Session
 
+from bot.core import audit
+from bot.core.audit import AuditEntry
 from bot.core.clock import utcnow
 from bot.core.errors import Codes, Label
 from reports import notify, rewards
 from reports.errors import ReportsError
-from reports.models import AuditEntry, RejectReason, Report, ReportStatus
+from reports.models import ACTIONS, TARGET, RejectReason, Report, ReportStatus
 from reports.roles import Actor, PermissionDeniedError
 from reports.settings import ReportsSettings
 from staff.roles import Permission
@@ -100,23 +102,29 @@ def record(
     from_status: ReportStatus | None,
     to_status: ReportStatus,
     *,
+    act: str = "submit",
     reason_code: str | None = None,
     comment: str | None = None,
     now: datetime | None = None,
 ) -> AuditEntry:
-    """Append one audit entry."""
-    entry = AuditEntry(
-        report_id=report.id,
+    """Append one entry to the audit trail: the act ``act`` (a transition's name) on ``report``."""
+    return audit.record(
+        session,
+        ACTIONS.get(act, f"report.{act}"),
         actor=actor.name,
-        role=actor.role,
-        from_status=None if from_status is None else str(from_status),
-        to_status=str(to_status),
-        reason_code=reason_code,
-        comment=comment,
-        created_at=now or utcnow(),
+        staff_id=actor.staff_id,
+        target=report.number,
+        target_kind=TARGET,
+        target_id=report.id,
+        details={
+            "role": actor.role,
+            "from": None if from_status is None else str(from_status),
+            "to": str(to_status),
+            "reason": reason_code,
+            "comment": comment,
+        },
+        at=now or utcnow(),
     )
-    session.add(entry)
-    return entry
 
 
 def _begin(
@@ -157,7 +165,15 @@ def _finish(
     report.status = transition.target
     report.updated_at = now
     record(
-        session, report, actor, previous, transition.target, reason_code=reason_code, comment=comment, now=now
+        session,
+        report,
+        actor,
+        previous,
+        transition.target,
+        act=transition.name,
+        reason_code=reason_code,
+        comment=comment,
+        now=now,
     )
     session.flush()
     notify.status_changed(session, report, transition.name, now=now, points=points)

@@ -21,6 +21,11 @@ MIN_PASSWORD = 10
 # werkzeug's scrypt (memory-hard); the method is recorded in each hash, so it can be raised later.
 PASSWORD_METHOD = "scrypt"
 
+# The audit trail's target kind of a staff account, and the act that disables one: sessions begun
+# before it stay void after re-enabling.
+STAFF = "staff"
+STAFF_DISABLE = "staff.disable"
+
 
 class Staff(Base):
     __tablename__ = "staff"

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.chat.conversation import Conversation
 from bot.chat.replies import Reply
+from bot.core import audit
 from bot.core.config import Settings
 from bot.core.store import Store
 from bot.core.texts import Texts
@@ -201,7 +202,8 @@ class Dispatcher:
     def dispatch(self, msg: Inbound, ctx: Context) -> tuple[str, Reply]:
         route, match = self.resolve(msg, ctx.conversation.state, ctx.settings)
         ctx.match = match
-        return route.name, route.handler(msg, ctx)
+        with audit.through(audit.Channel.CHAT, actor="wechat"):  # a resident's turn or WeChat's event
+            return route.name, route.handler(msg, ctx)
 
     def all_routes(self) -> list[Route]:
         return [route for router in self.routers for route in router.routes]

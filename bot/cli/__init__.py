@@ -13,6 +13,7 @@ import click
 
 from bot.app import FEATURES, create_app, load_settings
 from bot.cli import db
+from bot.core import audit
 from bot.core.config import CONFIG_ENV, ConfigError
 from bot.core.feature import Feature
 from cli import chat, fake_wechat
@@ -38,6 +39,7 @@ def build(features: Sequence[Feature] = FEATURES) -> click.Group:
             config_path, partial(create_app, features=features), partial(load_settings, features=features)
         )
         ctx.obj = env
+        ctx.with_resource(audit.through(audit.Channel.CLI, actor=audit.os_user()))
         ctx.call_on_close(env.close)
 
     group.add_command(db.db)

@@ -32,7 +32,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from bot.core import services
+from bot.core import audit, services
 from bot.core.clock import utcnow
 from bot.core.config import Settings
 from bot.core.database import sessionmaker_for
@@ -197,7 +197,8 @@ class RQQueue(JobQueue):
         worker = SimpleWorker(
             [self.queue], connection=self.connection, serializer=JSONSerializer, log_job_description=False
         )
-        return worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+        with audit.through(audit.Channel.SYSTEM):  # jobs are the system's acts, whoever started the worker
+            return worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
 
 
 def make_queue(app: Flask) -> JobQueue:
@@ -266,7 +267,7 @@ def deferred(session: Session) -> list[tuple[str, list[Any], datetime | None]]:
 def run_due(app: Flask) -> dict[str, int]:
     """Call every sweeper once; returns how many items each handled."""
     done: dict[str, int] = {}
-    with app.app_context():
+    with app.app_context(), audit.through(audit.Channel.SYSTEM):
         for sweeper in services.of(app).sweepers:
             done[job_path(sweeper)] = int(sweeper(app))
     return done

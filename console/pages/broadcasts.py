@@ -3,7 +3,7 @@
 
 Every act goes through the broadcasts domain exactly as the chat and ``citybot broadcasts`` do; the
 domain refuses what a staff member may not do (its own draft, a stage it holds no permission for)
-and keeps its own audit trail beside the console's log.
+and writes every act to the one audit trail (through broadcasts' own functions).
 """
 
 from __future__ import annotations
@@ -224,7 +224,6 @@ def new() -> ResponseReturnValue:
         db.rollback()
         flash(_message(exc), "error")
         return _form_page(form, None, 422)
-    access.record("broadcast.create", f"draft:{draft.id}", title=draft.title)
     db.commit()
     flash("草稿已保存。请核对预览后提交初审。", "success")
     return redirect(url_for(".detail", draft_id=draft.id))
@@ -245,13 +244,12 @@ def edit(draft_id: int) -> ResponseReturnValue:
         return _form_page(form, draft, 422)
     try:
         version = draft.version
-        changed = drafts.edit(db, draft, me, now=utcnow(), **form.values())
+        drafts.edit(db, draft, me, now=utcnow(), **form.values())
         _apply_cover(db, draft, me, form)
     except BroadcastError as exc:
         db.rollback()
         flash(_message(exc), "error")
         return _form_page(form, draft, 422)
-    access.record("broadcast.edit", f"draft:{draft.id}", fields=changed, version=draft.version)
     db.commit()
     if draft.version != version and draft.status is DraftStatus.FIRST_REVIEW:
         flash(f"已保存为第 {draft.version} 版，审核从初审重新开始。", "warning")
@@ -270,7 +268,6 @@ def submit(draft_id: int) -> ResponseReturnValue:
         db.commit()  # keeps the audit entry of a blocked submission
         flash(_message(exc), "error")
         return redirect(url_for(".detail", draft_id=draft_id))
-    access.record("broadcast.submit", f"draft:{draft.id}", version=draft.version)
     db.commit()
     note = (
         f"（含敏感表述：{'、'.join(screening.sensitive_terms)}，审核人需确认）"
@@ -373,9 +370,6 @@ def approve(draft_id: int) -> ResponseReturnValue:
         return redirect(url_for(".detail", draft_id=draft_id))
     except BroadcastError as exc:
         return _refused(exc, draft_id)
-    access.record(
-        "broadcast.approve", f"draft:{draft.id}", stage=stage.value if stage else "", version=draft.version
-    )
     db.commit()
     flash(f"{STAGE_LABELS[stage] if stage else ''}通过，当前状态：{status_label(draft.status)}。", "success")
     return redirect(url_for(".index"))
@@ -389,7 +383,6 @@ def return_draft(draft_id: int) -> ResponseReturnValue:
         review.return_to_author(db, draft, me, comment=request.form.get("comment", "")[:500], now=utcnow())
     except BroadcastError as exc:
         return _refused(exc, draft_id)
-    access.record("broadcast.return", f"draft:{draft.id}", version=draft.version)
     db.commit()
     flash("已退回作者修改。", "success")
     return redirect(url_for(".index"))
@@ -426,13 +419,6 @@ def publish(draft_id: int) -> ResponseReturnValue:
         )
     except BroadcastError as exc:
         return _refused(exc, draft_id)
-    access.record(
-        "broadcast.publish",
-        f"draft:{draft.id}",
-        kind=kind.value,
-        tag_id=tag_id,
-        clientmsgid=publication.clientmsgid,
-    )
     db.commit()
     flash(f"已{KIND_LABELS[kind]}（{publication.clientmsgid}），等待微信完成。", "success")
     return redirect(url_for(".detail", draft_id=draft_id))
@@ -452,7 +438,6 @@ def withdraw(publication_id: int) -> ResponseReturnValue:
         )
     except BroadcastError as exc:
         return _refused(exc, publication.draft_id)
-    access.record("broadcast.withdraw", f"draft:{publication.draft_id}", publication=publication.id)
     db.commit()
     flash("已撤稿。", "success")
     return redirect(url_for(".detail", draft_id=publication.draft_id))

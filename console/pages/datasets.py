@@ -118,6 +118,7 @@ def check() -> ResponseReturnValue:
     access.record(
         "dataset.check",
         kind.value,
+        kind="dataset",
         file=name,
         datum=datum.value,
         rows=result.row_count,
@@ -154,7 +155,12 @@ def publish() -> ResponseReturnValue:
         flash("文件未通过检查，未发布。", "error")
         return _page(result, status=422)
     access.record(
-        "dataset.publish", kind.value, file=staged.name, version=result.version, status=str(result.status)
+        "dataset.load",
+        kind.value,
+        kind="dataset",
+        version=result.version,
+        file=staged.name,
+        status=str(result.status),
     )
     db.commit()
     _uploads().discard(token)
@@ -179,7 +185,7 @@ def roll_back(kind: str) -> ResponseReturnValue:
         db.rollback()
         flash(explain(exc), "error")
         return redirect(url_for(".index"))
-    access.record("dataset.rollback", poi_kind.value, version=restored.version)
+    access.record("dataset.rollback", poi_kind.value, kind="dataset", version=restored.version)
     db.commit()
     flash(f"{poi_kind.label}已回退到版本 {restored.version}（{restored.row_count} 条）。", "success")
     return redirect(url_for(".index"))

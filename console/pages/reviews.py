@@ -249,15 +249,7 @@ def _decide(db: Session, report_id: int, expected_text: str, action: str, form: 
             raise RefusedError("未知的操作。")
     except DomainError as exc:
         raise RefusedError(explain(exc)) from None
-    access.record(
-        f"report.{action}",
-        report.number,
-        **{
-            k: v
-            for k, v in {"reason": reason if action == "reject" else None, "comment": comment}.items()
-            if v
-        },
-    )
+    # reports.workflow wrote the act to the audit trail (channel console, this request's address).
     return Outcome(report.number, str(report.status))
 
 

@@ -87,7 +87,6 @@ def create_batch() -> ResponseReturnValue:
         db.rollback()
         flash("目前没有可兑付的积分（须绑定手机号且达到最低兑付积分）。", "info")
         return redirect(url_for(".index"))
-    access.record("rewards.batch", f"batch {batch.id}", lines=batch.line_count, points=batch.total_points)
     db.commit()
     flash(f"已生成兑付批次 {batch.id}：{batch.line_count} 人，共 {batch.total_points} 积分。", "success")
     return redirect(url_for(".batch", batch_id=batch.id))
@@ -130,7 +129,6 @@ def export(batch_id: int) -> ResponseReturnValue:
         )
     except rewards.PayoutError:
         abort(404)
-    access.record("rewards.export", f"batch {batch_id}")
     db.commit()
     response = Response(data, mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="payout-batch-{batch_id}.csv"'
@@ -163,7 +161,6 @@ def confirm(batch_id: int) -> ResponseReturnValue:
         db.rollback()
         flash(explain(exc), "error")
         return redirect(url_for(".batch", batch_id=batch_id))
-    access.record("rewards.confirm", f"batch {batch_id}", failed=sorted(failed) or None)
     db.commit()
     paid = done.line_count - len(failed)
     flash(f"批次 {batch_id} 已确认：{paid} 笔已发放，{len(failed)} 笔失败（积分已退回）。", "success")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from bot.core.database import get_session
-from console import access, audit
+from console import access
 from console.access import requires
 from console.forms import ResetPasswordForm, RolesForm, StaffAddForm
 from console.refusals import explain
 from staff import models as staff_models
-from staff.models import Staff, StaffError
+from staff.models import STAFF, STAFF_DISABLE, Staff, StaffError
 from staff.roles import Permission, Role, parse_roles
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -58,11 +60,17 @@ def add() -> ResponseReturnValue:
             db.rollback()
             form.username.errors = [explain(exc)]
         else:
-            access.record("staff.add", member.username, roles=sorted(r.value for r in roles))
+            access.record(
+                "staff.add", member.username, **_target(member), roles=sorted(r.value for r in roles)
+            )
             db.commit()
             flash(f"已添加工作人员 {member.display_name}（{member.username}）。", "success")
             return redirect(url_for(".detail", username=member.username))
     return render_template("console/staff_add.html", form=form), (400 if form.errors else 200)
+
+
+def _target(member: Staff) -> dict[str, Any]:
+    return {"kind": STAFF, "target_id": member.id}
 
 
 @bp.get("/<username>")
@@ -87,7 +95,11 @@ def roles(username: str) -> ResponseReturnValue:
     db = get_session()
     staff_models.set_roles(db, member.username, new_roles)
     access.record(
-        "staff.roles", member.username, before=before, after=sorted(role.value for role in new_roles)
+        "staff.roles",
+        member.username,
+        **_target(member),
+        before=before,
+        after=sorted(role.value for role in new_roles),
     )
     db.commit()
     flash("角色已更新。", "success")
@@ -103,7 +115,7 @@ def disable(username: str) -> ResponseReturnValue:
         return _detail(member), 409
     db = get_session()
     staff_models.set_active(db, member.username, False)
-    access.record(audit.STAFF_DISABLE, member.username)
+    access.record(STAFF_DISABLE, member.username, **_target(member))
     db.commit()
     flash(f"已停用 {member.username}，其登录会话立即失效。", "success")
     return redirect(url_for(".detail", username=member.username))
@@ -115,7 +127,7 @@ def enable(username: str) -> ResponseReturnValue:
     member = _member(username)
     db = get_session()
     staff_models.set_active(db, member.username, True)
-    access.record("staff.enable", member.username)
+    access.record("staff.enable", member.username, **_target(member))
     db.commit()
     flash(f"已启用 {member.username}。", "success")
     return redirect(url_for(".detail", username=member.username))
@@ -130,7 +142,7 @@ def reset_password(username: str) -> ResponseReturnValue:
         return _detail(member, password_form=form), 400
     db = get_session()
     staff_models.set_password(db, member.username, form.password.data or "")
-    access.record("staff.password", member.username)
+    access.record("staff.password", member.username, **_target(member))
     db.commit()
     flash(f"已重置 {member.username} 的密码，其登录会话已失效。", "success")
     return redirect(url_for(".detail", username=member.username))
@@ -141,7 +153,7 @@ def reset_password(username: str) -> ResponseReturnValue:
 def unlock(username: str) -> ResponseReturnValue:
     member = _member(username)
     access.unlock(member.username)
-    access.record("staff.unlock", member.username)
+    access.record("staff.unlock", member.username, **_target(member))
     get_session().commit()
     flash(f"已解除 {member.username} 的登录锁定。", "success")
     return redirect(url_for(".detail", username=member.username))

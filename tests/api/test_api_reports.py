@@ -20,7 +20,7 @@ from miniprogram_api import uploads
 from miniprogram_api.auth import ApiUser
 from miniprogram_api.models import IdempotencyKey
 from reports.jobs import storage_for
-from reports.models import Photo, PhotoStatus, Report, Source
+from reports.models import Photo, PhotoStatus, Report, Source, audit_of
 from tests.api.conftest import Resident, error_of
 from tests.support import images
 from tests.support.live import serve
@@ -74,6 +74,8 @@ def test_a_report_with_three_photos(api_app: Flask, login: Callable[..., Residen
         assert report is not None
         assert report.source == Source.MINIPROGRAM
         assert report.openid == "o-mini-alice"
+        [submitted] = audit_of(session, report.id)
+        assert (submitted.actor, submitted.channel, submitted.to_status) == ("resident", "api", "submitted")
         assert abs(report.lat - 30.2614) < 0.01  # stored canonical WGS-84, converted from GCJ-02
         first = report.photos[0]
         assert first.exif_lat is not None

@@ -9,11 +9,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from bot.core.audit import AuditEntry, AuditTamperError
 from bot.core.clock import utcnow
 from bot.core.database import session_scope
 from broadcasts import drafts, review
 from broadcasts.errors import BlockedError, BroadcastError, SensitiveUnacknowledgedError
-from broadcasts.models import AuditTamperError, Draft, DraftAudit, DraftStatus, Grade, Stage, audit_trail
+from broadcasts.models import Draft, DraftStatus, Grade, Stage, audit_trail
 from devtools.fake_wechat import FakeWeChat
 from staff import models as staff_models
 from staff.roles import Role
@@ -226,18 +227,19 @@ def test_audit_entries_are_append_only(app: Flask) -> None:
         author = add_staff(session, "author", Role.EDITOR)
         submitted_draft(session, author, now)
     with session_scope(app) as session:
-        entry = session.scalars(select(DraftAudit)).first()
+        entry = session.scalars(select(AuditEntry)).first()
         assert entry is not None
-        entry.comment = "rewritten"
+        entry.details = {"comment": "rewritten"}
         with pytest.raises(AuditTamperError):
             session.flush()
         session.rollback()
-        session.delete(session.scalars(select(DraftAudit)).first())
+        session.delete(session.scalars(select(AuditEntry)).first())
         with pytest.raises(AuditTamperError):
             session.flush()
         session.rollback()
     with session_scope(app) as session:
-        assert [e.comment for e in session.scalars(select(DraftAudit))] == ["", ""]
+        assert [e.details.get("comment") for e in session.scalars(select(AuditEntry))] == [None, None]
+        assert [e.action for e in session.scalars(select(AuditEntry))] == ["draft.create", "draft.submit"]
 
 
 def test_reviewers_are_told_in_the_chat(make_app: Callable[..., Flask], fake_wechat: FakeWeChat) -> None:

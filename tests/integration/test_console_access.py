@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from bot.core.audit import AuditEntry
 from bot.core.database import session_scope
 from console import sessions
-from console.audit import AuditEntry
 from staff import models
 from staff.roles import Role
 from tests.support.clock import T0, at

@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from bot.core.audit import AuditEntry, Channel
 from bot.core.database import session_scope
 from broadcasts.models import Draft, DraftStatus, Publication, PublicationStatus, audit_trail
-from console.audit import AuditEntry
 from devtools.fake_wechat import FakeWeChat
 from staff.roles import Role
 from tests.support.broadcasts import png
@@ -140,18 +140,23 @@ def test_from_a_console_draft_to_publish_and_withdraw(console_app: Flask, fake_w
         assert actions[:2] == ["create", "submit"]
         assert actions[-2:] == ["publish", "withdraw"]
         logged = [
-            e.action
-            for e in session.scalars(select(AuditEntry).where(AuditEntry.action.startswith("broadcast.")))
+            (e.action, e.actor, e.channel)
+            for e in session.scalars(
+                select(AuditEntry).where(AuditEntry.target_kind == "draft", AuditEntry.target_id == draft_id)
+            )
         ]
-        assert logged == [
-            "broadcast.create",
-            "broadcast.submit",
-            "broadcast.approve",
-            "broadcast.approve",
-            "broadcast.approve",
-            "broadcast.publish",
-            "broadcast.withdraw",
+        # Every act once, in the one trail, as the console's.
+        assert [action for action, _, _ in logged] == [
+            "draft.create",
+            "draft.submit",
+            "draft.approve",
+            "draft.approve",
+            "draft.approve",
+            "draft.publish",
+            "draft.withdraw",
         ]
+        assert {channel for _, _, channel in logged} == {Channel.CONSOLE}
+        assert logged[0][1] == "bianji"
 
 
 def test_forbidden_content_blocks_and_sensitive_needs_acknowledgement(console_app: Flask) -> None:

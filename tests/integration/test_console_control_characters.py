@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
+from bot.core.audit import AuditEntry as ConsoleAudit
 from bot.core.database import session_scope
-from console.audit import AuditEntry as ConsoleAudit
 from reports.models import Report, ReportStatus
 from staff.roles import Role
 from tests.support.console import ConsoleClient, add_staff, text, with_fake_wechat
@@ -67,7 +67,10 @@ def test_decision_fields(console_app: tuple[Flask, FakeMedia], form: dict[str, s
         report = session.get(Report, report_id)
         assert report is not None
         assert report.status == ReportStatus.SUBMITTED
-        assert not [e for e in session.query(ConsoleAudit).all() if e.action.startswith("report.")]
+        # Nothing but the submission in the report's history: no decision was recorded.
+        assert [e.action for e in session.query(ConsoleAudit).all() if e.action.startswith("report.")] == [
+            "report.submit"
+        ]
 
 
 def test_bulk_decision_and_other_pages(console_app: tuple[Flask, FakeMedia]) -> None:

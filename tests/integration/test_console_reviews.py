@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from bot.core.audit import AuditEntry, Channel
 from bot.core.clock import utcnow
 from bot.core.database import session_scope
-from console.audit import AuditEntry as ConsoleAudit
-from reports.models import AuditEntry, LedgerEntry, Report, ReportStatus
+from reports.models import LedgerEntry, Report, ReportStatus, audit_of
 from staff import models as staff_models
 from staff.roles import Role
 from tests.support.console import ConsoleClient, add_staff, text, with_fake_wechat
@@ -124,13 +124,21 @@ def test_accept_awards_points_and_is_audited(console_app: tuple[Flask, FakeMedia
     assert status_of(app, report_id) == ReportStatus.ACCEPTED
     with session_scope(app) as session:
         ledger = list(session.scalars(select(LedgerEntry).where(LedgerEntry.report_id == report_id)))
-        trail = list(session.scalars(select(AuditEntry).where(AuditEntry.report_id == report_id)))
-        console_trail = session.scalars(
-            select(ConsoleAudit).where(ConsoleAudit.action == "report.accept")
-        ).one()
+        trail = audit_of(session, report_id)
+        logged = session.scalars(select(AuditEntry).where(AuditEntry.action == "report.accept")).one()
         assert [(e.points, e.actor) for e in ledger] == [(10, "rev")]
         assert [(e.to_status, e.actor, e.comment) for e in trail][-1] == ("accepted", "rev", "属实")
-        assert (console_trail.actor, console_trail.detail_data) == ("rev", {"comment": "属实"})
+        assert trail[-1].channel == "console"
+        # One entry for the decision, in the one trail: the console's act, with the reviewer's account.
+        assert (logged.actor, logged.channel, logged.target_kind, logged.target_id) == (
+            "rev",
+            Channel.CONSOLE,
+            "report",
+            report_id,
+        )
+        assert logged.staff_id is not None
+        assert logged.ip
+        assert logged.detail_data["comment"] == "属实"
 
 
 def test_stale_decision_is_refused_with_a_clear_message(console_app: tuple[Flask, FakeMedia]) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from flask import Flask
 from sqlalchemy import select
 
+from bot.core.audit import AuditEntry
 from bot.core.database import session_scope
-from console.audit import AuditEntry
 from staff import models
 from staff.roles import Role
 from tests.support.console import ConsoleClient, add_staff, text
@@ -43,7 +42,7 @@ def test_admin_adds_staff(app: Flask) -> None:
         assert member.display_name == "李伟"
     entry = last_audit(app)
     assert (entry.actor, entry.action, entry.target, entry.ip) == ("root", "staff.add", "li.wei", "10.1.2.3")
-    assert json.loads(entry.detail) == {"roles": ["reviewer"]}
+    assert entry.detail_data == {"roles": ["reviewer"]}
     listing = text(client.get("/console/staff/"))
     assert "li.wei" in listing
     assert "审核员" in listing

@@ -21,7 +21,7 @@ from devtools.simulator import WeChatSimulator
 from handlers.reports import MENU_KEY, close_idle_draft
 from reports import workflow
 from reports.jobs import storage_for
-from reports.models import Photo, PhotoStatus, Report, ReportStatus
+from reports.models import Photo, PhotoStatus, Report, ReportStatus, audit_of
 from reports.roles import staff_actor
 from staff.roles import Role
 from tests.support import images
@@ -112,6 +112,9 @@ def test_photo_location_category_done(chat: Chat) -> None:
     assert (report.given_datum, report.given_lat, report.given_lon) == ("gcj02", *WEST_LAKE_GCJ)
     assert report.address == "北山街"
     assert report.description == ""
+    with unit(chat.app) as session:
+        [submitted] = audit_of(session, report.id)
+        assert (submitted.actor, submitted.channel, submitted.to_status) == ("resident", "chat", "submitted")
     [photo] = report.photos
     assert photo.status == PhotoStatus.STORED
     assert photo.media_id == "MEDIA-1"

@@ -112,3 +112,28 @@ def test_jobs_commands(reports_app: Flask, backend: str, run: Callable[..., Resu
         assert "run inline" in worker.output
     else:
         assert worker.exit_code == 0, worker.output
+
+
+def test_decisions_from_the_command_line_are_in_the_one_trail(
+    reports_app: Flask, media: FakeMedia, run: Callable[..., Result]
+) -> None:
+    from sqlalchemy import select
+
+    from bot.core.audit import AuditEntry, Channel
+    from bot.core.database import session_scope
+    from reports.models import audit_of
+    from staff.models import require
+
+    add_staff(reports_app)
+    report_id = new_report(reports_app, media)
+    [number] = numbers(reports_app, report_id)
+    accepted = run("report", "accept", number, "--actor", "rev-a", "--comment", "属实")
+    assert accepted.exit_code == 0, accepted.output
+    with session_scope(reports_app) as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "report.accept")).one()
+        reviewer = require(session, "rev-a")
+        assert (entry.channel, entry.actor, entry.staff_id) == (Channel.CLI, "rev-a", reviewer.id)
+        assert (entry.target_kind, entry.target_id, entry.target) == ("report", report_id, number)
+        assert entry.details == {"role": "reviewer", "from": "submitted", "to": "accepted", "comment": "属实"}
+        steps = audit_of(session, report_id)
+        assert [(s.to_status, s.channel) for s in steps][-1] == ("accepted", "cli")

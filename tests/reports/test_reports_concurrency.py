@@ -10,9 +10,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.core.audit import AuditEntry
 from bot.core.database import session_scope
 from reports import rewards, workflow
-from reports.models import AuditEntry, LedgerEntry, Notification, Report, ReportStatus
+from reports.models import LedgerEntry, Notification, Report, ReportStatus
 from reports.roles import staff_actor
 from reports.settings import ReportsSettings
 from staff.roles import Role
@@ -70,9 +71,9 @@ def test_two_reviewers_accept_at_the_same_moment(
         assert report.acceptances == 1
         assert count(session, select(func.count()).select_from(LedgerEntry)) == 1
         assert rewards.balance(session, report.openid) == 10
-        accepted = select(func.count()).where(AuditEntry.to_status == "accepted")
+        accepted = select(func.count()).where(AuditEntry.action == "report.accept")
         assert count(session, accepted) == 1
-        winner = session.scalars(select(AuditEntry.actor).where(AuditEntry.to_status == "accepted")).one()
+        winner = session.scalars(select(AuditEntry.actor).where(AuditEntry.action == "report.accept")).one()
         assert outcomes[winner] == "done"
         notices = select(func.count()).where(Notification.payload["event"].as_string() == "accept")
         assert count(session, notices) == 1

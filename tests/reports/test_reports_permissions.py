@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from reports import rewards, workflow
 from reports.models import (
-    AuditEntry,
     BatchStatus,
     LedgerEntry,
     LedgerKind,
@@ -27,6 +26,7 @@ from reports.models import (
     PayoutLine,
     Report,
     ReportStatus,
+    audit_of,
     category_by_code,
 )
 from reports.roles import SYSTEM, Actor, PermissionDeniedError, actor_for_staff
@@ -214,9 +214,7 @@ def test_who_may_do_what_to_a_report(reports_app: Flask, settings: ReportsSettin
         assert (PHONE in exported.decode("utf-8-sig")) == (name in FULL_PHONES)
         assert ("138****8000" in exported.decode("utf-8-sig")) == (name not in FULL_PHONES)
     with unit(reports_app) as session:
-        recorded = {
-            e.role for e in session.query(AuditEntry).filter(AuditEntry.report_id.in_(sources.values()))
-        }
+        recorded = {e.role for rid in sources.values() for e in audit_of(session, rid)}
         statuses = {act: session.get(Report, rid).status for act, rid in sources.items()}  # type: ignore[union-attr]
     assert recorded == ({AUDIT_ROLE[name]} if name in AUDIT_ROLE else set())
     moved = {
