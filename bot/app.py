@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from flask import Flask
@@ -18,9 +19,18 @@ from bot.chat.engine import use_routers
 from bot.core import config, database, jobs, services
 from bot.core.config import Settings
 from bot.core.feature import Feature
+from bot.core.texts import Texts
 from bot.features import FALLBACK, FEATURES
 
-__all__ = ["FEATURES", "create_app", "load_settings", "metadata", "settings_model"]
+__all__ = [
+    "FEATURES",
+    "catalogues",
+    "create_app",
+    "load_settings",
+    "load_texts",
+    "metadata",
+    "settings_model",
+]
 
 log = logging.getLogger("citybot")
 
@@ -43,6 +53,16 @@ def load_settings(
     """Validated settings of the whole app: defaults, the TOML file, CITYBOT_* variables, overrides."""
     model = _MODEL if features is FEATURES else settings_model(features)
     return config.load(model, path, overrides, environ)
+
+
+def catalogues(features: Sequence[Feature] = FEATURES) -> list[Traversable]:
+    """The features' text catalogues, in the list's order."""
+    return [feature.texts for feature in features if feature.texts is not None]
+
+
+def load_texts(override: str | None = None, *, features: Sequence[Feature] = FEATURES) -> Texts:
+    """The whole catalogue of an app made of ``features`` (the one ``create_app`` builds)."""
+    return Texts.load(override, catalogues(features))
 
 
 def metadata() -> MetaData:
@@ -68,7 +88,7 @@ def create_app(
 
     container = services.install(app, settings)
     database.init_app(app)
-    services.init_app(app)
+    services.init_app(app, catalogues(features))
     jobs.init_app(app)
     container.sweepers = [sweeper for feature in features for sweeper in feature.sweepers]
     use_routers(app, [router for feature in features for router in feature.routers], FALLBACK)

@@ -7,6 +7,7 @@ the menu events; see bot.chat.routing), and each ``init_app`` runs in this order
 from __future__ import annotations
 
 from functools import partial
+from importlib import resources
 
 import broadcasts.services
 import console
@@ -56,7 +57,12 @@ FEATURES: tuple[Feature, ...] = (
         routers=[handlers.basics.router],
         commands=[messages.messages, worker.worker, worker.jobs_group],
     ),
-    Feature("staff", models=[staff.models], commands=[staff_commands.staff]),
+    Feature(
+        "staff",
+        models=[staff.models],
+        commands=[staff_commands.staff],
+        texts=resources.files("staff") / "texts.toml",
+    ),
     Feature(
         "reports",
         sections=[("reports", ReportsSettings)],
@@ -65,6 +71,7 @@ FEATURES: tuple[Feature, ...] = (
         routers=[handlers.reports.router],
         sweepers=[reports.jobs.run_due],
         commands=[report.report, rewards.rewards],
+        texts=resources.files("reports") / "texts.toml",
     ),
     Feature(
         "geodata",
@@ -72,6 +79,7 @@ FEATURES: tuple[Feature, ...] = (
         models=[geodata.models],
         routers=[handlers.nearby.router],
         commands=[poi.poi],
+        texts=resources.files("geodata") / "texts.toml",
     ),
     Feature("menu", routers=[handlers.menu.router], commands=[menu.menu]),
     Feature(
@@ -80,6 +88,7 @@ FEATURES: tuple[Feature, ...] = (
         models=[waste.models],
         routers=[handlers.sorting.router],
         commands=[sorting.sorting],
+        texts=resources.files("waste") / "texts.toml",
     ),
     Feature(
         "broadcasts",
@@ -88,15 +97,27 @@ FEATURES: tuple[Feature, ...] = (
         init_app=partial(broadcasts.services.init_app, wechat=wechat_service.api),
         routers=[handlers.broadcasts.router],
         commands=[broadcast_commands.broadcasts],
+        texts=resources.files("broadcasts") / "texts.toml",
     ),
     Feature(
         "miniprogram",
         sections=[("miniprogram", MiniProgramSettings)],
         models=[miniprogram_api.models],
         init_app=miniprogram_api.init_app,
+        texts=resources.files("miniprogram_api") / "texts.toml",
     ),
-    Feature("open311", sections=[("open311", Open311Settings)], init_app=open311.init_app),
-    Feature("console", sections=[("console", ConsoleSettings)], init_app=console.init_app),
+    Feature(
+        "open311",
+        sections=[("open311", Open311Settings)],
+        init_app=open311.init_app,
+        texts=resources.files("open311") / "texts.toml",
+    ),
+    Feature(
+        "console",
+        sections=[("console", ConsoleSettings)],
+        init_app=console.init_app,
+        texts=resources.files("console") / "texts.toml",
+    ),
 )
 
 # The chat's last resort when no router took a message.

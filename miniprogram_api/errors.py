@@ -21,7 +21,7 @@ from bot.core.errors import DomainError, render
 
 log = logging.getLogger("citybot.api")
 
-# Status of each code; every code has a sentence under [api.errors] in bot/core/texts.toml.
+# Status of each code; every code has a sentence under [api.errors] in miniprogram_api/texts.toml.
 STATUS: dict[str, int] = {
     "bad_request": 400,
     "token_missing": 401,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from types import ModuleType
 from typing import Any
 
@@ -36,3 +37,5 @@ class Feature:
     routers: Sequence[Any] = ()
     sweepers: Sequence[Sweeper] = ()
     commands: Sequence[click.Command] = ()
+    # The feature's sentences (its package's texts.toml, under its own namespace).
+    texts: Traversable | None = None

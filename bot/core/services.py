@@ -13,8 +13,9 @@ The kernel names none of them. A test replaces a service by assigning the attrib
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask, Response, current_app
@@ -91,7 +92,8 @@ def of(app: Flask | None = None) -> Services:
     return container
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, texts: Sequence[Traversable] = ()) -> None:
+    """The store, and the text catalogue: the kernel's sentences plus ``texts`` (the features')."""
     container = of(app)
     store = make_store(container.settings)
     if isinstance(store, InProcessStore):
@@ -100,7 +102,7 @@ def init_app(app: Flask) -> None:
             "set redis_url before running several workers"
         )
     container.store = store
-    container.texts = Texts.load(container.settings.texts.file or None)
+    container.texts = Texts.load(container.settings.texts.file or None, texts)
 
 
 def settings(app: Flask | None = None) -> Settings:

@@ -1,16 +1,20 @@
 """The catalogue of every resident-facing sentence (Simplified Chinese), overridable by the bureau.
 
-Defaults live in ``bot/core/texts.toml``. A bureau may point ``[texts] file`` at its own TOML with the
-same keys; an override may only change wording: an unknown key, or a sentence that drops or adds a
-``{placeholder}``, stops start-up with a message naming the key.
+Each feature keeps its sentences in the ``texts.toml`` of its package, under its own namespace
+(``reports.*`` in ``reports/texts.toml``); the kernel's (``common``, ``audit``) are in
+``bot/core/texts.toml``. The composition root hands the features' files to :meth:`Texts.load`; one
+key defined by two files stops start-up. A bureau may point ``[texts] file`` at its own TOML with
+the same keys; an override may only change wording: an unknown key, or a sentence that drops or
+adds a ``{placeholder}``, stops start-up with a message naming the key.
 """
 
 from __future__ import annotations
 
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +43,20 @@ class Texts:
         self._catalogue = dict(catalogue)
 
     @classmethod
-    def defaults(cls) -> dict[str, str]:
-        raw = resources.files("bot.core").joinpath("texts.toml").read_text(encoding="utf-8")
-        return _flatten(tomllib.loads(raw))
+    def defaults(cls, sources: Sequence[Traversable] = ()) -> dict[str, str]:
+        """The kernel's sentences and those of ``sources`` (the features' ``texts.toml`` files)."""
+        catalogue: dict[str, str] = {}
+        for source in (resources.files("bot.core").joinpath("texts.toml"), *sources):
+            found = _flatten(tomllib.loads(source.read_text(encoding="utf-8")))
+            twice = sorted(set(found) & set(catalogue))
+            if twice:
+                raise ConfigError(f"texts: {', '.join(twice)} defined twice ({source})")
+            catalogue.update(found)
+        return catalogue
 
     @classmethod
-    def load(cls, override: str | Path | None = None) -> Texts:
-        catalogue = cls.defaults()
+    def load(cls, override: str | Path | None = None, sources: Sequence[Traversable] = ()) -> Texts:
+        catalogue = cls.defaults(sources)
         if override:
             path = Path(override)
             try:

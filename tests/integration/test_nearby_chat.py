@@ -13,12 +13,12 @@ from flask import Flask
 from geopy.distance import geodesic
 from sqlalchemy import select
 
+from bot.app import load_texts
 from bot.chat.journal import JournalEntry
 from bot.chat.replies import TEXT_LIMIT_BYTES
 from bot.core import services
 from bot.core.database import session_scope
 from bot.core.geo import Datum, GeoPoint
-from bot.core.texts import Texts
 from devtools.simulator import WeChatSimulator
 from geodata.datasets import load_dataset
 from geodata.demo import centre, load_demo
@@ -28,7 +28,7 @@ from geodata.origin import recall
 from tests.support.wechat import simulator_for
 
 OPENID = "oResidentNearby0000000001"
-TEXTS = Texts.load()
+TEXTS = load_texts()
 HERE_GCJ = centre().to(Datum.GCJ02)  # the demo city's centre, as WeChat's picker would send it
 HERE_WGS = HERE_GCJ.to(Datum.WGS84)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import catalogues, load_texts
 from bot.core.errors import DomainError, Label, render, subclasses
 from bot.core.texts import Texts
 from reports.limits import RateLimitedError
@@ -53,8 +54,8 @@ def test_every_domain_declares_its_errors() -> None:
 def test_each_code_has_a_sentence_with_its_placeholders(
     owner: str, key: str, values: tuple[str, ...]
 ) -> None:
-    catalogue = Texts.defaults()
-    assert key in catalogue, f"{owner}: no sentence for {key} in bot/core/texts.toml"
+    catalogue = Texts.defaults(catalogues())
+    assert key in catalogue, f"{owner}: no sentence for {key} in its feature's texts.toml"
     assert _fields(catalogue[key]) == set(values), f"{key}: placeholders differ from {owner}'s values"
     namespace = key.rsplit(".", 1)[0]
     assert namespace.split(".")[1] == "errors", f"{key} is not under its domain's errors"
@@ -98,7 +99,7 @@ def test_a_code_not_declared_or_a_wrong_value_is_refused_at_the_raise_site() -> 
 
 
 def test_render_fills_in_values_and_labels_in_chinese() -> None:
-    texts = Texts.load()
+    texts = load_texts()
     stale = StaleDecisionError(1, "R20240101-0001", "submitted", "accepted")  # type: ignore[arg-type]
     assert render(texts, stale) == "举报 R20240101-0001 已被他人处理（当前状态：已采纳），您的操作未执行。"
     assert "accepted" in str(stale)  # the English message is for logs
@@ -108,7 +109,7 @@ def test_render_fills_in_values_and_labels_in_chinese() -> None:
 def test_render_joins_nested_problems_one_per_line() -> None:
     with pytest.raises(TableError) as caught:
         read_table("name,category\n,有害垃圾\n电池,火星垃圾\n".encode())
-    assert render(Texts.load(), caught.value) == (
+    assert render(load_texts(), caught.value) == (
         "表格有 2 处问题，未导入任何内容：\n第 2 行：名称为空。\n第 3 行：无法识别的类别“火星垃圾”。"
     )
 

@@ -6,15 +6,15 @@ import re
 
 import pytest
 
+from bot.app import load_texts
 from bot.core.geo import Datum, GeoPoint
-from bot.core.texts import Texts
 from geodata.format import MAX_REPLY_BYTES, ReplyStyle, fit, format_distance, format_entry, format_nearest
 from geodata.hours import OpenStatus
 from geodata.kinds import PoiKind
 from geodata.links import NavProvider
 from geodata.nearest import NearbyEntry, NearestResult
 
-TEXTS = Texts.load()
+TEXTS = load_texts()
 STYLE = ReplyStyle(label="公共厕所")
 ORIGIN = GeoPoint(31.3, 120.6, Datum.WGS84)
 

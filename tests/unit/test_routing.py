@@ -9,14 +9,13 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from bot.app import load_settings
+from bot.app import load_settings, load_texts
 from bot.chat.conversation import Conversation, ConversationRow
 from bot.chat.replies import Reply, Silence, Text
 from bot.chat.routing import Context, Dispatcher, Router
 from bot.core.clock import utcnow
 from bot.core.database import Base
 from bot.core.store import InProcessStore
-from bot.core.texts import Texts
 from bot.wechat.inbound import Inbound, normalise_text, parse_inbound
 from devtools.simulator import WeChatSimulator
 from tests.conftest import SECRET_ENV
@@ -45,7 +44,7 @@ def make_ctx(state: str | None = None) -> Context:
         session=None,
         store=store,
         settings=load_settings(None, environ=SECRET_ENV),  # type: ignore[arg-type]
-        texts=Texts.load(),
+        texts=load_texts(),
         conversation=conversation,
         now=utcnow(),
     )
