@@ -3,7 +3,7 @@
 A fifth kind is one member here plus a dataset (``citybot poi load NEWKIND FILE``): the tables store
 the kind by its value, the router reads the keywords from the catalogue, the reply reads the label,
 the menu derives the kind's button key (``menu.keys.nearby_key``) and the mini-program API and its
-OpenAPI document take the enum (tests/integration/test_new_kind.py proves it). Only the bureau's
+OpenAPI document take the enum (tests/geodata/test_new_kind.py proves it). Only the bureau's
 menu file chooses where, if anywhere, the new button goes.
 A bureau renames or re-keys a kind in the ``[geo]`` settings (``keywords``, ``labels``).
 """

@@ -35,6 +35,13 @@ from bot.wechat.api import WeChatAPI
 from bot.wechat.token import TokenManager
 from devtools.fake_wechat import FakeWeChat
 
+# Fixtures shared across the tree (tests mirror the packages, so they are plugins, not conftests).
+pytest_plugins = [
+    "tests.support.api_fixtures",
+    "tests.support.reports_fixtures",
+    "tests.support.browser_fixtures",
+]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 REQUIRE_SERVICES = os.environ.get("CITYBOT_TEST_REQUIRE_SERVICES") == "1"

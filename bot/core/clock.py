@@ -2,7 +2,7 @@
 
 Code that needs "now" either receives it (``ctx.now``, a ``now=`` argument) or calls one of these
 functions; nothing else calls ``datetime.now``, ``date.today`` or ``time.time``
-(tests/unit/test_clock.py enforces it). Tests pin or move this clock with time-machine, which
+(tests/bot/core/test_clock.py enforces it). Tests pin or move this clock with time-machine, which
 replaces the interpreter's clock for every thread, so jobs, photo processing, deadlines and
 statistics all see the same instant. ``time.monotonic`` stays free for measuring durations: it is
 not a calendar and cannot set off a date bomb.

@@ -1,7 +1,7 @@
 """Key-value store with TTLs: Redis when ``redis_url`` is set, else an in-process dictionary.
 
 This is the only module that imports redis. Both implementations honour the same contract
-(tests/contract/test_store_contract.py): values are str, TTLs are seconds, ``add`` is an atomic
+(tests/bot/core/test_store_contract.py): values are str, TTLs are seconds, ``add`` is an atomic
 add-if-absent, ``incr`` creates the counter with its TTL on first use, ``hit_window`` counts a hit
 in a sliding window atomically (at most ``limit`` hits in any ``period`` seconds), and ``lock`` is a
 mutual exclusion that expires on its own so a crashed holder cannot block others for ever.

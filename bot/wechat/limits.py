@@ -1,7 +1,7 @@
 """How large an inbound WeChat message may be, field by field: the one place these limits live.
 
 Everything above a limit is refused (400) before anything is claimed, journaled or handled, and every
-column that keeps an inbound field holds whatever passes (``tests/unit/test_wechat_limits.py``
+column that keeps an inbound field holds whatever passes (``tests/bot/wechat/test_wechat_limits.py``
 checks the columns against these numbers). Lengths are in characters.
 
 - ``FromUserName`` is an openid: 28 characters of ``[A-Za-z0-9_-]`` in practice; up to 64 accepted.

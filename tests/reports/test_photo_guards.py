@@ -17,6 +17,8 @@ from reports.photos import PhotoRejectedError, prepare, screen
 from reports.settings import ReportsSettings
 from tests.support import images
 
+pytestmark = pytest.mark.integration
+
 SETTINGS = ReportsSettings()
 
 

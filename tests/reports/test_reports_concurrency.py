@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,8 @@ from reports.roles import staff_actor
 from reports.settings import ReportsSettings
 from staff.roles import Role
 from tests.support.reports import FakeMedia, new_report, unit
+
+pytestmark = pytest.mark.integration
 
 
 def race(app: Flask, act: Callable[[Session, str], object]) -> dict[str, str]:

@@ -22,6 +22,8 @@ from tests.support import images
 from tests.support.clock import T0
 from tests.support.reports import FakeMedia, new_report, unit
 
+pytestmark = pytest.mark.integration
+
 BASE = (30.2614, 120.1431)  # WGS-84
 REVIEWER = staff_actor("rev-a", Role.REVIEWER)
 

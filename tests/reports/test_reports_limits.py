@@ -15,6 +15,8 @@ from reports.limits import RateLimitedError
 from reports.models import Report
 from tests.support.reports import FakeMedia, new_report, unit
 
+pytestmark = pytest.mark.integration
+
 T0 = datetime(2026, 11, 27, 2, 5, tzinfo=UTC)
 
 

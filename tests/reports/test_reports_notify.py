@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
@@ -17,6 +18,8 @@ from reports.roles import staff_actor
 from reports.settings import ReportsSettings
 from staff.roles import Role
 from tests.support.reports import FakeMedia, FakeSender, drain, new_report, outside_window, over_quota, unit
+
+pytestmark = pytest.mark.integration
 
 REVIEWER = staff_actor("rev-a", Role.REVIEWER)
 

@@ -25,6 +25,8 @@ from tests.support import console
 from tests.support.clock import T0, at
 from tests.support.reports import FakeMedia, add_staff, new_report, unit
 
+pytestmark = pytest.mark.integration
+
 NOW = T0 + timedelta(hours=72)
 
 

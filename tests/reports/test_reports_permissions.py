@@ -38,6 +38,8 @@ from staff.roles import Role as StaffRole
 from tests.support.clock import T0
 from tests.support.reports import unit
 
+pytestmark = pytest.mark.integration
+
 S = ReportStatus
 REVIEW_ACTS = ("start_review", "accept", "reject", "mark_duplicate", "resolve", "close", "revoke_acceptance")
 PAYOUT_ACTS = ("create_payout_batch", "export_csv", "confirm_batch")

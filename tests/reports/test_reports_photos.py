@@ -23,6 +23,8 @@ from tests.support import images
 from tests.support.clock import T0
 from tests.support.reports import FakeMedia, new_report, unit
 
+pytestmark = pytest.mark.integration
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 GPS = (30.2614, 120.1431)  # WGS-84, as cameras record it
 

@@ -18,6 +18,8 @@ from reports.settings import ReportsSettings
 from staff.roles import Role
 from tests.support.reports import FakeMedia, new_report, unit
 
+pytestmark = pytest.mark.integration
+
 REVIEWER = staff_actor("rev-a", Role.REVIEWER)
 OFFICER = staff_actor("officer-a", Role.REWARDS_OFFICER)
 SECOND_OFFICER = staff_actor("officer-b", Role.REWARDS_OFFICER)

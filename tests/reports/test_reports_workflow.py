@@ -26,6 +26,8 @@ from reports.settings import ReportsSettings
 from staff.roles import Role
 from tests.support.reports import WEST_LAKE_GCJ, FakeMedia, new_report, unit
 
+pytestmark = pytest.mark.integration
+
 S = ReportStatus
 REVIEWER = staff_actor("rev-a", Role.REVIEWER)
 OTHER_REVIEWER = staff_actor("rev-b", Role.REVIEWER)

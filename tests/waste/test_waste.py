@@ -19,6 +19,8 @@ from waste.lookup import lookup, normalise
 from waste.models import WasteItem
 from waste.table import TableError, load_table, read_table, sample_path
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def sorting_app(app: Flask) -> Flask:

@@ -1,0 +1,139 @@
+"""``citybot menu push`` / ``menu keys`` and ``citybot staff link-wechat`` (the staff tag) against the
+fake WeChat."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+
+from bot.cli import cli
+from bot.core.database import session_scope
+from broadcasts.models import remembered
+from devtools.fake_wechat import FakeWeChat
+from geodata.kinds import PoiKind
+from menu.keys import nearby_key
+from staff import models as staff_models
+from staff.roles import Role
+from tests.support.broadcasts import add_staff
+from tests.support.live import write_config
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def setup(make_app: Any, base_overrides: dict[str, Any], fake_wechat: FakeWeChat, tmp_path: Path) -> Any:
+    wechat = {**base_overrides["wechat"], **fake_wechat.settings_overrides()["wechat"]}
+    app: Flask = make_app(wechat=wechat)
+    overrides = {**base_overrides, "wechat": wechat}
+
+    def run(*args: str, broadcasts: dict[str, Any] | None = None) -> Result:
+        config = write_config(str(tmp_path / "c.toml"), {**overrides, "broadcasts": broadcasts or {}})
+        return CliRunner().invoke(cli, ["--config", config, *args])
+
+    return app, run
+
+
+def _payload(output: str, after: str) -> dict[str, Any]:
+    start = output.index(after) + len(after)
+    decoder = json.JSONDecoder()
+    value, _end = decoder.raw_decode(output[start:].lstrip())
+    return value
+
+
+def test_menu_push_dry_run_calls_nothing(setup: Any, fake_wechat: FakeWeChat) -> None:
+    _app, run = setup
+    result = run("menu", "push", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert [b["name"] for b in _payload(result.output, "menu/create:")["button"]] == [
+        "城管发布",
+        "公共服务",
+        "微生活",
+    ]
+    staff = _payload(result.output, "menu/addconditional:")
+    assert staff["matchrule"] == {"tag_id": "<id of tag '城管工作人员', created on push>"}
+    assert "dry run: nothing was sent" in result.output
+    assert fake_wechat.calls() == []
+
+
+def test_menu_push_creates_both_menus_and_the_tag_once(setup: Any, fake_wechat: FakeWeChat) -> None:
+    app, run = setup
+    first = run("menu", "push")
+    assert first.exit_code == 0, first.output
+    assert fake_wechat.menu is not None
+    assert [b["name"] for b in fake_wechat.menu["button"]] == ["城管发布", "公共服务", "微生活"]
+    ((tag_id, name),) = fake_wechat.tags.items()
+    assert name == "城管工作人员"
+    (conditional,) = fake_wechat.conditional_menus
+    assert conditional["matchrule"] == {"tag_id": str(tag_id)}
+    assert [s["name"] for s in conditional["button"][0]["sub_button"]][-3:] == [
+        "新建草稿",
+        "我的草稿",
+        "待审稿件",
+    ]
+
+    again = run("menu", "push")
+    assert again.exit_code == 0, again.output
+    assert len(fake_wechat.conditional_menus) == 1  # replaced, not piled up
+    assert len(fake_wechat.calls("tags/create")) == 1
+    with session_scope(app) as session:
+        assert remembered(session, "menu.conditional") == fake_wechat.conditional_menus[0]["menuid"]
+    dry = run("menu", "push", "--dry-run")
+    assert _payload(dry.output, "menu/addconditional:")["matchrule"] == {"tag_id": str(tag_id)}
+
+
+def test_menu_push_refuses_an_invalid_file(setup: Any, fake_wechat: FakeWeChat, tmp_path: Path) -> None:
+    _app, run = setup
+    bad = tmp_path / "menu.toml"
+    bad.write_text(
+        '[[button]]\nname = "城管发布最新消息"\ntype = "click"\nkey = "LATEST_BROADCASTS"\n', "utf-8"
+    )
+    result = run("menu", "push", broadcasts={"menu_file": str(bad)})
+    assert result.exit_code == 1
+    assert "button 1 '城管发布最新消息': name is 24 bytes in UTF-8, at most 16" in result.output
+    assert fake_wechat.calls() == []
+
+
+def test_link_wechat_stores_the_openid_and_tags_it(setup: Any, fake_wechat: FakeWeChat) -> None:
+    app, run = setup
+    with session_scope(app) as session:
+        add_staff(session, "li.wei", Role.EDITOR)
+        add_staff(session, "zhao.min", Role.CHIEF_EDITOR)
+    # the tag exists on WeChat already (made by hand on the platform)
+    fake_wechat.tags[150] = "城管工作人员"
+    fake_wechat.tag_members[150] = set()
+    linked = run("staff", "link-wechat", "li.wei", "o_li")
+    assert linked.exit_code == 0, linked.output
+    assert "li.wei linked to o_li" in linked.output
+    assert run("staff", "link-wechat", "zhao.min", "o_zhao").exit_code == 0
+    assert fake_wechat.tag_members[150] == {"o_li", "o_zhao"}
+    assert [c.errcode for c in fake_wechat.calls("tags/create")] == [45157]
+    with session_scope(app) as session:
+        assert staff_models.require(session, "li.wei").wechat_openid == "o_li"
+
+    taken = run("staff", "link-wechat", "zhao.min", "o_li")
+    assert taken.exit_code == 1
+    assert "already linked to 'li.wei'" in taken.output
+
+    fake_wechat.fail_next("tags/members/batchtagging", 45159)
+    with session_scope(app) as session:
+        add_staff(session, "sun.li", Role.EDITOR)
+    failed = run("staff", "link-wechat", "sun.li", "o_sun")
+    assert failed.exit_code == 1
+    assert "45159" in failed.output
+    with session_scope(app) as session:
+        assert staff_models.require(session, "sun.li").wechat_openid is None
+
+
+def test_menu_keys_lists_every_kind(setup: Any) -> None:
+    _app, run = setup
+    result = run("menu", "keys")
+    assert result.exit_code == 0, result.output
+    listed = dict(line.split("\t") for line in result.output.splitlines())
+    for kind in PoiKind:
+        assert kind.label in listed[nearby_key(kind)]
+    assert listed["LATEST_BROADCASTS"] == "最新发布"

@@ -1,0 +1,142 @@
+"""``citybot report`` and ``citybot rewards`` over the domain functions, with the staff roster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from flask import Flask
+
+from reports import phones
+from reports.models import Report
+from tests.support.reports import FakeMedia, add_staff, new_report, unit
+
+pytestmark = pytest.mark.integration
+
+
+def numbers(app: Flask, *ids: int) -> list[str]:
+    with unit(app) as session:
+        return [session.get(Report, i).number for i in ids]  # type: ignore[union-attr]
+
+
+def test_review_from_the_command_line(
+    reports_app: Flask, media: FakeMedia, run: Callable[..., Result]
+) -> None:
+    add_staff(reports_app)
+    first, second = new_report(reports_app, media), new_report(reports_app, media, seeds=(2,))
+    n1, n2 = numbers(reports_app, first, second)
+
+    listing = run("report", "list", "--open")
+    assert listing.exit_code == 0, listing.output
+    assert n1 in listing.output
+    assert n2 in listing.output
+    assert "dup?1" in listing.output  # the second is 0 m from the first, same category
+
+    shown = run("report", "show", n2)
+    assert shown.exit_code == 0, shown.output
+    assert f"possible duplicate of {n1}" in shown.output
+    assert "resident (resident)" in shown.output
+    assert "o-resident-1" not in shown.output
+
+    refused = run("report", "accept", n1, "--actor", "officer-a")
+    assert refused.exit_code == 1
+    assert refused.output == "Error: 您没有执行该操作的权限。\n"
+    unknown = run("report", "accept", n1, "--actor", "mallory")
+    assert unknown.exit_code == 1
+    assert unknown.output == "Error: 没有用户名为 mallory 的工作人员。\n"
+
+    accepted = run("report", "accept", n1, "--actor", "rev-a", "--comment", "属实")
+    assert accepted.exit_code == 0, accepted.output
+    assert "accepted, 10 points" in accepted.output
+    stale = run(
+        "report", "reject", n1, "--reason", "unclear_photo", "--actor", "rev-b", "--expect", "submitted"
+    )
+    assert stale.exit_code == 1
+    assert stale.output == f"Error: 举报 {n1} 已被他人处理（当前状态：已采纳），您的操作未执行。\n"
+    bad_reason = run("report", "reject", n2, "--reason", "dislike", "--actor", "rev-b")
+    assert bad_reason.exit_code == 2
+
+    duplicate = run("report", "duplicate", n2, "--of", n1, "--actor", "rev-b")
+    assert duplicate.exit_code == 0, duplicate.output
+    assert f"duplicate of {n1}" in duplicate.output
+    assert run("report", "resolve", n1, "--actor", "rev-b").output.strip() == f"{n1}: resolved"
+
+    trail = run("report", "show", n1).output
+    assert "rev-a (reviewer)  submitted -> accepted  属实" in trail
+    assert "rev-b (reviewer)  accepted -> resolved" in trail
+
+
+def test_payout_from_the_command_line(
+    reports_app: Flask, media: FakeMedia, run: Callable[..., Result], tmp_path: Path
+) -> None:
+    add_staff(reports_app)
+    report_id = new_report(reports_app, media)
+    assert run("report", "accept", str(report_id), "--actor", "rev-a").exit_code == 0
+    with unit(reports_app) as session:
+        phones.bind_phone(session, "o-resident-1", "13800138000")
+
+    balance = run("rewards", "balance", "o-resident-1", "--actor", "officer-a")
+    assert balance.output.startswith("balance 10")
+    created = run("rewards", "payout", "--actor", "officer-a")
+    assert created.exit_code == 0, created.output
+    assert created.output.strip() == "batch 1: 1 lines, 10 points"
+    assert run("rewards", "payout", "--actor", "officer-a").output.strip() == "nothing is due"
+
+    out = tmp_path / "batch1.csv"
+    exported = run("rewards", "export", "1", "--actor", "officer-a", "-o", str(out))
+    assert exported.exit_code == 0, exported.output
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert b"13800138000" in data
+    assert b"o-resident-1" not in data
+    masked = run("rewards", "export", "1", "--actor", "boss")
+    assert "138****8000" in masked.output
+    assert "13800138000" not in masked.output
+
+    self_confirm = run("rewards", "confirm", "1", "--actor", "officer-a")
+    assert self_confirm.exit_code == 1
+    assert self_confirm.output == "Error: 付款批次须由创建人以外的人员确认。\n"
+    confirmed = run("rewards", "confirm", "1", "--actor", "officer-b", "--failed", "1=号码停机")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert confirmed.output.strip() == "batch 1: confirmed, 0 paid, 1 failed"
+    assert run("rewards", "balance", "o-resident-1", "--actor", "officer-a").output.startswith("balance 10")
+    assert "confirmed by officer-b" in run("rewards", "batches").output
+
+
+def test_jobs_commands(reports_app: Flask, backend: str, run: Callable[..., Result]) -> None:
+    due = run("jobs", "run-due")
+    assert due.exit_code == 0, due.output
+    assert "reports.jobs.run_due: 0" in due.output
+    worker = run("worker", "--burst")
+    if backend == "embedded":
+        assert worker.exit_code == 1
+        assert "run inline" in worker.output
+    else:
+        assert worker.exit_code == 0, worker.output
+
+
+def test_decisions_from_the_command_line_are_in_the_one_trail(
+    reports_app: Flask, media: FakeMedia, run: Callable[..., Result]
+) -> None:
+    from sqlalchemy import select
+
+    from bot.core.audit import AuditEntry, Channel
+    from bot.core.database import session_scope
+    from reports.models import audit_of
+    from staff.models import require
+
+    add_staff(reports_app)
+    report_id = new_report(reports_app, media)
+    [number] = numbers(reports_app, report_id)
+    accepted = run("report", "accept", number, "--actor", "rev-a", "--comment", "属实")
+    assert accepted.exit_code == 0, accepted.output
+    with session_scope(reports_app) as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "report.accept")).one()
+        reviewer = require(session, "rev-a")
+        assert (entry.channel, entry.actor, entry.staff_id) == (Channel.CLI, "rev-a", reviewer.id)
+        assert (entry.target_kind, entry.target_id, entry.target) == ("report", report_id, number)
+        assert entry.details == {"role": "reviewer", "from": "submitted", "to": "accepted", "comment": "属实"}
+        steps = audit_of(session, report_id)
+        assert [(s.to_status, s.channel) for s in steps][-1] == ("accepted", "cli")
