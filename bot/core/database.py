@@ -109,7 +109,8 @@ def get_session() -> Session:
     """The session of the current request or app context."""
     if "db_session" not in g:
         g.db_session = sessionmaker_for(current_app)()
-    return g.db_session
+    session: Session = g.db_session
+    return session
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -71,12 +71,14 @@ def resolve(path: str) -> Callable[..., Any]:
         raise JobError(f"cannot import job {path}: {exc}") from exc
     if not callable(target):
         raise JobError(f"job {path} is not callable")
-    return target
+    job: Callable[..., Any] = target
+    return job
 
 
 def _check_args(path: str, args: tuple[Any, ...]) -> list[Any]:
     try:
-        return json.loads(json.dumps(list(args)))
+        checked: list[Any] = json.loads(json.dumps(list(args)))
+        return checked
     except (TypeError, ValueError) as exc:
         raise JobError(f"arguments of {path} must be JSON-able: {exc}") from exc
 
