@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -98,8 +99,10 @@ _LOADED: dict[str, ModuleType] = {}
 
 
 @pytest.fixture
-def zoo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModuleType]:
-    # Written and imported once per process: a declarative class is declared only once.
+def zoo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ModuleType]]:
+    # Written and imported once per process: a declarative class is declared only once. Its table
+    # is in the shared metadata only while a test of this module runs, so that the other tests
+    # (the migrations' comparison with the models) never see it.
     if not _LOADED:
         root = tmp_path_factory.mktemp("packages") / "zoo"
         root.mkdir()
@@ -111,7 +114,10 @@ def zoo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModuleType]:
                 _LOADED[name] = importlib.import_module(f"zoo.{name}")
         finally:
             sys.path.remove(str(root.parent))
-    return _LOADED
+    if "zoo_animals" not in metadata().tables:
+        _LOADED["models"].Animal.__table__.to_metadata(metadata())
+    yield _LOADED
+    metadata().remove(metadata().tables["zoo_animals"])
 
 
 def the_feature(zoo: dict[str, ModuleType]) -> Feature:

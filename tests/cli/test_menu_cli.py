@@ -117,7 +117,7 @@ def test_link_wechat_stores_the_openid_and_tags_it(setup: Any, fake_wechat: Fake
 
     taken = run("staff", "link-wechat", "zhao.min", "o_li")
     assert taken.exit_code == 1
-    assert "already linked to 'li.wei'" in taken.output
+    assert "该微信账号已绑定工作人员 li.wei" in taken.output
 
     fake_wechat.fail_next("tags/members/batchtagging", 45159)
     with session_scope(app) as session:
