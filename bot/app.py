@@ -16,6 +16,7 @@ from sqlalchemy import MetaData
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.chat.engine import use_routers
+from bot.chat.routing import Handler
 from bot.core import config, database, jobs, services
 from bot.core.config import Settings
 from bot.core.feature import Feature
@@ -75,6 +76,7 @@ def create_app(
     *,
     config_path: str | None = None,
     features: Sequence[Feature] = FEATURES,
+    fallback: Handler = FALLBACK,
 ) -> Flask:
     """The only application factory: settings, the kernel, then each feature in the list's order."""
     settings = load_settings(config_path, overrides, features=features)
@@ -91,7 +93,7 @@ def create_app(
     services.init_app(app, catalogues(features))
     jobs.init_app(app)
     container.sweepers = [sweeper for feature in features for sweeper in feature.sweepers]
-    use_routers(app, [router for feature in features for router in feature.routers], FALLBACK)
+    use_routers(app, [router for feature in features for router in feature.routers], fallback)
     for feature in features:
         if feature.init_app is not None:
             feature.init_app(app)

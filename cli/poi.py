@@ -67,10 +67,6 @@ class ProgressBar:
         self.close()
 
 
-def _who() -> str:
-    return audit.os_user()
-
-
 # The audit trail's target kind of a facility dataset (the target names the kind, e.g. "toilet").
 DATASET = "dataset"
 
@@ -141,7 +137,14 @@ def poi_load(env: Env, kind: PoiKind, file: str, datum: str, dry_run: bool) -> N
     source: Any = sys.stdin.buffer if file == "-" else file
     with env.session() as session, ProgressBar() as bar:
         result = load_dataset(
-            session, kind, source, Datum(datum), dry_run=dry_run, progress=bar, rules=rules, loaded_by=_who()
+            session,
+            kind,
+            source,
+            Datum(datum),
+            dry_run=dry_run,
+            progress=bar,
+            rules=rules,
+            loaded_by=audit.os_user(),
         )
         audit_load(session, result, dry_run=dry_run)
     report(result)
@@ -191,7 +194,7 @@ def poi_demo(env: Env) -> None:
     """Load the demo city's sample datasets (each kind), so the chat shows real answers."""
     rules = Rules.from_settings(_settings(env).section(GeoSettings))
     with env.session() as session:
-        results = load_demo(session, rules=rules, loaded_by=_who())
+        results = load_demo(session, rules=rules, loaded_by=audit.os_user())
         for result in results:
             audit_load(session, result, dry_run=False)
     for result in results:

@@ -61,6 +61,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# Every test says what kind it is; `-m unit` and the like select by it (README, "Layout").
+KINDS = frozenset({"unit", "contract", "integration", "browser", "faults"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    unmarked = [item.nodeid for item in items if not KINDS & {mark.name for mark in item.iter_markers()}]
+    if unmarked:
+        raise pytest.UsageError(f"tests without a kind marker ({', '.join(sorted(KINDS))}): {unmarked}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     days = config.getoption("--clock-shift-days")
     if days:

@@ -12,17 +12,19 @@ from functools import partial
 import click
 
 from bot.app import FEATURES, create_app, load_settings
+from bot.chat.routing import Handler
 from bot.cli import db
 from bot.core import audit
 from bot.core.config import CONFIG_ENV, ConfigError
 from bot.core.feature import Feature
+from bot.features import FALLBACK
 from cli import chat, fake_wechat
 from cli.env import Env
 
 
-def build(features: Sequence[Feature] = FEATURES) -> click.Group:
-    """The ``citybot`` group of an app made of ``features``: the schema and development-tool
-    commands, then each feature's commands in the list's order."""
+def build(features: Sequence[Feature] = FEATURES, fallback: Handler = FALLBACK) -> click.Group:
+    """The ``citybot`` group of an app made of ``features`` (and the chat's last resort): the schema
+    and development-tool commands, then each feature's commands in the list's order."""
 
     @click.group()
     @click.option(
@@ -36,7 +38,9 @@ def build(features: Sequence[Feature] = FEATURES) -> click.Group:
     def group(ctx: click.Context, config_path: str | None) -> None:
         """citybot: the city-management WeChat service account backend."""
         env = Env(
-            config_path, partial(create_app, features=features), partial(load_settings, features=features)
+            config_path,
+            partial(create_app, features=features, fallback=fallback),
+            partial(load_settings, features=features),
         )
         ctx.obj = env
         ctx.with_resource(audit.through(audit.Channel.CLI, actor=audit.os_user()))

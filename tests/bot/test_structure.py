@@ -110,3 +110,14 @@ def test_no_import_hides_in_a_function() -> None:
             relative = path.relative_to(REPO)
             offenders += [f"{relative}:{line}" for line in local_imports(path.read_text())]
     assert offenders == []
+
+
+def test_tests_mirror_the_tree() -> None:
+    # tests/<path>/ holds the tests of the package <path>; tests/support/ the shared helpers.
+    folders = [path.parent for path in (REPO / "tests").rglob("test_*.py")]
+    strays = sorted(
+        str(folder.relative_to(REPO))
+        for folder in set(folders)
+        if not (REPO / folder.relative_to(REPO / "tests") / "__init__.py").is_file()
+    )
+    assert strays == []

@@ -53,9 +53,8 @@ def test_retry_delivers_by_customer_service_message(
     assert "database hiccup" in listed.output
 
     # The CLI builds its own app from the file; give it the same routing as the test app.
-    monkeypatch.setattr("bot.app.FALLBACK", flaky)
     features = [*(replace(feature, routers=()) for feature in FEATURES), Feature("flaky", routers=[router])]
-    replayed = runner.invoke(build(features), ["--config", config, "messages", "retry"])
+    replayed = runner.invoke(build(features, fallback=flaky), ["--config", config, "messages", "retry"])
     assert replayed.exit_code == 0, replayed.output
     assert "replayed 1 message(s), 0 still failing" in replayed.output
     assert [(m["touser"], m["text"]["content"]) for m in fake_wechat.sent_messages] == [
