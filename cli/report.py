@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy.orm import Session
 
+from bot.core import services
 from bot.core.clock import utcnow
+from bot.core.errors import render
 from cli.acting import actor_option, resolve_actor
 from cli.env import Env, pass_env, refusals
 from reports import rewards, workflow
@@ -165,13 +167,35 @@ def decision(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @report.command("accept")
+@click.option(
+    "--confirm-photos",
+    is_flag=True,
+    help="Accept although some photos are not ready (still downloading, or the download failed).",
+)
 @decision
-def report_accept(env: Env, ref: str, actor_name: str, expect: str | None, comment: str | None) -> None:
-    """Accept a report; its category's points are awarded once (within the caps)."""
+def report_accept(
+    env: Env, ref: str, confirm_photos: bool, actor_name: str, expect: str | None, comment: str | None
+) -> None:
+    """Accept a report; its category's points are awarded once (within the caps).
+
+    A report whose photos are not all ready is refused unless --confirm-photos is given.
+    """
     actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
     with refusals(env), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
-        r = workflow.accept(session, report_id, actor, expected, settings=_settings(env), comment=comment)
+        try:
+            r = workflow.accept(
+                session,
+                report_id,
+                actor,
+                expected,
+                settings=_settings(env),
+                comment=comment,
+                photos_confirmed=confirm_photos,
+            )
+        except workflow.PhotosNotReadyError as exc:
+            texts = services.texts(env.app)
+            raise click.ClickException(f"{render(texts, exc)}{texts('reports.cli.confirm_photos')}") from None
         entry = rewards.award(session, r, actor, settings=_settings(env))
         capped = f" ({entry.capped_points} withheld: {entry.reason})" if entry.capped_points else ""
         click.echo(f"{r.number}: {r.status}, {entry.points} points{capped}")

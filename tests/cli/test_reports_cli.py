@@ -10,8 +10,8 @@ from click.testing import Result
 from flask import Flask
 
 from reports import phones
-from reports.models import Report
-from tests.support.reports import FakeMedia, add_staff, new_report, unit
+from reports.models import PhotoStatus, Report
+from tests.support.reports import FakeMedia, add_staff, make_unready, new_report, unit
 
 pytestmark = pytest.mark.integration
 
@@ -140,3 +140,22 @@ def test_decisions_from_the_command_line_are_in_the_one_trail(
         assert entry.details == {"role": "reviewer", "from": "submitted", "to": "accepted", "comment": "属实"}
         steps = audit_of(session, report_id)
         assert [(s.to_status, s.channel) for s in steps][-1] == ("accepted", "cli")
+
+
+def test_accepting_with_photos_not_ready_needs_confirm_photos(
+    reports_app: Flask, media: FakeMedia, run: Callable[..., Result]
+) -> None:
+    add_staff(reports_app)
+    report_id = new_report(reports_app, media)
+    make_unready(reports_app, report_id, PhotoStatus.PENDING)
+    [number] = numbers(reports_app, report_id)
+    refused = run("report", "accept", number, "--actor", "rev-a")
+    assert refused.exit_code == 1
+    assert refused.output == (
+        f"Error: 举报 {number} 还有 1 张照片尚未就绪（正在下载或下载失败），审核人员还看不到。"
+        "采纳前须确认在未看到这些照片的情况下采纳。如确认，请加上 --confirm-photos 重新执行。\n"
+    )
+    assert run("rewards", "balance", "o-resident-1", "--actor", "officer-a").output.startswith("balance 0")
+    accepted = run("report", "accept", number, "--actor", "rev-a", "--confirm-photos")
+    assert accepted.exit_code == 0, accepted.output
+    assert "accepted, 10 points" in accepted.output

@@ -20,8 +20,8 @@ from bot.core.ratelimit import digest
 from miniprogram_api import uploads
 from miniprogram_api.auth import ApiUser
 from miniprogram_api.models import IdempotencyKey
-from reports.jobs import storage_for
 from reports import workflow
+from reports.jobs import storage_for
 from reports.models import Photo, PhotoStatus, Report, ReportStatus, Source, audit_of
 from reports.roles import staff_actor
 from staff.roles import Role
