@@ -13,14 +13,14 @@ from flask import Flask
 
 from bot.core.clock import utcnow
 from bot.core.database import session_scope
-from reports.models import LineStatus, PayoutLine, Report, ReportStatus
+from reports.models import LineStatus, PayoutLine, PhotoStatus, Report, ReportStatus
 from reports.phones import bind_phone
 from staff.roles import Role
 from tests.console.test_console_browser import login
 from tests.support.browser_fixtures import SCREENSHOTS, screenshot
 from tests.support.console import add_staff, with_fake_wechat
 from tests.support.live import serve
-from tests.support.reports import FakeMedia, close_queue, new_report
+from tests.support.reports import FakeMedia, close_queue, make_unready, new_report
 
 pytestmark = pytest.mark.browser
 
@@ -141,6 +141,35 @@ def test_work_a_report_to_accepted_and_pay_it_out(
     with session_scope(app) as session:
         line = session.query(PayoutLine).one()
         assert line.status == LineStatus.PAID
+
+
+def test_the_a_key_asks_before_accepting_a_report_whose_photo_is_not_ready(
+    work: tuple[Flask, str, FakeMedia], page: Page
+) -> None:
+    app, base_url, media = work
+    report_id = new_report(app, media, seeds=(211, 212), openid="o-waiting")
+    make_unready(app, report_id, PhotoStatus.RETRYING)
+    login(page, base_url, "rev")
+    page.goto(f"{base_url}/console/reports/{report_id}")
+    assert "照片 1：下载失败，稍后重试" in page.locator("main").inner_text()
+    page.keyboard.press("a")
+    page.wait_for_url(re.compile(rf".*/console/reports/{report_id}\?confirm=accept.*"))
+    confirm = page.locator("#confirm-accept")
+    assert confirm.is_visible()
+    assert "照片尚未就绪，确认采纳？" in confirm.inner_text()
+    assert "尚未就绪" in page.locator(".flash-error").inner_text()
+    screenshot(page, "console-review-confirm-photos")
+    with page.expect_navigation():
+        page.keyboard.press("a")  # A again only asks again: the confirmation is a button of its own
+    assert confirm.is_visible()
+    with session_scope(app) as session:
+        assert session.get(Report, report_id).status == ReportStatus.SUBMITTED  # type: ignore[union-attr]
+    confirm.locator("button:has-text('确认采纳')").click()
+    page.wait_for_url(f"{base_url}/console/reports/")  # the queue: no next report
+    assert "采纳，当前状态：已采纳" in page.locator(".flash-success").inner_text()
+    with session_scope(app) as session:
+        assert session.get(Report, report_id).status == ReportStatus.ACCEPTED  # type: ignore[union-attr]
+    assert page.errors == []  # type: ignore[attr-defined]
 
 
 def test_upload_a_dataset_with_errors_fix_it_and_publish_it(
