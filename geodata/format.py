@@ -74,21 +74,26 @@ def status_line(texts: Texts, entry: NearbyEntry, now: datetime | None) -> str |
     return texts("nearby.hours_suffix", status=status, hours=_plain(hours)) if hours else status
 
 
-def _season_day(text: str, today: date) -> date | None:
+def _season_day(text: str, year: int) -> date | None:
     parsed = parse_season(text)
     if parsed is None:
         return None
     recurring, day = parsed
-    return day.replace(year=today.year) if recurring and not (day.month == 2 and day.day == 29) else day
+    if recurring and not (day.month == 2 and day.day == 29):
+        return day.replace(year=year)  # every year: this year's date
+    return day
 
 
-def season_line(texts: Texts, entry: NearbyEntry, today: date) -> str | None:
+def season_line(texts: Texts, entry: NearbyEntry, today: date | None) -> str | None:
+    """经营季节：7月1日至9月30日 (a year only where it is not this year's)."""
     if entry.season is None:
         return None
-    start, end = (_season_day(text, today) for text in entry.season)
+    year = today.year if today is not None else 2000
+    start, end = (_season_day(text, year) for text in entry.season)
     if start is None or end is None:
         return None
-    return texts("nearby.season", start=day_text(texts, start, today), end=day_text(texts, end, today))
+    first, last = (day_text(texts, day, today or start) for day in (start, end))
+    return texts("nearby.season", start=first, end=last)
 
 
 def format_entry(
@@ -107,7 +112,7 @@ def format_entry(
     status = status_line(texts, entry, now)
     if status is not None:
         lines.append(status)
-    season = season_line(texts, entry, (now or datetime.now()).date()) if entry.season else None
+    season = season_line(texts, entry, now.date() if now is not None else None)
     if season is not None:
         lines.append(season)
     url = navigation_url(style.provider, entry.point, entry.name, app=style.app)

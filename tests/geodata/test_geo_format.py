@@ -149,6 +149,9 @@ def test_walking_time_only_for_a_walk() -> None:
 def test_a_seasonal_entry_shows_its_season() -> None:
     text = format_entry(TEXTS, STYLE, 1, entry(1, season=("07-01", "09-30")), NOW)
     assert TEXTS("nearby.season", start="7月1日", end="9月30日") in text
+    assert TEXTS("nearby.season", start="7月1日", end="9月30日") in format_entry(
+        TEXTS, STYLE, 1, entry(1, season=("07-01", "09-30"))
+    )  # without the moment of the search: the every-year dates still
     dated = format_entry(TEXTS, STYLE, 1, entry(1, season=("2025-07-01", "2026-01-15")), NOW)
     assert "经营季节：7月1日至2026年1月15日" in dated
 
