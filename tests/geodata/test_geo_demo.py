@@ -10,12 +10,16 @@ from importlib import resources
 import pytest
 from flask import Flask
 
+from bot.app import load_texts
 from bot.core.database import session_scope
 from geodata.demo import datasets, load_demo
+from geodata.describe import describe
 from geodata.hours import is_valid
 from waste.table import read_table, sample_path
 
 pytestmark = pytest.mark.integration
+
+TEXTS = load_texts()
 
 
 def test_loading_the_demo_data_warns_about_nothing(make_app: Callable[..., Flask]) -> None:
@@ -38,6 +42,7 @@ def test_every_demo_opening_hours_value_parses() -> None:
             if row["opening_hours"]:
                 seen += 1
                 assert is_valid(row["opening_hours"]), (demo.file, row["name"], row["opening_hours"])
+                assert describe(row["opening_hours"], TEXTS), row["opening_hours"]  # shown in words
     assert seen > 50  # the demo shows opening hours for most facilities
 
 
