@@ -156,6 +156,8 @@ class ShownPoi(NamedTuple):
     opening_hours: str | None
     capacity: int | None
     source_line: int
+    season_start: str | None
+    season_end: str | None
 
 
 def shown_pois(session: Session, ids: list[int]) -> list[ShownPoi]:

@@ -38,7 +38,7 @@ from reports.settings import ReportsSettings
 from waste.answer import category_view as waste_category_view
 from waste.answer import item_view
 from waste.categories import WasteCategory
-from waste.lookup import lookup
+from waste.lookup import find
 from waste.settings import WasteSettings
 
 log = logging.getLogger("citybot.api")
@@ -218,7 +218,7 @@ def sorting() -> Response:
     query = _validated(schemas.SortingQuery, request.args.to_dict())
     settings = services.settings().section(WasteSettings)
     texts = services.texts()
-    result = lookup(get_session(), query.q, min_score=settings.min_score, suggestions=settings.suggestions)
+    result = find(get_session(), query.q, settings)
     match = None
     if result.item is not None:
         match = {**item_view(result.item, texts), "score": round(result.score, 1), "exact": result.exact}

@@ -120,6 +120,7 @@ def test_errors_by_line_and_nonzero_exit(run, app: Flask, tmp_path: Path) -> Non
 def test_demo_loads_every_kind_once(run, app: Flask) -> None:  # type: ignore[no-untyped-def]
     first = run("poi", "demo")
     assert first.exit_code == 0, first.output
+    assert "warning" not in first.output  # the demo data passes its own checks
     assert first.output.count("now active") == len(PoiKind)
     second = run("poi", "demo")
     assert second.output.count("nothing changed") == len(PoiKind)
