@@ -74,3 +74,9 @@ class GeoSettings(Section):
     def kinds(self) -> KindCatalogue:
         """The kinds as this bureau configured them (keywords and labels)."""
         return KindCatalogue.build(self.keywords, self.labels)
+
+    # Rows outside service_area: "refuse" (the file is refused) or "warn" (loaded, with a warning).
+    outside_area: Literal["refuse", "warn"] = "refuse"
+    # A load that drops more than this share of the active version's rows (56 rows replaced by 4)
+    # needs a confirmation: `citybot poi load --confirm-shrink`, a tick in the console. 1: never asks.
+    max_drop_share: float = Field(0.5, ge=0, le=1)

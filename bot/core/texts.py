@@ -81,3 +81,8 @@ class Texts:
 
     def keys(self) -> list[str]:
         return sorted(self._catalogue)
+
+    def zone_name(self, zone: str) -> str:
+        """How people name a time zone (Asia/Shanghai: 北京时间), from ``time_zones``."""
+        key = f"time_zones.{zone}"
+        return self(key) if key in self else self("time_zones.other", zone=zone)
