@@ -76,6 +76,10 @@ class Texts:
         template = self._catalogue[key]
         return template.format(**values) if values or _fields(template) else template
 
+    def placeholders(self, key: str) -> set[str]:
+        """The names a sentence fills in."""
+        return _fields(self._catalogue[key])
+
     def __contains__(self, key: str) -> bool:
         return key in self._catalogue
 
