@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from bot.core import services
 from cli.acting import actor_option, resolve_actor
 from cli.env import Env, pass_env, refusals
 from reports import rewards as ledger
@@ -72,7 +73,13 @@ def rewards_export(env: Env, batch_id: int, output: str | None, actor_name: str)
     """The batch as CSV (UTF-8 with BOM); full phone numbers for the rewards officer only."""
     actor = resolve_actor(env, actor_name, Permission.REWARDS_PAYOUT)
     with refusals(env), env.session() as session:
-        data = ledger.export_csv(session, batch_id, actor, settings=env.app.config["CITYBOT"].reports)
+        data = ledger.export_csv(
+            session,
+            batch_id,
+            actor,
+            settings=env.app.config["CITYBOT"].reports,
+            texts=services.texts(env.app),
+        )
     if output:
         with open(output, "wb") as handle:
             handle.write(data)

@@ -19,7 +19,7 @@ from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from bot.core import httperrors, inputs, services
+from bot.core import audit, httperrors, inputs, services
 from console import access, localtime, navigation
 from console.pages import audit_log, auth, broadcasts, datasets, home, reviews, rewards, staff, statistics
 from staff.roles import Permission, Role, role_name
@@ -91,6 +91,7 @@ def _template_context() -> dict[str, Any]:
         "Permission": Permission,
         "role_labels": {role: role_name(texts, role) for role in Role},
         "texts": texts,
+        "actor_name": lambda name: audit.actor_name(texts, name or ""),
     }
 
 

@@ -6,6 +6,8 @@ masked; only the CSV the officer pays from carries them in full.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
@@ -17,7 +19,7 @@ from console import access, queue
 from console.access import requires
 from console.refusals import explain
 from reports import rewards
-from reports.models import LedgerEntry, PayoutBatch, Report
+from reports.models import BatchStatus, LedgerEntry, LineStatus, PayoutBatch, Report
 from reports.phones import mask
 from reports.roles import Actor, PermissionDeniedError, actor_for_staff
 from reports.settings import ReportsSettings
@@ -33,8 +35,12 @@ REASON_LABELS = {
     "payout": "兑付",
     "payout_failed": "兑付失败退回",
 }
-LINE_LABELS = {"pending": "待发放", "paid": "已发放", "failed": "发放失败"}
-BATCH_LABELS = {"created": "待确认", "confirmed": "已确认"}
+
+
+def _labels(namespace: str, codes: type[StrEnum]) -> dict[str, str]:
+    """Each code's words from ``namespace`` in the catalogue."""
+    texts = services.texts()
+    return {code.value: texts(f"{namespace}.{code.value}") for code in codes}
 
 
 def _actor() -> Actor:
@@ -73,7 +79,7 @@ def index() -> ResponseReturnValue:
         pseudonym=_pseudonym,
         kind_labels=KIND_LABELS,
         reason_labels=REASON_LABELS,
-        batch_labels=BATCH_LABELS,
+        batch_labels=_labels("reports.payout_batch", BatchStatus),
         points_per_yuan=settings.points_per_yuan,
     )
 
@@ -112,8 +118,8 @@ def batch(batch_id: int) -> ResponseReturnValue:
         "console/rewards_batch.html",
         batch=found,
         lines=[(line, _pseudonym(line.openid), mask(line.phone)) for line in found.lines],
-        line_labels=LINE_LABELS,
-        batch_labels=BATCH_LABELS,
+        line_labels=_labels("reports.payout_line", LineStatus),
+        batch_labels=_labels("reports.payout_batch", BatchStatus),
         points_per_yuan=settings.points_per_yuan,
         four_eyes=settings.payout_four_eyes and found.created_by == me.username,
     )
@@ -125,7 +131,11 @@ def export(batch_id: int) -> ResponseReturnValue:
     db = get_session()
     try:
         data = rewards.export_csv(
-            db, batch_id, _actor(), settings=services.settings().section(ReportsSettings)
+            db,
+            batch_id,
+            _actor(),
+            settings=services.settings().section(ReportsSettings),
+            texts=services.texts(),
         )
     except rewards.PayoutError:
         abort(404)

@@ -37,7 +37,8 @@ def test_review_from_the_command_line(
     shown = run("report", "show", n2)
     assert shown.exit_code == 0, shown.output
     assert f"possible duplicate of {n1}" in shown.output
-    assert "resident (resident)" in shown.output
+    assert "市民：已提交" in shown.output
+    assert "resident" not in shown.output
     assert "o-resident-1" not in shown.output
 
     refused = run("report", "accept", n1, "--actor", "officer-a")
@@ -64,8 +65,8 @@ def test_review_from_the_command_line(
     assert run("report", "resolve", n1, "--actor", "rev-b").output.strip() == f"{n1}: resolved"
 
     trail = run("report", "show", n1).output
-    assert "rev-a (reviewer)  submitted -> accepted  属实" in trail
-    assert "rev-b (reviewer)  accepted -> resolved" in trail
+    assert "审核员 rev-a：已提交 → 已采纳，说明：属实" in trail
+    assert "审核员 rev-b：已采纳 → 已处理" in trail
 
 
 def test_payout_from_the_command_line(
