@@ -89,8 +89,9 @@ def report_list(env: Env, statuses: tuple[str, ...], open_only: bool, overdue: b
             if is_overdue(r, now):
                 flags.append("OVERDUE")
             created = _local(r.created_at, settings)
+            status = services.texts(env.app)(f"reports.status.{r.status}")
             click.echo(
-                f"{r.id:>6}  {r.number}  {r.status:<12}  {r.category.name:<6}  {created}"
+                f"{r.id:>6}  {r.number}  {status:<4}  {r.category.name:<6}  {created}"
                 f"  photos {stored}/{len(r.photos)}  {' '.join(flags)}".rstrip()
             )
 
