@@ -75,7 +75,11 @@ DATASET = "dataset"
 
 def audit_load(session: Session, result: LoadResult, *, dry_run: bool) -> None:
     """Write a load (or a dry run, or a refused file) to the audit trail, as the console does."""
-    written = result.ok and not dry_run
+    written = not dry_run and result.status in (
+        LoadStatus.LOADED,
+        LoadStatus.REACTIVATED,
+        LoadStatus.UNCHANGED,
+    )
     audit.record(
         session,
         "dataset.load" if written else "dataset.check",

@@ -15,6 +15,7 @@ import bot
 from bot import create_app as real_create_app
 from bot.cli import cli
 from bot.core import services
+from bot.core.audit import AuditEntry
 from bot.core.database import session_scope
 from geodata import models
 from geodata.demo import datasets as demo_datasets
@@ -166,6 +167,10 @@ def test_a_load_that_drops_most_rows_needs_confirm_shrink(run, app: Flask, tmp_p
     assert "--confirm-shrink" in refused.output
     with session_scope(app) as session:
         assert [d.version for d in models.versions(session)] == [1]
+        checked = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert checked is not None
+        assert (checked.action, checked.target_version) == ("dataset.check", None)  # nothing was written
+        assert checked.details["status"] == "needs_confirmation"
     confirmed = run("poi", "load", "toilet", str(few), "--datum", "wgs84", "--confirm-shrink")
     assert confirmed.exit_code == 0, confirmed.output
     assert "4 条已发布为版本 2" in confirmed.output
