@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from bot.core import services
 from bot.core.database import get_session
 from bot.core.geo import Datum
-from console import access
+from console import access, localtime
 from console.access import requires
 from console.refusals import explain
 from console.settings import ConsoleSettings
@@ -33,12 +33,12 @@ from staff.roles import Permission
 
 bp = Blueprint("datasets", __name__, url_prefix="/datasets")
 
-DATUM_LABELS = {
-    Datum.WGS84: "WGS-84（GPS 原始坐标、GeoJSON）",
-    Datum.GCJ02: "GCJ-02（高德、腾讯、微信）",
-    Datum.BD09: "BD-09（百度）",
-}
 ALLOWED_SUFFIXES = {".csv", ".geojson", ".json"}
+
+
+def _say(key: str, /, **values: object) -> str:
+    """A sentence of this page, from ``console.datasets`` in the catalogue."""
+    return services.texts()(f"console.datasets.{key}", **values)
 
 
 def _uploads() -> Uploads:
@@ -58,7 +58,9 @@ def _page(result: LoadResult | None = None, token: str = "", status: int = 200) 
         "console/datasets.html",
         kinds=list(PoiKind),
         by_kind=by_kind,
-        datums=DATUM_LABELS,
+        datums=list(Datum),
+        say=_say,
+        zone_name=services.texts().zone_name(localtime.zone().key),
         result=result,
         token=token,
         rollback_targets=targets,
@@ -83,14 +85,14 @@ def check() -> ResponseReturnValue:
         kind = PoiKind(request.form.get("kind", ""))
         datum = Datum(request.form.get("datum", ""))
     except ValueError:
-        flash("请选择设施类型和坐标系。", "error")
+        flash(_say("choose_kind"), "error")
         return _page(status=400)
     if upload is None or not upload.filename:
-        flash("请选择要上传的 CSV 或 GeoJSON 文件。", "error")
+        flash(_say("choose_file"), "error")
         return _page(status=400)
     name = Path(upload.filename).name[:255]
     if Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
-        flash("只接受 .csv、.geojson 或 .json 文件。", "error")
+        flash(_say("wrong_suffix"), "error")
         return _page(status=400)
     data = upload.read()
     db = get_session()
@@ -128,7 +130,7 @@ def publish() -> ResponseReturnValue:
     token = request.form.get("token", "")
     found = _uploads().get(token, me.id)
     if found is None:
-        flash("上传的文件已过期或不存在，请重新上传并检查。", "error")
+        flash(_say("expired"), "error")
         return redirect(url_for(".index"))
     staged, path = found
     kind, datum = PoiKind(staged.meta["kind"]), Datum(staged.meta["datum"])
@@ -150,7 +152,7 @@ def publish() -> ResponseReturnValue:
         return _page(result, token, status=409)
     if not result.ok:  # the rules changed since the dry run
         db.rollback()
-        flash("文件未通过检查，未发布。", "error")
+        flash(_say("not_published"), "error")
         return _page(result, status=422)
     access.record(
         "dataset.load",
@@ -163,7 +165,10 @@ def publish() -> ResponseReturnValue:
     db.commit()
     _uploads().discard(token)
     said = services.texts()(result.status.label.key)
-    flash(f"{kind.label}：{said}（版本 {result.version}，{result.row_count} 条）。", "success")
+    flash(
+        _say("published", kind=kind.label, status=said, version=result.version, rows=result.row_count),
+        "success",
+    )
     return redirect(url_for(".index"))
 
 
@@ -183,5 +188,7 @@ def roll_back(kind: str) -> ResponseReturnValue:
         return redirect(url_for(".index"))
     access.record("dataset.rollback", poi_kind.value, kind="dataset", version=restored.version)
     db.commit()
-    flash(f"{poi_kind.label}已回退到版本 {restored.version}（{restored.row_count} 条）。", "success")
+    flash(
+        _say("rolled_back", kind=poi_kind.label, version=restored.version, rows=restored.row_count), "success"
+    )
     return redirect(url_for(".index"))
