@@ -270,7 +270,7 @@ class Encoding(StrEnum):
 
     @property
     def label(self) -> Label:
-        return Label(f"geodata.encodings.{self.name.lower()}")
+        return Label(f"geodata.encodings.{self.value}")
 
 
 _BOM = b"\xef\xbb\xbf"

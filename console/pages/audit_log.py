@@ -41,6 +41,7 @@ VOCABULARY: audit.Vocabulary = {
     "login.reason": ("audit.values.login_reason",),
     "dataset.status": ("geodata.load_status",),
     "dataset.encoding": ("geodata.encodings",),
+    "dataset.datum": ("geodata.datums",),
     "draft.status": ("broadcasts.status",),
     "draft.previous_status": ("broadcasts.status",),
     "draft.stage": ("audit.values.stage",),

@@ -72,7 +72,14 @@ def record_everything(app: Flask) -> None:
                 target="toilet",
                 target_kind="dataset",
                 version=2,
-                details={"file": "t.csv", "datum": "wgs84", "rows": 4, "errors": 0, "status": "loaded"},
+                details={
+                    "file": "t.csv",
+                    "datum": "wgs84",
+                    "rows": 4,
+                    "errors": 0,
+                    "status": "loaded",
+                    "encoding": "gb18030",
+                },
             )
 
 
@@ -92,7 +99,7 @@ def test_every_entry_reads_as_chinese_sentences(app: Flask) -> None:
     assert "审核中 → 未采纳，原因：信息不完整，无法核实。；身份：审核员" in details
     assert "市民提交，状态：已提交" in details
     assert "身份：奖励专员" in details  # failed=None left out
-    assert "发布文件 t.csv：已发布为新版本；坐标系：wgs84；条数：4；错误：0 处" in details
+    assert "发布文件 t.csv：已发布为新版本；坐标系：WGS-84；条数：4；错误：0 处；编码：GBK/GB18030" in details
     assert "兑付批次 3" in page
     assert "公共厕所（版本 2）" in page
     assert "命令行（ops）" in page
