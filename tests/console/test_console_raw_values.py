@@ -10,10 +10,12 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
+from bot.core.clock import utcnow
 from bot.core.database import session_scope
 from reports.models import PayoutBatch
 from reports.phones import bind_phone
 from staff.roles import Role
+from tests.support.broadcasts import approved_draft
 from tests.support.console import ConsoleClient, add_staff, text, with_fake_wechat
 from tests.support.reports import close_queue, new_report
 
@@ -52,6 +54,9 @@ def full_app(app: Flask) -> Iterator[Flask]:
     officer.post("/console/rewards/batches")
     admin = ConsoleClient(app).logged_in("root")
     admin.post("/console/staff/rev/roles", {"roles": ["reviewer", "editor"]})
+    with session_scope(app) as session:
+        draft = approved_draft(session, utcnow())
+        app.config["RAW_SCAN_DRAFT"] = draft.id
     app.config["RAW_SCAN_REPORTS"] = (accepted, rejected)
     yield app
     close_queue(app)
@@ -75,6 +80,8 @@ def test_no_console_page_shows_a_raw_code(full_app: Flask) -> None:
         "/console/staff/rev",
         "/console/audit/",
         "/console/datasets/",
+        "/console/broadcasts/",
+        f"/console/broadcasts/{app.config['RAW_SCAN_DRAFT']}",
         "/console/no-such-page",
     ]
     for path in pages:
