@@ -33,8 +33,14 @@ class KindParam(click.ParamType):
             return value
         try:
             return PoiKind.parse(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+        except ValueError:
+            known = "、".join(f"{kind.value}（{kind.label}）" for kind in PoiKind)
+            env = ctx.find_object(Env) if ctx is not None else None
+            if env is None:  # no command group around (a direct call): the catalogue is not at hand
+                self.fail(f"unknown kind {value!r}; known: {known}", param, ctx)
+            self.fail(
+                services.texts(env.app)("geodata.cli.unknown_kind", kind=value, known=known), param, ctx
+            )
 
 
 KIND = KindParam()

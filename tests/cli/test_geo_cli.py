@@ -116,7 +116,7 @@ def test_errors_by_line_and_nonzero_exit(run, app: Flask, tmp_path: Path) -> Non
         assert models.versions(session) == []
     unknown = run("poi", "load", "lamp", str(bad), "--datum", "wgs84")
     assert unknown.exit_code == 2
-    assert "unknown kind" in unknown.output
+    assert "没有“lamp”这种设施类型；可用的类型：bike（公共自行车站点）" in unknown.output
     no_datum = run("poi", "load", "bike", str(bad))
     assert no_datum.exit_code == 2
 
