@@ -136,6 +136,7 @@ def _http_error(exc: HTTPException) -> tuple[str, int]:
 
 def _routing_error(exc: HTTPException) -> Response:
     """A /console URL that matches no view (or not with this method): the console's page, not Flask's."""
+    access.identify()  # the page's header and its way back know who is signed in
     body, code = _http_error(exc)
     response = Response(body, status=code, mimetype="text/html")
     if exc.code == 405 and exc.response is None:

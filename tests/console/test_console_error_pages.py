@@ -32,6 +32,8 @@ def test_an_unknown_console_url_is_a_chinese_404(app: Flask, path: str) -> None:
     signed_in = ConsoleClient(app).logged_in("root").get(path)
     assert signed_in.status_code == 404
     assert_console_page(text(signed_in), "页面不存在", 404)
+    assert "返回工作台" in text(signed_in)  # it knows who is signed in
+    assert "系统管理员" in text(signed_in)
 
 
 def test_a_wrong_method_and_a_refused_permission_are_chinese(app: Flask) -> None:
