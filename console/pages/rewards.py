@@ -19,7 +19,7 @@ from console import access, queue
 from console.access import requires
 from console.refusals import explain
 from reports import rewards
-from reports.models import BatchStatus, LedgerEntry, LineStatus, PayoutBatch, Report
+from reports.models import BatchStatus, LedgerEntry, LedgerKind, LineStatus, PayoutBatch, Report
 from reports.phones import mask
 from reports.roles import Actor, PermissionDeniedError, actor_for_staff
 from reports.settings import ReportsSettings
@@ -27,20 +27,14 @@ from staff.roles import Permission
 
 bp = Blueprint("rewards", __name__, url_prefix="/rewards")
 
-KIND_LABELS = {"earn": "获得", "reverse": "冲正", "payout": "兑付"}
-REASON_LABELS = {
-    "daily_cap": "达到每日上限",
-    "monthly_cap": "达到每月上限",
-    "acceptance_revoked": "撤销采纳",
-    "payout": "兑付",
-    "payout_failed": "兑付失败退回",
-}
+# The ledger's reasons shown in the console (reports.ledger_reason.<reason> in the catalogue).
+LEDGER_REASONS = ("daily_cap", "monthly_cap", "acceptance_revoked", "payout", "payout_failed")
 
 
-def _labels(namespace: str, codes: type[StrEnum]) -> dict[str, str]:
+def _labels(namespace: str, codes: type[StrEnum] | tuple[str, ...]) -> dict[str, str]:
     """Each code's words from ``namespace`` in the catalogue."""
     texts = services.texts()
-    return {code.value: texts(f"{namespace}.{code.value}") for code in codes}
+    return {str(code): texts(f"{namespace}.{code}") for code in codes}
 
 
 def _actor() -> Actor:
@@ -77,8 +71,8 @@ def index() -> ResponseReturnValue:
         batches=rewards.batches(db, limit=50),
         ledger=_recent_ledger(db),
         pseudonym=_pseudonym,
-        kind_labels=KIND_LABELS,
-        reason_labels=REASON_LABELS,
+        kind_labels=_labels("reports.ledger_kind", LedgerKind),
+        reason_labels=_labels("reports.ledger_reason", LEDGER_REASONS),
         batch_labels=_labels("reports.payout_batch", BatchStatus),
         points_per_yuan=settings.points_per_yuan,
     )
