@@ -67,8 +67,8 @@ def _blueprint() -> Blueprint:
     bp.after_request(_headers)
     bp.context_processor(_template_context)
     bp.register_error_handler(CSRFError, _csrf_error)
+    # An exception no view expected reaches this as a 500 (Flask logs it with its traceback first).
     bp.register_error_handler(HTTPException, _http_error)
-    bp.register_error_handler(Exception, _unexpected)
     return bp
 
 
@@ -144,14 +144,6 @@ def _routing_error(exc: HTTPException) -> Response:
         if allowed:
             response.headers["Allow"] = ", ".join(allowed)
     return _headers(response)
-
-
-def _unexpected(exc: Exception) -> tuple[str, int]:
-    """An error no view expected: logged with its traceback, shown as the console's 500 page."""
-    if isinstance(exc, HTTPException):
-        return _http_error(exc)
-    log.exception("unexpected error on %s %s", request.method, request.path)
-    return _error_page(500)
 
 
 def _local_time_filter(app: Flask) -> Any:

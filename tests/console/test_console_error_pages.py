@@ -63,6 +63,22 @@ def test_an_unexpected_failure_is_the_console_500_page(app: Flask) -> None:
     assert "boom" not in text(response)
 
 
+def test_a_failing_console_view_is_the_console_500_page(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    add_staff(app, "root", {Role.ADMIN})
+    client = ConsoleClient(app).logged_in("root")
+
+    def fail() -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(app.view_functions, "console.home.dashboard", fail)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/console/")
+    assert response.status_code == 500
+    assert_console_page(text(response), "系统出错", 500)
+    assert "返回工作台" in text(response)
+    assert "boom" not in text(response)
+
+
 def test_the_json_apis_keep_their_own_errors(app: Flask) -> None:
     client = app.test_client()
     api = client.get("/api/v1/no/such/route")
