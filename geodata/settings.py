@@ -39,6 +39,12 @@ class GeoSettings(Section):
     words: dict[str, list[str]] = Field(default_factory=dict)
     labels: dict[str, str] = Field(default_factory=dict)  # kind -> label
 
+    # Rows outside service_area: "refuse" (the file is refused) or "warn" (loaded, with a warning).
+    outside_area: Literal["refuse", "warn"] = "refuse"
+    # A load that drops more than this share of the active version's rows (56 rows replaced by 4)
+    # needs a confirmation: `citybot poi load --confirm-shrink`, a tick in the console. 1: never asks.
+    max_drop_share: float = Field(0.5, ge=0, le=1)
+
     @field_validator("service_area")
     @classmethod
     def _area(cls, value: Bounds | None) -> Bounds | None:

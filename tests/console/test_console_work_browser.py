@@ -215,3 +215,44 @@ def test_upload_a_dataset_with_errors_fix_it_and_publish_it(
         assert row.split("\t")[:4] == ["1", "使用中", "2", "GCJ02"]
         screenshot(page, "console-datasets-published")
         assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_gbk_file_that_drops_most_rows_is_published_only_when_ticked_then_rolled_back(
+    make_app: Callable[..., Flask], page: Page
+) -> None:
+    app = make_app(geo={"service_area": [31.0, 120.3, 31.6, 121.1]})
+    add_staff(app, "data", {Role.DATA_ADMIN}, display_name="数据管理员")
+    header = "name,lat,lon,address\n"
+    many = header + "".join(f"公厕{i},31.3{i:02d},120.6{i:02d},地址{i}\n" for i in range(12))
+    few = header + "观前街公厕,31.3080,120.6200,观前街1号\n平江路公厕,31.3150,120.6300,平江路\n"
+    with serve(app) as base_url:
+        login(page, base_url, "data")
+        page.goto(f"{base_url}/console/datasets/")
+
+        def check(body: bytes, name: str) -> None:
+            page.select_option("#kind", "toilet")
+            page.select_option("#datum", "wgs84")
+            page.set_input_files("#file", files=[{"name": name, "mimeType": "text/csv", "buffer": body}])
+            page.click("button:has-text('检查（不发布）')")
+            page.wait_for_selector("#check-result")
+
+        page.on("dialog", lambda dialog: dialog.accept())
+        check(many.encode("utf-8"), "many.csv")
+        page.click("button:has-text('发布为公共厕所的新版本')")
+        page.wait_for_url("**/console/datasets/")
+        check(few.encode("gbk"), "excel.csv")
+        assert "已按 GBK/GB18030 编码读取文件。" in page.locator("#encoding").inner_text()
+        notice = page.locator("#shrink").inner_text()
+        assert "新文件只有 2 条，比当前版本（版本 1，12 条）少 10 条（83%）" in notice
+        screenshot(page, "console-datasets-shrink")
+        page.click("button:has-text('发布为公共厕所的新版本')")  # the tick is required: nothing is sent
+        assert page.locator("#shrink").count() == 1
+        page.check("input[name=confirm_shrink]")
+        page.click("button:has-text('发布为公共厕所的新版本')")
+        page.wait_for_url("**/console/datasets/")
+        assert "版本 2，2 条" in page.locator(".flash-success").inner_text()
+        page.click("button:has-text('回退到上一版本（版本 1）')")
+        page.wait_for_url("**/console/datasets/")
+        assert "已回退到版本 1（12 条）" in page.locator(".flash-success").inner_text()
+        screenshot(page, "console-datasets-rolled-back")
+        assert page.errors == []  # type: ignore[attr-defined]
