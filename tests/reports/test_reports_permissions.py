@@ -248,4 +248,4 @@ def test_the_command_line_resolves_actors_the_same_way(
         balance = run("rewards", "balance", "o-nobody", "--actor", username)
         assert (balance.exit_code == 0) == ("export_csv" in ALLOWED[name]), (name, balance.output)
         if balance.exit_code == 0:
-            assert balance.output.startswith("balance 0")
+            assert balance.output.startswith("积分余额 0")
