@@ -159,7 +159,7 @@ def test_accepting_with_photos_not_ready_needs_confirm_photos(
         f"Error: 举报 {number} 还有 1 张照片尚未就绪（正在下载或下载失败），审核人员还看不到。"
         "采纳前须确认在未看到这些照片的情况下采纳。如确认，请加上 --confirm-photos 重新执行。\n"
     )
-    assert run("rewards", "balance", "o-resident-1", "--actor", "officer-a").output.startswith("balance 0")
+    assert run("rewards", "balance", "o-resident-1", "--actor", "officer-a").output.startswith("积分余额 0")
     accepted = run("report", "accept", number, "--actor", "rev-a", "--confirm-photos")
     assert accepted.exit_code == 0, accepted.output
     assert "accepted, 10 points" in accepted.output
