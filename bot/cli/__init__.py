@@ -18,7 +18,7 @@ from bot.core import audit
 from bot.core.config import CONFIG_ENV, ConfigError
 from bot.core.feature import Feature
 from bot.features import FALLBACK
-from cli import chat, fake_wechat
+from cli import chat, demo, fake_wechat
 from cli.env import Env
 
 
@@ -51,6 +51,7 @@ def build(features: Sequence[Feature] = FEATURES, fallback: Handler = FALLBACK) 
     # The development tools are no feature of the app: only the command line loads them.
     group.add_command(chat.chat)
     group.add_command(fake_wechat.fake_wechat)
+    group.add_command(demo.demo)
     for feature in features:
         for command in feature.commands:
             group.add_command(command)
