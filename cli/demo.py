@@ -20,7 +20,7 @@ import click
 from bot.core.config import CONFIG_ENV
 from bot.wechat.settings import WeChatSettings
 from cli.env import Env, pass_env
-from cli.fake_wechat import describe, loopback_port, stand_in
+from cli.fake_wechat import describe, loopback_port, stand_in, start
 
 GRACE = 10.0  # seconds gunicorn has to stop before it is killed
 
@@ -68,13 +68,7 @@ def demo(env: Env, host: str, port: int, threads: int, event_delay: float) -> No
     fake = stand_in(
         settings, port=wechat_port, webhook_url=f"http://127.0.0.1:{port}/wechat", event_delay=event_delay
     )
-    try:
-        fake.start()
-    except OSError as exc:
-        raise click.ClickException(
-            f"the WeChat stand-in cannot listen on 127.0.0.1:{wechat_port}: {exc.strerror or exc} "
-            "(another demo running?)"
-        ) from None
+    start(fake)
     child_env = dict(os.environ)
     if env.config_path:
         child_env[CONFIG_ENV] = str(Path(env.config_path).resolve())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -74,6 +75,21 @@ def stand_in(
     for program in settings.section(MiniProgramSettings).programs:
         fake.add_miniprogram(program.app_id, program.app_secret)
     return fake
+
+
+def start(fake: FakeWeChat) -> None:
+    """Start the stand-in, or refuse cleanly when its port is taken (another demo running?)."""
+    if fake.port:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((fake.host, fake.port))
+            except OSError as exc:
+                raise click.ClickException(
+                    f"the WeChat stand-in cannot listen on {fake.host}:{fake.port}: {exc.strerror or exc} "
+                    "(another demo running?)"
+                ) from None
+    fake.start()
 
 
 def describe(fake: FakeWeChat) -> None:
@@ -156,10 +172,7 @@ def _serve(
         expires_in=expires_in,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        fake.start()
-    except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{fake.port}: {exc.strerror or exc}") from None
+    start(fake)
     with fake:
         click.echo(fake.url)
         describe(fake)

@@ -3,7 +3,6 @@ clientmsgid, the monthly quota, job-finish events through the webhook, 一键撤
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -34,6 +33,7 @@ from staff import models as staff_models
 from staff.roles import Role
 from tests.conftest import shared_path
 from tests.support.broadcasts import add_staff, approved_draft, lexicon, png
+from tests.support.servers import free_port
 from tests.support.wechat import simulator_for
 
 pytestmark = pytest.mark.contract
@@ -194,9 +194,7 @@ def test_publish_screens_again_and_needs_approval(wx_app: Flask, fake_wechat: Fa
 def test_unreachable_wechat_is_worded_as_such_and_a_refusal_names_its_errcode(
     make_app: Callable[..., Flask], fake_wechat: FakeWeChat
 ) -> None:
-    with socket.socket() as probe:  # a loopback port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = free_port()  # a loopback port nothing listens on
     app = make_app(
         wechat={**fake_wechat.settings_overrides()["wechat"], "api_base_url": f"http://127.0.0.1:{closed}"}
     )

@@ -4,7 +4,6 @@ job-finished events to citybot's webhook, signed (and encrypted) like WeChat."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,6 +26,7 @@ from staff import models as staff_models
 from staff.roles import Role
 from tests.support.broadcasts import add_staff, approved_draft, lexicon, png
 from tests.support.live import serve
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -172,9 +172,7 @@ def test_sends_are_finished_by_the_job_finished_event(newsroom: Flask, fake_wech
 
 
 def test_an_unanswered_event_is_tried_three_times(fake_wechat: FakeWeChat) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = free_port()  # a loopback port nothing listens on
     fake_wechat.webhook = Webhook(f"http://127.0.0.1:{closed}/wechat", "testtoken")
     fake_wechat.send_event("MASSSENDJOBFINISH", {"MsgID": 1, "Status": "send success"}, delay=0)
     (delivery,) = fake_wechat.wait_for_deliveries(1, timeout=15)
