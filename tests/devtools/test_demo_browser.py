@@ -25,11 +25,21 @@ from devtools.fake_wechat.client import StandIn
 from devtools.simulator import WeChatSimulator
 from reports.models import LineStatus, PayoutLine, PhotoStatus, Report, ReportStatus
 from staff.roles import Role
-from tests.console.test_console_broadcasts_browser import approve_as, log_out
-from tests.console.test_console_browser import login
 from tests.support.broadcasts import png
-from tests.support.browser_fixtures import SCREENSHOTS, screenshot
+from tests.support.browser_fixtures import screenshot
 from tests.support.console import add_staff
+from tests.support.console_flows import (
+    VIEWPORT,
+    confirm_batch,
+    create_batch,
+    export_batch,
+    log_out,
+    login,
+    newsroom_staff,
+    publish_as,
+    submit_through_review,
+    write_draft,
+)
 from tests.support.live import serve
 from tests.support.reports import drain
 
@@ -123,15 +133,12 @@ def demo(
     cover = tmp_path / "cover.png"
     cover.write_bytes(png(90, 38))
     app = make_app(**fake_wechat.settings_overrides(), broadcasts={"default_cover": str(cover)})
-    for username, roles, name in (
+    for username, roles, name in [
         ("shenhe", {Role.REVIEWER}, "审核员小陈"),
         ("jiangli", {Role.REWARDS_OFFICER}, "奖励专员甲"),
         ("jiangli2", {Role.REWARDS_OFFICER}, "奖励专员乙"),
-        ("bianji", {Role.EDITOR}, "编辑小王"),
-        ("chushen", {Role.EDITOR}, "编辑小李"),
-        ("kezhang", {Role.SECTION_CHIEF}, "张科长"),
-        ("zongbian", {Role.CHIEF_EDITOR}, "赵总编"),
-    ):
+        *newsroom_staff(),
+    ]:
         add_staff(app, username, roles, display_name=name)
     with serve(app) as base_url:
         wechat = services.settings(app).wechat
@@ -188,38 +195,21 @@ def test_the_whole_demo(
     chat.show(page, "demo-chat-notice")
 
     # points paid out: a batch by one officer, exported, confirmed by another
-    officer = chromium.new_context(
-        locale="zh-CN", viewport={"width": 1280, "height": 860}, accept_downloads=True
-    )
+    officer = chromium.new_context(locale="zh-CN", viewport=VIEWPORT, accept_downloads=True)
     try:
         desk = officer.new_page()
         login(desk, base_url, "jiangli")
         desk.click("nav.sidenav >> text=积分兑付")
         desk.wait_for_url("**/console/rewards/")
-        desk.once("dialog", lambda dialog: dialog.accept())
-        desk.click("button:has-text('生成兑付批次')")
-        desk.wait_for_url(re.compile(r".*/console/rewards/batches/\d+$"))
+        create_batch(desk)
         assert "138****8000" in desk.locator("table").inner_text()
-        with desk.expect_download() as download_info:
-            desk.click("button:has-text('导出 CSV')")
-        saved = SCREENSHOTS.parent / "downloads" / download_info.value.suggested_filename
-        download_info.value.save_as(str(saved))
-        assert "13800138000" in saved.read_bytes().decode("utf-8-sig")
+        assert "13800138000" in export_batch(desk)
         batch_url = desk.url
         screenshot(desk, "demo-payout-batch")
     finally:
         officer.close()
-    checker = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
-    try:
-        desk = checker.new_page()
-        login(desk, base_url, "jiangli2")
-        desk.goto(batch_url)
-        desk.once("dialog", lambda dialog: dialog.accept())
-        desk.click("button:has-text('确认发放结果')")
-        assert "1 笔已发放，0 笔失败" in desk.locator(".flash-success").inner_text()
-        screenshot(desk, "demo-payout-confirmed")
-    finally:
-        checker.close()
+    flash = confirm_batch(chromium, base_url, "jiangli2", batch_url, "demo-payout-confirmed")
+    assert "1 笔已发放，0 笔失败" in flash
     with session_scope(app) as session:
         assert (
             session.scalars(select(Report).where(Report.number == number)).one().status
@@ -229,27 +219,17 @@ def test_the_whole_demo(
 
     # 城管发布: a draft through 初审, 复审 and 终审, published, finished by WeChat's event
     title = "夏季西瓜摊点开放公告"
-    login(page, base_url, "bianji")
-    page.click("nav.sidenav >> text=城管发布")
-    page.wait_for_url("**/console/broadcasts/")
-    page.click("text=新建草稿")
-    page.fill("#title", title)
-    page.fill("#body", "今年夏季西瓜临时摊点于6月1日开放。\n\n请市民**文明购买**，摊主规范经营。")
-    page.select_option("#grade", "general")
+    write_draft(
+        page,
+        base_url,
+        "bianji",
+        title,
+        "今年夏季西瓜临时摊点于6月1日开放。\n\n请市民**文明购买**，摊主规范经营。",
+    )
     page.click("text=保存并预览")
     page.wait_for_selector("article.phone")
-    page.click("#submit-draft")
-    assert "已提交初审" in page.locator(".flash-success").inner_text()
-    log_out(page)
-    approve_as(page, base_url, "chushen", title, "初审")
-    approve_as(page, base_url, "kezhang", title, "复审")
-    approve_as(page, base_url, "zongbian", title, "终审")
-    login(page, base_url, "zongbian")
-    page.click("nav.sidenav >> text=城管发布")
-    page.locator("#ready").locator(f"a:has-text('{title}')").click()
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.click("#publish-button")
-    page.wait_for_selector("#publications")
+    submit_through_review(page, base_url, title)
+    publish_as(page, base_url, "zongbian", title)
     assert "等待微信完成" in page.locator(".flash-success").inner_text()
     (delivery,) = fake_wechat.wait_for_deliveries(1)
     assert (delivery.event, delivery.delivered) == ("MASSSENDJOBFINISH", True)
