@@ -33,7 +33,17 @@ try:  # line editing, and what was typed so far when a message arrives meanwhile
 except ImportError:  # pragma: no cover - every supported platform has it
     readline = None  # type: ignore[assignment]
 
-__all__ = ["HELP", "Inbox", "chat", "http_transport", "run_chat", "simulator_from"]
+__all__ = [
+    "HELP",
+    "Inbox",
+    "Photos",
+    "Terminal",
+    "chat",
+    "http_transport",
+    "poll",
+    "run_chat",
+    "simulator_from",
+]
 
 HELP = """命令 / commands:
   /loc LAT LON [LABEL]     send a location message (GCJ-02, as WeChat's location picker)
@@ -228,7 +238,10 @@ class Terminal:
             sys.stdout.flush()
 
 
-def _poll(inbox: Inbox, show: Callable[[str], None], stop: threading.Event, every: float = 1.0) -> None:
+def poll(
+    inbox: Callable[[], list[str]], show: Callable[[str], None], stop: threading.Event, every: float = 1.0
+) -> None:
+    """Show what arrives in ``inbox`` every ``every`` seconds until ``stop`` (the chat's background)."""
     while not stop.wait(every):
         for message in inbox():
             show(message)
@@ -277,7 +290,7 @@ def chat(env: Env, url: str, openid: str, mode: str | None, wechat_url: str | No
 
     stop = threading.Event()
     if interactive and inbox is not None:
-        threading.Thread(target=_poll, args=(inbox, terminal.announce, stop), daemon=True).start()
+        threading.Thread(target=poll, args=(inbox, terminal.announce, stop), daemon=True).start()
     try:
         run_chat(
             sim,

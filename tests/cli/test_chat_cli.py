@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from bot.cli import cli
 from bot.core import services
 from bot.core.database import session_scope
 from bot.wechat.service import api as wechat_api
-from cli.chat import Inbox, Photos, describe_message, run_chat, simulator_from
+from cli.chat import Inbox, Photos, Terminal, describe_message, poll, run_chat, simulator_from
 from devtools import photos
 from devtools.fake_wechat import FakeWeChat
 from devtools.fake_wechat.client import StandIn
@@ -161,3 +162,22 @@ def test_without_the_stand_in_a_photo_needs_its_media_id(make_app: Any, tmp_path
 )
 def test_messages_are_shown_as_the_phone_shows_them(message: dict[str, Any], shown: str) -> None:
     assert describe_message(message) == shown
+
+
+def test_an_interactive_chat_prints_arrivals_above_the_prompt(capsys: pytest.CaptureFixture[str]) -> None:
+    arrivals = iter([["【客服消息】您的举报已采纳"], [], ["【模板消息】举报进度更新"]])
+    stop = threading.Event()
+
+    def inbox() -> list[str]:
+        batch = next(arrivals, None)
+        if batch is None:
+            stop.set()
+            return []
+        return batch
+
+    terminal = Terminal()
+    poll(inbox, terminal.announce, stop, every=0.01)
+    out = capsys.readouterr().out
+    assert out.count("\r\033[K城管> ") == 2
+    assert "城管> 【客服消息】您的举报已采纳\n你> " in out
+    assert out.index("您的举报已采纳") < out.index("举报进度更新")
