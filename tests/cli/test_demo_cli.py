@@ -118,3 +118,29 @@ def test_demo_refuses_a_port_in_use(tmp_path: Path) -> None:
         result = CliRunner().invoke(cli, ["--config", str(config), "demo"])
     assert result.exit_code == 1
     assert "the WeChat stand-in cannot listen on" in result.output
+
+
+@pytest.mark.slow
+def test_when_citybot_cannot_start_the_stand_in_stops_too(tmp_path: Path) -> None:
+    wechat_port = free_port()
+    config = demo_config(tmp_path, f"http://127.0.0.1:{wechat_port}")
+    upgrade(load_settings(str(config), environ={}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYBOT_")} | {
+        "CITYBOT_CONFIG": str(config)
+    }
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        finished = subprocess.run(
+            [sys.executable, "-c", "from bot.cli import main; main()", "demo", "--port", str(taken)],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert finished.returncode == 1
+    assert "Error: gunicorn stopped with status" in finished.stderr
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", wechat_port)) != 0  # the stand-in is gone with it
