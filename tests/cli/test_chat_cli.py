@@ -85,7 +85,10 @@ def test_chat_sends_photos_through_the_stand_in_and_shows_messages_as_they_arriv
         sim = simulator_from(services.settings(app), f"{url}/wechat", None)
         stand_in = StandIn(fake_wechat.url)
         inbox = Inbox(stand_in, "cli-user")
-        script = iter(["/image", f"/image {photo}", "/image /no/such/file.jpg", "帮助", "/quit"])
+        served = fake_wechat.pic_url(fake_wechat.upload_media(png(7, 7), "image/png"))  # a photo on the web
+        script = iter(
+            ["/image", f"/image {photo}", f"/image {served}", "/image /no/such/file.jpg", "帮助", "/quit"]
+        )
         shown: list[str] = []
 
         def lines() -> str | None:
@@ -96,11 +99,11 @@ def test_chat_sends_photos_through_the_stand_in_and_shows_messages_as_they_arriv
             return line
 
         sent = run_chat(sim, "cli-user", lines, shown.append, photos=Photos(stand_in), inbox=inbox)
-    assert sent == 3
+    assert sent == 4
     uploaded = [data for data, _type in fake_wechat._media.values()]
-    assert len(uploaded) == 2
-    assert photos.content_type_of(uploaded[0]) == "image/jpeg"  # the demo photo
-    assert uploaded[1] == png(5, 5)
+    assert len(uploaded) == 4
+    assert photos.content_type_of(uploaded[1]) == "image/jpeg"  # the demo photo
+    assert uploaded[2:] == [png(5, 5), png(7, 7)]  # a file, then the picture at a URL
     assert "! cannot read /no/such/file.jpg: No such file or directory" in shown
     # the resident's message, shown once, between the reply it followed and the next one
     notice = "【客服消息】您的举报 SP-1 已采纳，积分 10 分已到账。"
@@ -110,8 +113,8 @@ def test_chat_sends_photos_through_the_stand_in_and_shows_messages_as_they_arriv
     assert not [line for line in shown if "不是给你的" in line]
     with session_scope(app) as session:
         rows = list(session.scalars(select(JournalEntry).order_by(JournalEntry.id)))
-    assert [r.msg_type for r in rows] == ["image", "image", "text"]
-    for row, media_id in zip(rows[:2], fake_wechat._media, strict=True):
+    assert [r.msg_type for r in rows] == ["image", "image", "image", "text"]
+    for row, media_id in zip(rows[:3], list(fake_wechat._media)[1:], strict=True):
         assert media_id in row.payload
 
 
