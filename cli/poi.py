@@ -10,14 +10,16 @@ import click
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from bot.core import audit
+from bot.core import audit, services
 from bot.core.config import Settings
+from bot.core.errors import render
 from bot.core.geo import Datum
+from bot.core.texts import Texts
 from cli.env import Env, pass_env, refusals
 from geodata.datasets import LoadResult, LoadStatus, list_versions, load_dataset, rollback
 from geodata.demo import load_demo
 from geodata.kinds import PoiKind
-from geodata.loaders import Rules
+from geodata.loaders import Problem, Rules
 from geodata.settings import GeoSettings
 
 SHOWN_PROBLEMS = 200
@@ -31,8 +33,14 @@ class KindParam(click.ParamType):
             return value
         try:
             return PoiKind.parse(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+        except ValueError:
+            known = "、".join(f"{kind.value}（{kind.label}）" for kind in PoiKind)
+            env = ctx.find_object(Env) if ctx is not None else None
+            if env is None:  # no command group around (a direct call): the catalogue is not at hand
+                self.fail(f"unknown kind {value!r}; known: {known}", param, ctx)
+            self.fail(
+                services.texts(env.app)("geodata.cli.unknown_kind", kind=value, known=known), param, ctx
+            )
 
 
 KIND = KindParam()
@@ -73,7 +81,11 @@ DATASET = "dataset"
 
 def audit_load(session: Session, result: LoadResult, *, dry_run: bool) -> None:
     """Write a load (or a dry run, or a refused file) to the audit trail, as the console does."""
-    written = result.ok and not dry_run
+    written = not dry_run and result.status in (
+        LoadStatus.LOADED,
+        LoadStatus.REACTIVATED,
+        LoadStatus.UNCHANGED,
+    )
     audit.record(
         session,
         "dataset.load" if written else "dataset.check",
@@ -86,6 +98,7 @@ def audit_load(session: Session, result: LoadResult, *, dry_run: bool) -> None:
             "rows": result.row_count,
             "errors": result.error_count,
             "status": str(result.status),
+            "encoding": None if result.encoding is None else str(result.encoding),
         },
     )
 
@@ -94,25 +107,46 @@ def _settings(env: Env) -> Settings:
     return env.app.config["CITYBOT"]
 
 
-def report(result: LoadResult) -> None:
-    """Print what a load did, with every problem by line (errors first)."""
+def report(texts: Texts, result: LoadResult) -> None:
+    """Print what a load did, in the catalogue's words, with every problem by line (errors first)."""
     for problem in result.errors[:SHOWN_PROBLEMS]:
-        click.echo(f"error  {result.source_name} {problem}", err=True)
+        click.echo(_problem(texts, "error", result, problem), err=True)
     if result.error_count > SHOWN_PROBLEMS:
-        click.echo(f"... and {result.error_count - SHOWN_PROBLEMS} more errors", err=True)
+        click.echo(texts("geodata.cli.more_errors", count=result.error_count - SHOWN_PROBLEMS), err=True)
     for problem in result.warnings[:SHOWN_PROBLEMS]:
-        click.echo(f"warning {result.source_name} {problem}", err=True)
-    head = f"{result.kind}: {result.source_name} ({result.datum}, sha256 {result.checksum[:12]})"
+        click.echo(_problem(texts, "warning", result, problem), err=True)
+    encoding = (
+        "" if result.encoding is None else texts("geodata.cli.encoding", encoding=_encoding(texts, result))
+    )
+    head = texts(
+        "geodata.cli.head",
+        kind=result.kind.label,
+        file=result.source_name,
+        datum=result.datum.value.upper(),
+        encoding=encoding,
+        checksum=result.checksum[:12],
+    )
+    values = {"head": head, "rows": result.row_count, "version": result.version}
     if result.status is LoadStatus.INVALID:
-        click.echo(f"{head}: {result.error_count} error(s), nothing loaded", err=True)
-    elif result.status is LoadStatus.CHECKED:
-        click.echo(f"{head}: {result.row_count} rows valid (dry run, nothing written)")
-    elif result.status is LoadStatus.UNCHANGED:
-        click.echo(f"{head}: already the active version {result.version}, nothing changed")
-    elif result.status is LoadStatus.REACTIVATED:
-        click.echo(f"{head}: identical to version {result.version}, which is active again")
+        click.echo(texts("geodata.cli.invalid", head=head, count=result.error_count), err=True)
+    elif result.status is LoadStatus.NEEDS_CONFIRMATION:
+        notice = render(texts, result.shrink_notice())
+        click.echo(texts("geodata.cli.needs_confirmation", head=head, notice=notice), err=True)
     else:
-        click.echo(f"{head}: {result.row_count} rows loaded as version {result.version}, now active")
+        click.echo(texts(f"geodata.cli.{result.status.value}", **values))
+
+
+def _encoding(texts: Texts, result: LoadResult) -> str:
+    return "" if result.encoding is None else texts(result.encoding.label.key)
+
+
+def _problem(texts: Texts, severity: str, result: LoadResult, problem: Problem) -> str:
+    return texts(
+        f"geodata.cli.{severity}",
+        file=result.source_name,
+        place=render(texts, problem.location),
+        problem=render(texts, problem.reason),
+    )
 
 
 @click.group()
@@ -130,9 +164,16 @@ def poi() -> None:
     help="The datum the file's coordinates are in (GeoJSON is normally wgs84).",
 )
 @click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
+@click.option(
+    "--confirm-shrink",
+    "--yes",
+    "confirm_shrink",
+    is_flag=True,
+    help="Load even if the file drops more than [geo] max_drop_share of the active version's rows.",
+)
 @pass_env
-def poi_load(env: Env, kind: PoiKind, file: str, datum: str, dry_run: bool) -> None:
-    """Load FILE (CSV or GeoJSON) as the new version of KIND; all rows or none."""
+def poi_load(env: Env, kind: PoiKind, file: str, datum: str, dry_run: bool, confirm_shrink: bool) -> None:
+    """Load FILE (CSV or GeoJSON; UTF-8 or GBK) as the new version of KIND; all rows or none."""
     rules = Rules.from_settings(_settings(env).section(GeoSettings))
     source: Any = sys.stdin.buffer if file == "-" else file
     with env.session() as session, ProgressBar() as bar:
@@ -145,10 +186,11 @@ def poi_load(env: Env, kind: PoiKind, file: str, datum: str, dry_run: bool) -> N
             progress=bar,
             rules=rules,
             loaded_by=audit.os_user(),
+            confirm_shrink=confirm_shrink,
         )
         audit_load(session, result, dry_run=dry_run)
-    report(result)
-    if not result.ok:
+    report(services.texts(env.app), result)
+    if result.status in (LoadStatus.INVALID, LoadStatus.NEEDS_CONFIRMATION):
         sys.exit(1)
 
 
@@ -158,34 +200,37 @@ def poi_load(env: Env, kind: PoiKind, file: str, datum: str, dry_run: bool) -> N
 def poi_list(env: Env, kind: PoiKind | None) -> None:
     """Every kind's versions: rows, datum, source, load time; * marks the active one."""
     zone = ZoneInfo(_settings(env).section(GeoSettings).timezone)
+    texts = services.texts(env.app)
     with env.session() as session:
         datasets = list_versions(session, kind)
         if not datasets:
-            click.echo("no datasets loaded (try: citybot poi demo)")
+            click.echo(texts("geodata.cli.no_datasets"))
             return
-        click.echo(f"{'kind':<11} {'ver':>4}   {'rows':>9}  {'datum':<6} {'loaded':<16}  {'by':<14} source")
+        click.echo(texts("geodata.cli.list_header", zone=texts.zone_name(zone.key)))
         for d in datasets:
             mark = "*" if d.active else " "
             loaded = d.loaded_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
             click.echo(
-                f"{d.kind:<11} {d.version:>4} {mark} {d.row_count:>9}  {d.datum:<6} {loaded:<16}  "
+                f"{d.kind:<11} {d.version:>4} {mark} {d.row_count:>9}  {d.datum.upper():<6} {loaded:<16}  "
                 f"{d.loaded_by[:14]:<14} {d.source_name} ({d.checksum[:12]})"
             )
         shown = {d.kind for d in datasets}
         for missing in (k for k in PoiKind if k.value not in shown and kind in (None, k)):
-            click.echo(f"{missing.value:<11}    -   no dataset")
+            click.echo(f"{missing.value:<11}    -   {texts('geodata.cli.no_dataset', kind=missing.label)}")
 
 
 @poi.command("rollback")
 @click.argument("kind", type=KIND)
 @pass_env
 def poi_rollback(env: Env, kind: PoiKind) -> None:
-    """Make the version before the active one of KIND active again."""
+    """Return KIND to the version that was active before the current one."""
     with refusals(env), env.session() as session:
         restored = rollback(session, kind)
         version, rows = restored.version, restored.row_count
         audit.record(session, "dataset.rollback", target=kind.value, target_kind=DATASET, version=version)
-    click.echo(f"{kind}: version {version} ({rows} rows) is active again")
+    click.echo(
+        services.texts(env.app)("geodata.cli.rolled_back", kind=kind.label, version=version, rows=rows)
+    )
 
 
 @poi.command("demo")
@@ -198,6 +243,6 @@ def poi_demo(env: Env) -> None:
         for result in results:
             audit_load(session, result, dry_run=False)
     for result in results:
-        report(result)
+        report(services.texts(env.app), result)
     if not all(result.ok for result in results):
         sys.exit(1)

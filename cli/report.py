@@ -10,7 +10,10 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy.orm import Session
 
+from bot.core import audit, services
 from bot.core.clock import utcnow
+from bot.core.errors import render
+from bot.core.texts import Texts
 from cli.acting import actor_option, resolve_actor
 from cli.env import Env, pass_env, refusals
 from reports import rewards, workflow
@@ -20,6 +23,7 @@ from reports.models import (
     RejectReason,
     Report,
     ReportStatus,
+    Step,
     audit_of,
     find_report,
     is_overdue,
@@ -86,8 +90,9 @@ def report_list(env: Env, statuses: tuple[str, ...], open_only: bool, overdue: b
             if is_overdue(r, now):
                 flags.append("OVERDUE")
             created = _local(r.created_at, settings)
+            status = services.texts(env.app)(f"reports.status.{r.status}")
             click.echo(
-                f"{r.id:>6}  {r.number}  {r.status:<12}  {r.category.name:<6}  {created}"
+                f"{r.id:>6}  {r.number}  {status:<4}  {r.category.name:<6}  {created}"
                 f"  photos {stored}/{len(r.photos)}  {' '.join(flags)}".rstrip()
             )
 
@@ -135,10 +140,29 @@ def report_show(env: Env, ref: str) -> None:
             if p.last_error:
                 line += f", last error: {p.last_error}"
             click.echo(line)
+        texts = services.texts(env.app)
         for e in audit_of(session, r.id):
-            why = " ".join(x for x in (e.reason_code, e.comment) if x)
-            move = f"{e.from_status or '-'} -> {e.to_status}"
-            click.echo(f"  {_local(e.created_at, settings)}  {e.actor} ({e.role})  {move}  {why}".rstrip())
+            click.echo(f"  {_local(e.created_at, settings)}  {_step(texts, e)}")
+
+
+def _step(texts: Texts, step: Step) -> str:
+    """One step of a report's history as staff read it: 审核员 rev-a：已提交 → 已采纳（原因），说明：…"""
+
+    def word(namespace: str, code: str) -> str:
+        key = f"{namespace}.{code}"
+        return texts(key) if key in texts else code
+
+    move = word("reports.status", step.to_status)
+    if step.from_status is not None:
+        move = f"{word('reports.status', step.from_status)} → {move}"
+    who = audit.actor_name(texts, step.actor)
+    role = word("staff.roles", step.role) if f"staff.roles.{step.role}" in texts else ""
+    line = texts("reports.history.step", who=f"{role} {who}".strip(), move=move)
+    if step.reason_code:
+        line += texts("reports.history.reason", reason=word("reports.reasons", step.reason_code))
+    if step.comment:
+        line += texts("reports.history.comment", comment=step.comment)
+    return line
 
 
 def _expected(session: Session, ref: str, expect: str | None) -> tuple[int, ReportStatus]:
@@ -165,13 +189,35 @@ def decision(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @report.command("accept")
+@click.option(
+    "--confirm-photos",
+    is_flag=True,
+    help="Accept although some photos are not ready (still downloading, or the download failed).",
+)
 @decision
-def report_accept(env: Env, ref: str, actor_name: str, expect: str | None, comment: str | None) -> None:
-    """Accept a report; its category's points are awarded once (within the caps)."""
+def report_accept(
+    env: Env, ref: str, confirm_photos: bool, actor_name: str, expect: str | None, comment: str | None
+) -> None:
+    """Accept a report; its category's points are awarded once (within the caps).
+
+    A report whose photos are not all ready is refused unless --confirm-photos is given.
+    """
     actor = resolve_actor(env, actor_name, Permission.REPORTS_REVIEW)
     with refusals(env), env.session() as session:
         report_id, expected = _expected(session, ref, expect)
-        r = workflow.accept(session, report_id, actor, expected, settings=_settings(env), comment=comment)
+        try:
+            r = workflow.accept(
+                session,
+                report_id,
+                actor,
+                expected,
+                settings=_settings(env),
+                comment=comment,
+                photos_confirmed=confirm_photos,
+            )
+        except workflow.PhotosNotReadyError as exc:
+            texts = services.texts(env.app)
+            raise click.ClickException(f"{render(texts, exc)}{texts('reports.cli.confirm_photos')}") from None
         entry = rewards.award(session, r, actor, settings=_settings(env))
         capped = f" ({entry.capped_points} withheld: {entry.reason})" if entry.capped_points else ""
         click.echo(f"{r.number}: {r.status}, {entry.points} points{capped}")

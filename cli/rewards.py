@@ -6,10 +6,21 @@ import sys
 
 import click
 
+from bot.core import audit, services
+from bot.core.texts import Texts
 from cli.acting import actor_option, resolve_actor
 from cli.env import Env, pass_env, refusals
 from reports import rewards as ledger
 from staff.roles import Permission
+
+
+def _texts(env: Env) -> Texts:
+    return services.texts(env.app)
+
+
+def _say(env: Env, key: str, **values: object) -> str:
+    """What a command prints, from ``reports.cli`` in the catalogue."""
+    return _texts(env)(f"reports.cli.{key}", **values)
 
 
 @click.group()
@@ -25,12 +36,18 @@ def rewards() -> None:
 def rewards_balance(env: Env, openid: str, limit: int, actor_name: str) -> None:
     """A resident's balance and recent ledger entries."""
     resolve_actor(env, actor_name, Permission.REWARDS_VIEW)
+    texts = _texts(env)
     with env.session() as session:
-        click.echo(f"balance {ledger.balance(session, openid)}")
+        click.echo(_say(env, "balance", balance=ledger.balance(session, openid)))
         for e in ledger.recent_entries(session, openid, limit=limit):
-            extra = f" ({e.capped_points} withheld: {e.reason})" if e.capped_points else ""
-            ref = f"report {e.report_id}" if e.report_id else f"batch {e.batch_id}"
-            click.echo(f"  {e.created_at:%Y-%m-%d %H:%M}  {e.kind:<7} {e.points:>+6}  {ref}{extra}")
+            extra = _say(env, "withheld", points=e.capped_points) if e.capped_points else ""
+            ref = (
+                _say(env, "for_report", id=e.report_id)
+                if e.report_id
+                else _say(env, "for_batch", id=e.batch_id)
+            )
+            kind = texts(f"reports.ledger.{e.kind}")
+            click.echo(f"  {e.created_at:%Y-%m-%d %H:%M}  {kind}  {e.points:>+6}  {ref}{extra}")
 
 
 @rewards.command("batches")
@@ -39,12 +56,19 @@ def rewards_batches(env: Env) -> None:
     """Recent payout batches."""
     with env.session() as session:
         views = ledger.batches(session)
+    texts = _texts(env)
     if not views:
-        click.echo("no payout batches")
+        click.echo(_say(env, "no_batches"))
     for b in views:
-        confirmed = f", confirmed by {b.confirmed_by}" if b.confirmed_by else ""
-        summary = f"{b.status}, {b.lines} lines, {b.total_points} points"
-        click.echo(f"batch {b.id}: {summary}, by {b.created_by}{confirmed}")
+        confirmed = (
+            _say(env, "confirmed_by", name=audit.actor_name(texts, b.confirmed_by)) if b.confirmed_by else ""
+        )
+        status = texts(f"reports.payout_batch.{b.status}")
+        created_by = audit.actor_name(texts, b.created_by)
+        click.echo(
+            _say(env, "batch", id=b.id, status=status, lines=b.lines, points=b.total_points, by=created_by)
+            + confirmed
+        )
 
 
 @rewards.command("payout")
@@ -56,9 +80,9 @@ def rewards_payout(env: Env, actor_name: str) -> None:
     with refusals(env), env.session() as session:
         batch = ledger.create_payout_batch(session, actor, settings=env.app.config["CITYBOT"].reports)
         if batch is None:
-            click.echo("nothing is due")
+            click.echo(_say(env, "nothing_due"))
             return
-        click.echo(f"batch {batch.id}: {batch.line_count} lines, {batch.total_points} points")
+        click.echo(_say(env, "created", id=batch.id, lines=batch.line_count, points=batch.total_points))
 
 
 @rewards.command("export")
@@ -72,11 +96,17 @@ def rewards_export(env: Env, batch_id: int, output: str | None, actor_name: str)
     """The batch as CSV (UTF-8 with BOM); full phone numbers for the rewards officer only."""
     actor = resolve_actor(env, actor_name, Permission.REWARDS_PAYOUT)
     with refusals(env), env.session() as session:
-        data = ledger.export_csv(session, batch_id, actor, settings=env.app.config["CITYBOT"].reports)
+        data = ledger.export_csv(
+            session,
+            batch_id,
+            actor,
+            settings=env.app.config["CITYBOT"].reports,
+            texts=services.texts(env.app),
+        )
     if output:
         with open(output, "wb") as handle:
             handle.write(data)
-        click.echo(f"wrote {output}", err=True)
+        click.echo(_say(env, "wrote", file=output), err=True)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
@@ -105,4 +135,4 @@ def rewards_confirm(env: Env, batch_id: int, failed: tuple[str, ...], actor_name
             session, batch_id, actor, settings=env.app.config["CITYBOT"].reports, failed=_failures(failed)
         )
         paid = sum(1 for line in batch.lines if line.status == "paid")
-        click.echo(f"batch {batch.id}: confirmed, {paid} paid, {batch.line_count - paid} failed")
+        click.echo(_say(env, "confirmed", id=batch.id, paid=paid, failed=batch.line_count - paid))

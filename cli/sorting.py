@@ -10,7 +10,7 @@ from bot.core import services
 from bot.core.errors import render
 from cli.env import Env, pass_env
 from waste.answer import reply_text
-from waste.lookup import lookup
+from waste.lookup import find
 from waste.settings import WasteSettings
 from waste.table import TableError, load_table, read_table, sample_path
 
@@ -50,5 +50,5 @@ def sorting_lookup(env: Env, query: str) -> None:
     """Answer QUERY as the chat would."""
     settings = services.settings(env.app).section(WasteSettings)
     with env.session() as session:
-        result = lookup(session, query, min_score=settings.min_score, suggestions=settings.suggestions)
+        result = find(session, query, settings)
         click.echo(reply_text(result, services.texts(env.app)))

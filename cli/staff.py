@@ -9,13 +9,14 @@ import click
 from sqlalchemy.orm import Session
 
 from bot.core import audit, services
+from bot.core.texts import Texts
 from bot.wechat.errors import WeChatAPIError
 from bot.wechat.service import api as wechat_api
 from broadcasts.settings import BroadcastSettings
 from cli.env import Env, pass_env, refusals
 from menu import staff_tag
 from staff import models
-from staff.roles import Role, parse_roles
+from staff.roles import Role, parse_roles, role_names
 
 ROLE_HELP = "Comma-separated roles: " + ", ".join(r.value for r in Role)
 
@@ -30,6 +31,15 @@ def _audit(session: Session, action: str, member: models.Staff, **details: objec
         target_id=member.id,
         details=details,
     )
+
+
+def _texts(env: Env) -> Texts:
+    return services.texts(env.app)
+
+
+def _say(env: Env, key: str, **values: object) -> str:
+    """What a command prints, from ``staff.cli`` in the catalogue."""
+    return _texts(env)(f"staff.cli.{key}", **values)
 
 
 @contextmanager
@@ -55,7 +65,7 @@ def add(env: Env, username: str, roles: str, display_name: str, password: str) -
     with _unit(env) as session:
         member = models.add(session, username, password, parse_roles(roles), display_name)
         _audit(session, "staff.add", member, roles=sorted(r.value for r in member.roles))
-        click.echo(f"added {member.username} ({member.roles_text})")
+        click.echo(_say(env, "added", username=member.username, roles=role_names(_texts(env), member.roles)))
 
 
 @staff.command("set-role")
@@ -69,7 +79,9 @@ def set_role(env: Env, username: str, roles: str) -> None:
         before = [] if found is None else sorted(r.value for r in found.roles)
         member = models.set_roles(session, username, parse_roles(roles))
         _audit(session, "staff.roles", member, before=before, after=sorted(r.value for r in member.roles))
-        click.echo(f"{member.username}: {member.roles_text}")
+        click.echo(
+            _say(env, "roles_set", username=member.username, roles=role_names(_texts(env), member.roles))
+        )
 
 
 @staff.command("disable")
@@ -82,7 +94,7 @@ def disable(env: Env, username: str) -> None:
     """
     with _unit(env) as session:
         _audit(session, models.STAFF_DISABLE, models.set_active(session, username, False))
-        click.echo(f"disabled {username}")
+        click.echo(_say(env, "disabled", username=username))
 
 
 @staff.command("enable")
@@ -92,7 +104,7 @@ def enable(env: Env, username: str) -> None:
     """Enable a disabled account."""
     with _unit(env) as session:
         _audit(session, "staff.enable", models.set_active(session, username, True))
-        click.echo(f"enabled {username}")
+        click.echo(_say(env, "enabled", username=username))
 
 
 @staff.command("password")
@@ -103,18 +115,19 @@ def password(env: Env, username: str, password: str) -> None:
     """Set a new password."""
     with _unit(env) as session:
         _audit(session, "staff.password", models.set_password(session, username, password))
-        click.echo(f"password changed for {username}")
+        click.echo(_say(env, "password_set", username=username))
 
 
 @staff.command("list")
 @pass_env
 def list_staff(env: Env) -> None:
     """All accounts with their roles."""
+    texts = _texts(env)
     with env.session() as session:
         for member in models.all_staff(session):
-            state = "active" if member.active else "disabled"
-            linked = " wechat-linked" if member.wechat_openid else ""
-            click.echo(f"{member.username:<20} {state:<8} {member.roles_text}{linked}")
+            state = texts("staff.cli.active" if member.active else "staff.cli.inactive")
+            linked = texts("staff.cli.linked") if member.wechat_openid else ""
+            click.echo(f"{member.username:<20} {state}  {role_names(texts, member.roles)}{linked}")
 
 
 @staff.command("link-wechat")
@@ -127,6 +140,6 @@ def link_wechat(env: Env, username: str, openid: str) -> None:
     try:
         with _unit(env) as session:
             member = staff_tag.link(session, wechat_api(env.app), username, openid, tag)
-            click.echo(f"{member.username} linked to {openid}, tagged {tag!r}")
+            click.echo(_say(env, "linked_to", username=member.username, openid=openid, tag=tag))
     except WeChatAPIError as exc:
         raise click.ClickException(f"{exc} (nothing was changed)") from None

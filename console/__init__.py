@@ -3,6 +3,10 @@
 ``init_app`` builds the ``console`` blueprint, nests one blueprint per page module under it and
 registers it on the app. Requests pass ``console.access.before_request`` (login, session expiry,
 CSRF) and every view declares its permission.
+
+Every error of a ``/console`` URL is a console page in the catalogue's words (``console.http.*``):
+the blueprint's handler for its own views, and the app-level renderer of ``bot.core.httperrors``
+for URLs that match no view (routing errors never reach a blueprint).
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from bot.core import inputs, services
+from bot.core import audit, httperrors, inputs, services
 from console import access, localtime, navigation
 from console.pages import audit_log, auth, broadcasts, datasets, home, reviews, rewards, staff, statistics
-from staff.roles import ROLE_LABELS, Permission
+from staff.roles import Permission, Role, role_name
 
 __all__ = ["init_app"]
 
@@ -32,13 +36,9 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
-ERROR_TITLES = {
-    400: "请求无效",
-    403: "没有权限",
-    404: "页面不存在",
-    405: "不支持的请求方式",
-    413: "文件过大",
-}
+# The errors the console words itself (console.http.<code>.title and .message); any other is a 500.
+ERROR_CODES = (400, 401, 403, 404, 405, 413, 429, 500)
+PREFIX = "/console"
 
 
 def init_app(app: Flask) -> None:
@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
         log.warning("secret_key is the default: console sessions can be forged; set CITYBOT_SECRET_KEY")
     access.init_app(app)
     app.register_blueprint(_blueprint())
+    httperrors.register(app, PREFIX, _routing_error)
     app.jinja_env.filters.setdefault("local_time", _local_time_filter(app))
 
 
@@ -54,7 +55,7 @@ def _blueprint() -> Blueprint:
     bp = Blueprint(
         "console",
         __name__,
-        url_prefix="/console",
+        url_prefix=PREFIX,
         template_folder="templates",
         static_folder="static",
         static_url_path="/static",
@@ -66,6 +67,7 @@ def _blueprint() -> Blueprint:
     bp.after_request(_headers)
     bp.context_processor(_template_context)
     bp.register_error_handler(CSRFError, _csrf_error)
+    # An exception no view expected reaches this as a 500 (Flask logs it with its traceback first).
     bp.register_error_handler(HTTPException, _http_error)
     return bp
 
@@ -82,11 +84,14 @@ def _refuse_control_characters() -> None:
 
 def _template_context() -> dict[str, Any]:
     staff = access.current_staff()
+    texts = services.texts()
     return {
         "me": staff,
         "nav": navigation.items_for(staff),
         "Permission": Permission,
-        "role_labels": ROLE_LABELS,
+        "role_labels": {role: role_name(texts, role) for role in Role},
+        "texts": texts,
+        "actor_name": lambda name: audit.actor_name(texts, name or ""),
     }
 
 
@@ -103,35 +108,42 @@ def _headers(response: Response) -> Response:
 
 def _csrf_error(exc: CSRFError) -> tuple[str, int]:
     log.warning("CSRF refused on %s from %s: %s", request.path, access.client_ip(), exc.description)
-    return (
-        render_template(
-            "console/error.html",
-            code=400,
-            title="页面已过期",
-            message="表单校验失败（页面可能已过期或在其他窗口退出了登录）。请刷新页面后重试。",
-        ),
-        400,
-    )
+    return _error_page(400, key="console.http.csrf")
 
 
-def _http_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
-    code = exc.code or 500
-    if code not in ERROR_TITLES:
-        return exc
-    messages = {
-        403: "您的账号没有执行此操作的权限。如需开通，请联系系统管理员。",
-        404: "您访问的页面不存在或已被删除。",
-        413: "上传的文件超过了允许的大小。",
-    }
+def _error_page(code: int, *, key: str = "", message: str = "") -> tuple[str, int]:
+    """The console's page for an HTTP error, in the catalogue's words."""
+    texts = services.texts()
+    key = key or f"console.http.{code if code in ERROR_CODES else 500}"
     return (
         render_template(
             "console/error.html",
             code=code,
-            title=ERROR_TITLES[code],
-            message=messages.get(code, exc.description or ""),
+            title=texts(f"{key}.title"),
+            message=message or texts(f"{key}.message"),
+            **_template_context(),
         ),
         code,
     )
+
+
+def _http_error(exc: HTTPException) -> tuple[str, int]:
+    code = exc.code or 500
+    # A 400 from a view carries its own sentence (already from the catalogue, e.g. control characters).
+    own = exc.description if code == 400 and exc.description != BadRequest.description else ""
+    return _error_page(code, message=own or "")
+
+
+def _routing_error(exc: HTTPException) -> Response:
+    """A /console URL that matches no view (or not with this method): the console's page, not Flask's."""
+    access.identify()  # the page's header and its way back know who is signed in
+    body, code = _http_error(exc)
+    response = Response(body, status=code, mimetype="text/html")
+    if exc.code == 405 and exc.response is None:
+        allowed = getattr(exc, "valid_methods", None)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+    return _headers(response)
 
 
 def _local_time_filter(app: Flask) -> Any:

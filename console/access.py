@@ -98,6 +98,15 @@ def current_staff() -> Staff | None:
     return g.get("console_staff")
 
 
+def identify() -> Staff | None:
+    """Who is signed in, for a page rendered outside the console's views (an unknown /console URL,
+    which no view's ``before_request`` saw); nothing is refused or redirected here."""
+    if "console_staff" not in g:
+        sid = session.get(SESSION_KEY)
+        g.console_staff = _staff_for(sid) if sid else None
+    return current_staff()
+
+
 def require_staff() -> Staff:
     staff = current_staff()
     if staff is None:  # only reachable from a view that skipped before_request

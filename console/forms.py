@@ -9,8 +9,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectMultipleField, StringField, widgets  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
+from bot.core import services
 from staff.models import MIN_PASSWORD, USERNAME
-from staff.roles import ROLE_LABELS, Role
+from staff.roles import Role, role_name
 
 
 class ConsoleForm(FlaskForm):
@@ -36,7 +37,9 @@ class CheckboxesField(SelectMultipleField):
 
 
 def _role_choices() -> list[SelectChoice]:
-    return [SelectChoice(role.value, f"{ROLE_LABELS[role]}（{role.value}）") for role in Role]
+    """The roles by their names from the catalogue (read when a form is rendered, not at import)."""
+    texts = services.texts()
+    return [SelectChoice(role.value, role_name(texts, role)) for role in Role]
 
 
 def _password_rules() -> list[object]:
@@ -58,7 +61,7 @@ class StaffAddForm(ConsoleForm):
     password = PasswordField("初始密码", validators=_password_rules())
     roles = CheckboxesField(
         "角色",
-        choices=_role_choices(),
+        choices=_role_choices,
         invalid_choice_message="无效的角色：%(value)s",  # type: ignore[call-arg]  # WTForms 3.3
     )
 
@@ -66,7 +69,7 @@ class StaffAddForm(ConsoleForm):
 class RolesForm(ConsoleForm):
     roles = CheckboxesField(
         "角色",
-        choices=_role_choices(),
+        choices=_role_choices,
         invalid_choice_message="无效的角色：%(value)s",  # type: ignore[call-arg]  # WTForms 3.3
     )
 

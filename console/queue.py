@@ -18,7 +18,6 @@ from reports.models import (
     Category,
     LedgerEntry,
     Photo,
-    PhotoStatus,
     Report,
     ReportStatus,
     Step,
@@ -186,4 +185,4 @@ def neighbours(session: Session, report: Report) -> tuple[int | None, int | None
 
 def shown_photos(report: Report) -> list[Photo]:
     """Photos whose stripped derivative is stored (the only form staff ever see)."""
-    return [photo for photo in report.photos if photo.status == PhotoStatus.STORED and photo.derivative_key]
+    return [photo for photo in report.photos if photo.ready]

@@ -5,6 +5,7 @@ Adapters (the chat handlers, the mini-program API) call this with their session,
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ def search(
     *,
     cache: IndexCache | None = None,
 ) -> NearestResult:
-    return nearest(
+    result = nearest(
         session,
         kind,
         origin,
@@ -40,12 +41,28 @@ def search(
         holiday_country=geo.holiday_country,
         walking_speed=geo.walking_speed,
         walking_detour=geo.walking_detour,
+        max_distance_m=geo.max_distance_m,
     )
+    return replace(result, outside_area=not in_service_area(geo, result.origin))
+
+
+def in_service_area(geo: GeoSettings, point: GeoPoint) -> bool:
+    """Whether a WGS-84 point is inside ``[geo] service_area`` (always, when none is set)."""
+    if geo.service_area is None:
+        return True
+    south, west, north, east = geo.service_area
+    return south <= point.lat <= north and west <= point.lon <= east
 
 
 def reply_style(geo: GeoSettings, kind: PoiKind) -> ReplyStyle:
     label = geo.kinds().label(kind)
-    return ReplyStyle(label=label, provider=NavProvider(geo.navigation), app=geo.navigation_app)
+    return ReplyStyle(
+        label=label,
+        provider=NavProvider(geo.navigation),
+        app=geo.navigation_app,
+        walking_max_m=geo.walking_max_m,
+        area=geo.area_name,
+    )
 
 
 def answer_text(

@@ -4,12 +4,15 @@
 
 1. hash the bytes; the same kind, bytes and declared datum as the active version changes nothing;
 2. read once to validate every row (``loaders.scan``); any error and nothing is written;
+   a file that would drop more than ``Rules.max_drop_share`` of the active version's rows is not
+   written either unless the caller confirms it (``confirm_shrink``);
 3. read again and insert the rows in chunks under a new, inactive version;
 4. switch the kind's active version to the new one (``models.activate``).
 
 Readers ask for the active version per query, so they see the switch when the caller commits, and
-in the same transaction that holds the rows (see ``geodata.index``). ``rollback`` activates the
-version before the active one; loading bytes that an inactive version already holds reactivates it
+in the same transaction that holds the rows (see ``geodata.index``). ``rollback`` returns to the
+version that was active before the current one (the activation history, ``models.undo_activation``);
+loading bytes that an inactive version already holds reactivates it
 (after validating again, since the rules may have changed) instead of copying its rows.
 """
 
@@ -30,12 +33,13 @@ from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
 from bot.core.clock import utcnow
-from bot.core.errors import Codes
+from bot.core.errors import Codes, Label
 from bot.core.geo import Datum
 from geodata import models
 from geodata.errors import GeodataError
 from geodata.kinds import PoiKind
 from geodata.loaders import (
+    Encoding,
     FileFormat,
     Problem,
     Progress,
@@ -55,6 +59,11 @@ class LoadStatus(StrEnum):
     UNCHANGED = "unchanged"  # the active version already holds these bytes
     CHECKED = "checked"  # dry run: valid, nothing written
     INVALID = "invalid"  # errors: nothing written
+    NEEDS_CONFIRMATION = "needs_confirmation"  # valid, but drops many rows: nothing written
+
+    @property
+    def label(self) -> Label:
+        return Label(f"geodata.load_status.{self.value}")
 
 
 @dataclass
@@ -71,10 +80,36 @@ class LoadResult:
     warnings: list[Problem] = field(default_factory=list)
     dataset_id: int | None = None
     version: int | None = None
+    encoding: Encoding | None = None
+    active_version: int | None = None  # the version active when the file was checked
+    active_rows: int = 0
 
     @property
     def ok(self) -> bool:
+        """Valid (a dry run, a load, or a load waiting for its confirmation)."""
         return self.status is not LoadStatus.INVALID
+
+    @property
+    def dropped(self) -> int:
+        """How many rows fewer than the active version."""
+        return max(self.active_rows - self.row_count, 0) if self.active_version is not None else 0
+
+    def shrinks(self, max_drop_share: float) -> bool:
+        """Whether the file drops more than ``max_drop_share`` of the active version's rows."""
+        return self.active_rows > 0 and self.dropped / self.active_rows > max_drop_share
+
+    def shrink_notice(self) -> GeodataError:
+        """The sentence saying how many rows a shrinking load drops (``geodata.errors.shrink``)."""
+        share = round(100 * self.dropped / self.active_rows) if self.active_rows else 0
+        return ShrinkNotice(
+            "shrink",
+            f"{self.row_count} rows replace {self.active_rows} of version {self.active_version}",
+            rows=self.row_count,
+            version=self.active_version,
+            active_rows=self.active_rows,
+            dropped=self.dropped,
+            share=share,
+        )
 
     def settle(self, status: LoadStatus, dataset: PoiDataset) -> LoadResult:
         self.status, self.dataset_id, self.version = status, dataset.id, dataset.version
@@ -85,6 +120,12 @@ class RollbackError(GeodataError):
     """There is no earlier version to go back to."""
 
     codes: ClassVar[Codes] = {"no_active_version": ("kind",), "first_version": ("kind", "version")}
+
+
+class ShrinkNotice(GeodataError):  # noqa: N818 (a sentence with values, never raised)
+    """A valid file that would drop most of the active version's rows: loaded only when confirmed."""
+
+    codes: ClassVar[Codes] = {"shrink": ("rows", "version", "active_rows", "dropped", "share")}
 
 
 Source = str | os.PathLike[str] | IO[bytes]
@@ -128,8 +169,14 @@ def load_dataset(
     rules: Rules | None = None,
     source_name: str | None = None,
     loaded_by: str = "",
+    confirm_shrink: bool = False,
 ) -> LoadResult:
-    """Validate ``source`` and, unless ``dry_run``, make it the active version of ``kind``."""
+    """Validate ``source`` and, unless ``dry_run``, make it the active version of ``kind``.
+
+    A valid file that drops more than ``rules.max_drop_share`` of the active version's rows is
+    loaded only with ``confirm_shrink``; otherwise the status is ``NEEDS_CONFIRMATION`` and nothing
+    is written (a dry run reports the same, so the caller can ask before publishing).
+    """
     kind, datum = PoiKind(kind), Datum(datum)
     rules = rules or Rules()
     with _opened(source) as (stream, name):
@@ -144,16 +191,21 @@ def load_dataset(
         start = stream.tell()
         fmt = detect_format(stream)
         found = scan(stream, fmt, datum, rules, progress)
-        result.fmt = fmt
+        result.fmt, result.encoding = fmt, found.encoding
         result.row_count = found.count
         result.errors, result.error_count, result.warnings = found.errors, found.error_count, found.warnings
+        if active is not None:
+            result.active_version, result.active_rows = active.version, active.row_count
         if not found.ok:
+            return result
+        if result.shrinks(rules.max_drop_share) and not confirm_shrink:
+            result.status = LoadStatus.NEEDS_CONFIRMATION
             return result
         if dry_run:
             result.status = LoadStatus.CHECKED
             return result
         if existing is not None:
-            models.activate(session, existing)
+            models.activate(session, existing, by=loaded_by)
             return result.settle(LoadStatus.REACTIVATED, existing)
         dataset = PoiDataset(
             kind=kind.value,
@@ -170,7 +222,7 @@ def load_dataset(
         session.flush()
         stream.seek(start)
         _insert_rows(session, dataset.id, rows(stream, found), found.count, progress)
-        models.activate(session, dataset)
+        models.activate(session, dataset, by=loaded_by)
         return result.settle(LoadStatus.LOADED, dataset)
 
 
@@ -223,19 +275,23 @@ def list_versions(session: Session, kind: PoiKind | None = None) -> list[PoiData
 
 
 def rollback(session: Session, kind: PoiKind) -> PoiDataset:
-    """Activate the version before the active one (by version number) and return it."""
+    """Return to the version that was active before the current one, and return it."""
     kind = PoiKind(kind)
     current = models.active_dataset(session, kind)
     if current is None:
         raise RollbackError("no_active_version", f"{kind} has no active version", kind=kind.label)
-    earlier = [d for d in models.versions(session, kind) if d.version < current.version]
-    if not earlier:
+    previous = models.undo_activation(session, current)
+    if previous is None:
         raise RollbackError(
             "first_version",
             f"{kind} version {current.version} is the first one",
             kind=kind.label,
             version=current.version,
         )
-    previous = earlier[-1]
-    models.activate(session, previous)
     return previous
+
+
+def rollback_target(session: Session, kind: PoiKind) -> PoiDataset | None:
+    """The version a rollback would return to, if any (for a button that names it)."""
+    current = models.active_dataset(session, PoiKind(kind))
+    return None if current is None else models.previously_active(session, current)

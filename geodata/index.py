@@ -77,6 +77,28 @@ class Seasons:
         dated = (start <= ymd) & (ymd <= end)
         return np.where(self.kind == 0, True, np.where(self.kind == 1, recurring, dated))
 
+    def next_start(self, day: date) -> date | None:
+        """The first day after ``day`` on which a season starts (every-year seasons start again next
+        year); None when no season starts again."""
+        found: list[date] = []
+        for kind, start in zip(self.kind.tolist(), self.start.tolist(), strict=True):
+            if kind == 1:
+                month, mday = divmod(start, 100)
+                for year in (day.year, day.year + 1):
+                    try:
+                        candidate = date(year, month, mday)
+                    except ValueError:  # 02-29 outside a leap year
+                        continue
+                    if candidate > day:
+                        found.append(candidate)
+                        break
+            elif kind == 2 and start > 0:
+                year, rest = divmod(start, 10000)
+                candidate = date(year, *divmod(rest, 100))
+                if candidate > day:
+                    found.append(candidate)
+        return min(found, default=None)
+
 
 @dataclass
 class KindIndex:

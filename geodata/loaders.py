@@ -1,6 +1,8 @@
 """Reading facility files: CSV and GeoJSON, every row validated, every problem reported by its place.
 
-CSV: UTF-8 with or without a BOM, a header row with ``name``, ``lat``, ``lon`` and optionally
+CSV: UTF-8 with or without a BOM, or GB18030 (which includes GBK: what Excel on Chinese Windows
+saves as "CSV"), detected before reading and named in the result; a header row with ``name``,
+``lat``, ``lon`` and optionally
 ``address``, ``opening_hours``, ``season_start``, ``season_end``, ``capacity``, ``external_id``,
 ``notes``. Problems name the line (the header is line 1; a quoted field spanning lines counts from
 its first line). GeoJSON (RFC 7946): a FeatureCollection of Point features whose properties carry
@@ -11,6 +13,9 @@ name hashes), then ``rows`` reads again to produce the rows to insert. So a mill
 sits in memory as Python objects. Checks that span rows are vectorised: the datum conversion
 (numpy), the service area and swap checks (numpy), and duplicates (a KD-tree, not all pairs).
 
+Every problem is a code and the values its sentence needs (a :class:`DatasetRowError`, worded from the
+catalogue under ``geodata.errors.row`` like any domain error); ``str()`` of it is English, for logs.
+
 A duplicate is a row with the same name as an earlier row within ``duplicate_radius_m`` (the same
 facility listed twice), or the same ``external_id``. Different facilities at one address (a
 district office and a health centre sharing a building) are not duplicates.
@@ -18,6 +23,7 @@ district office and a health centre sharing a building) are not duplicates.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -36,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
-from bot.core.errors import Codes
+from bot.core.errors import Codes, Label
 from bot.core.geo import CANONICAL, Datum
 from geodata import hours
 from geodata.datums import FloatArray, convert_arrays
@@ -84,25 +90,91 @@ class ErrorCode(StrEnum):
 
 
 def place(where: int | None, unit: str) -> str:
-    """How a problem names its place: ``line 12``, ``features[3]`` or ``file``."""
+    """How a problem names its place in English (logs): ``line 12``, ``features[3]`` or ``file``."""
     if where is None:
         return "file"
     return f"features[{where}]" if unit == "feature" else f"line {where}"
 
 
+class Where(GeodataError):  # noqa: N818 (a sentence with values, never raised)
+    """A problem's place, worded from the catalogue: 第 12 行, 第 4 个要素, 整个文件."""
+
+    namespace = "geodata.errors.place"
+    codes: ClassVar[Codes] = {"line": ("number",), "feature": ("number",), "file": ()}
+
+    @classmethod
+    def of(cls, where: int | None, unit: str) -> Where:
+        if where is None:
+            return cls("file", "file")
+        if unit == "feature":
+            return cls("feature", f"features[{where}]", number=where + 1)  # people count from 1
+        return cls("line", f"line {where}", number=where)
+
+
+class DatasetRowError(GeodataError):
+    """What is wrong with one row (or feature), as a code and values; ``geodata.errors.row.<code>``."""
+
+    namespace = "geodata.errors.row"
+    codes: ClassVar[Codes] = {
+        "missing_name": (),
+        "too_long": ("column", "limit"),
+        "bad_capacity": ("value",),
+        "season_unpaired": (),
+        "season_date": ("value",),
+        "season_mixed": (),
+        "season_reversed": ("start", "end"),
+        "not_a_number": ("axis", "value"),
+        "coordinate_empty": ("axis",),
+        "zero": ("lat", "lon"),
+        "out_of_range": ("lat", "lon"),
+        "swapped": ("lat", "lon"),
+        "outside_area": ("lat", "lon", "south", "west", "north", "east"),
+        "too_many_fields": ("count", "width"),
+        "duplicate_name": ("other", "distance"),
+        "duplicate_external_id": ("other",),
+        "not_a_feature": (),
+        "not_a_point": ("geometry",),
+        "point_coordinates": (),
+        "hours_unknown": ("hours",),
+        "no_rows": (),
+    }
+
+
+def _column(name: str) -> Label:
+    """A column's name as staff read it (名称, 纬度, ...), from ``geodata.columns``."""
+    return Label(f"geodata.columns.{name}")
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """An error (the load is refused) or a warning, at a line, a feature, or the whole file."""
+    """An error (the load is refused) or a warning, at a line, a feature, or the whole file.
+
+    ``code`` sorts problems into kinds (a table's 问题 column); ``reason`` says what exactly, with
+    its values: a :class:`DatasetRowError`, or the :class:`FileError` that stopped the reading.
+    """
 
     where: int | None
     code: ErrorCode
-    message: str
+    reason: GeodataError
     unit: str = "line"
-    refusal: GeodataError | None = None  # the file could not be read: worded from the catalogue
 
     @property
     def place(self) -> str:
         return place(self.where, self.unit)
+
+    @property
+    def location(self) -> Where:
+        """The place, to be worded from the catalogue."""
+        return Where.of(self.where, self.unit)
+
+    @property
+    def kind(self) -> Label:
+        """The kind of problem, to be worded from the catalogue (``geodata.problem_kinds``)."""
+        return Label(f"geodata.problem_kinds.{self.code.value}")
+
+    @property
+    def message(self) -> str:
+        return str(self.reason)
 
     def __str__(self) -> str:
         return f"{self.place}: {self.message}"
@@ -134,12 +206,20 @@ class ServiceArea:
 @dataclass(frozen=True, slots=True)
 class Rules:
     area: ServiceArea | None = None
+    outside_area: str = "refuse"  # or "warn": rows outside the area are loaded, with a warning
     duplicate_radius_m: float = 10.0
     max_errors: int = 1000  # problems kept for the report; all are counted
+    # A load that drops more than this share of the active version's rows needs a confirmation.
+    max_drop_share: float = 0.5
 
     @classmethod
     def from_settings(cls, geo: GeoSettings) -> Rules:
-        return cls(area=ServiceArea.from_bounds(geo.service_area), duplicate_radius_m=geo.duplicate_radius_m)
+        return cls(
+            area=ServiceArea.from_bounds(geo.service_area),
+            outside_area=geo.outside_area,
+            duplicate_radius_m=geo.duplicate_radius_m,
+            max_drop_share=geo.max_drop_share,
+        )
 
 
 class FileError(GeodataError):
@@ -149,10 +229,9 @@ class FileError(GeodataError):
         "empty_file": (),
         "missing_columns": ("columns", "has"),
         "repeated_columns": ("columns",),
-        "csv_not_utf8": ("line", "reason"),
-        "csv_invalid": ("line", "problem"),
-        "not_utf8": ("reason",),
-        "json_invalid": ("problem",),
+        "unknown_encoding": ("line",),
+        "csv_invalid": ("line",),
+        "json_invalid": ("line", "column"),
         "not_feature_collection": (),
         "features_not_array": (),
     }
@@ -165,12 +244,12 @@ class FileError(GeodataError):
 class Record:
     where: int
     values: dict[str, Any]
-    problems: list[tuple[ErrorCode, str]] | None = None  # found while reading (rare)
+    problems: list[tuple[ErrorCode, DatasetRowError]] | None = None  # found while reading (rare)
 
-    def problem(self, code: ErrorCode, message: str) -> None:
+    def problem(self, code: ErrorCode, reason: DatasetRowError) -> None:
         if self.problems is None:
             self.problems = []
-        self.problems.append((code, message))
+        self.problems.append((code, reason))
 
 
 def detect_format(stream: IO[bytes]) -> FileFormat:
@@ -180,6 +259,59 @@ def detect_format(stream: IO[bytes]) -> FileFormat:
     stream.seek(start)
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     return FileFormat.GEOJSON if text.startswith(b"{") else FileFormat.CSV
+
+
+class Encoding(StrEnum):
+    """How a file's text was read. GB18030 is a superset of GBK (and of GB2312)."""
+
+    UTF8 = "utf-8"
+    UTF8_BOM = "utf-8-sig"
+    GB18030 = "gb18030"
+
+    @property
+    def label(self) -> Label:
+        return Label(f"geodata.encodings.{self.value}")
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _decodes(stream: IO[bytes], encoding: str) -> int | None:
+    """None if the whole stream decodes as ``encoding``, else the line (from 1) of the first bad byte."""
+    start = stream.tell()
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = 1
+    try:
+        while chunk := stream.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return lines + chunk.count(b"\n", 0, exc.start)
+            lines += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return lines
+        return None
+    finally:
+        stream.seek(start)
+
+
+def detect_encoding(stream: IO[bytes]) -> Encoding:
+    """UTF-8 (with or without a BOM), else GB18030; FileError (naming the line, saying the fix) if neither.
+
+    Each candidate must decode the whole file: a file that is UTF-8 but for one stray byte is not
+    taken for GB18030 unless every byte of it is valid GB18030 too.
+    """
+    start = stream.tell()
+    bom = stream.read(3) == _BOM
+    stream.seek(start)
+    utf8_line = _decodes(stream, "utf-8-sig")
+    if utf8_line is None:
+        return Encoding.UTF8_BOM if bom else Encoding.UTF8
+    if not bom and _decodes(stream, "gb18030") is None:
+        return Encoding.GB18030
+    raise FileError("unknown_encoding", f"neither UTF-8 nor GB18030 near line {utf8_line}", line=utf8_line)
 
 
 def count_lines(stream: IO[bytes]) -> int:
@@ -193,8 +325,10 @@ def count_lines(stream: IO[bytes]) -> int:
     return lines + (0 if last == b"\n" else 1)
 
 
-def _csv_records(stream: IO[bytes]) -> Iterator[Record]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+def _csv_records(stream: IO[bytes], encoding: Encoding) -> Iterator[Record]:
+    # utf-8-sig also reads UTF-8 without a BOM; a BOM is never a part of the first column's name.
+    codec = "utf-8-sig" if encoding is not Encoding.GB18030 else "gb18030"
+    text = io.TextIOWrapper(stream, encoding=codec, newline="")
     try:
         reader = csv.reader(text)
         try:
@@ -234,31 +368,35 @@ def _csv_records(stream: IO[bytes]) -> Iterator[Record]:
                 values = {n: (cells[i] if i < len(cells) else "") for i, n in positions}
             record = Record(where, values)
             if len(cells) > width:
-                record.problem(ErrorCode.INVALID_FIELD, f"{len(cells)} fields but the header has {width}")
+                record.problem(
+                    ErrorCode.INVALID_FIELD,
+                    DatasetRowError(
+                        "too_many_fields",
+                        f"{len(cells)} fields but the header has {width}",
+                        count=len(cells),
+                        width=width,
+                    ),
+                )
             yield record
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:  # the detection read the whole file, so only if it changed meanwhile
         line = reader.line_num + 1
-        raise FileError(
-            "csv_not_utf8", f"not UTF-8 near line {line}: {exc.reason}", line=line, reason=exc.reason
-        ) from None
+        raise FileError("unknown_encoding", f"cannot decode near line {line}", line=line) from None
     except csv.Error as exc:
         raise FileError(
-            "csv_invalid",
-            f"CSV error near line {reader.line_num}: {exc}",
-            line=reader.line_num,
-            problem=str(exc),
+            "csv_invalid", f"CSV error near line {reader.line_num}: {exc}", line=reader.line_num
         ) from None
     finally:
         text.detach()
 
 
-def _geojson_records(stream: IO[bytes]) -> Iterator[Record]:
+def _geojson_records(stream: IO[bytes], encoding: Encoding) -> Iterator[Record]:
+    codec = "utf-8-sig" if encoding is not Encoding.GB18030 else "gb18030"
     try:
-        data = json.loads(stream.read().decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise FileError("not_utf8", f"not UTF-8: {exc.reason}", reason=exc.reason) from None
+        data = json.loads(stream.read().decode(codec))
+    except UnicodeDecodeError:
+        raise FileError("unknown_encoding", "cannot decode the file", line=1) from None
     except json.JSONDecodeError as exc:
-        raise FileError("json_invalid", f"not valid JSON: {exc}", problem=str(exc)) from None
+        raise FileError("json_invalid", f"not valid JSON: {exc}", line=exc.lineno, column=exc.colno) from None
     if isinstance(data, dict) and data.get("type") == "Feature":
         features: Any = [data]
     elif isinstance(data, dict) and data.get("type") == "FeatureCollection":
@@ -270,7 +408,7 @@ def _geojson_records(stream: IO[bytes]) -> Iterator[Record]:
     for index, feature in enumerate(features):
         record = Record(index, {})
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            record.problem(ErrorCode.NOT_A_POINT, "not a Feature")
+            record.problem(ErrorCode.NOT_A_POINT, DatasetRowError("not_a_feature", "not a Feature"))
             yield record
             continue
         properties = feature.get("properties") or {}
@@ -280,18 +418,21 @@ def _geojson_records(stream: IO[bytes]) -> Iterator[Record]:
         geometry = feature.get("geometry")
         coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
         if not isinstance(geometry, dict) or geometry.get("type") != "Point":
-            kind = geometry.get("type") if isinstance(geometry, dict) else "no"
-            message = f"{kind} geometry; only Point features are facilities"
-            record.problem(ErrorCode.NOT_A_POINT, message)
+            kind = str(geometry.get("type")) if isinstance(geometry, dict) else ""
+            message = f"{kind or 'no'} geometry; only Point features are facilities"
+            record.problem(
+                ErrorCode.NOT_A_POINT, DatasetRowError("not_a_point", message, geometry=kind or "—")
+            )
         elif not isinstance(coords, list) or len(coords) < 2:
-            record.problem(ErrorCode.NOT_A_POINT, "a Point needs [longitude, latitude]")
+            message = "a Point needs [longitude, latitude]"
+            record.problem(ErrorCode.NOT_A_POINT, DatasetRowError("point_coordinates", message))
         else:
             record.values["lon"], record.values["lat"] = coords[0], coords[1]  # RFC 7946 order
         yield record
 
 
-def records(stream: IO[bytes], fmt: FileFormat) -> Iterator[Record]:
-    return _csv_records(stream) if fmt == FileFormat.CSV else _geojson_records(stream)
+def records(stream: IO[bytes], fmt: FileFormat, encoding: Encoding = Encoding.UTF8) -> Iterator[Record]:
+    return _csv_records(stream, encoding) if fmt == FileFormat.CSV else _geojson_records(stream, encoding)
 
 
 # -- one record ------------------------------------------------------------------------------------
@@ -354,16 +495,21 @@ def _capacity(raw: Any) -> int | None:
     return value
 
 
-def _season_problem(start: str, end: str) -> str | None:
+def _season_problem(start: str, end: str) -> DatasetRowError | None:
     if not (start and end):
-        return "season_start and season_end go together"
+        return DatasetRowError("season_unpaired", "season_start and season_end go together")
     first, last = parse_season(start), parse_season(end)
     if first is None or last is None:
-        return f"season date {start if first is None else end!r} is not MM-DD or YYYY-MM-DD"
+        value = start if first is None else end
+        return DatasetRowError(
+            "season_date", f"season date {value!r} is not MM-DD or YYYY-MM-DD", value=value
+        )
     if first[0] != last[0]:
-        return "season_start and season_end mix MM-DD and YYYY-MM-DD"
+        return DatasetRowError("season_mixed", "season_start and season_end mix MM-DD and YYYY-MM-DD")
     if not first[0] and first[1] > last[1]:
-        return f"season ends ({end}) before it starts ({start})"
+        return DatasetRowError(
+            "season_reversed", f"season ends ({end}) before it starts ({start})", start=start, end=end
+        )
     return None
 
 
@@ -387,11 +533,11 @@ def extract(values: Mapping[str, Any]) -> CleanFields:
     )
 
 
-def check_fields(clean: CleanFields, values: Mapping[str, Any]) -> list[tuple[ErrorCode, str]]:
+def check_fields(clean: CleanFields, values: Mapping[str, Any]) -> list[tuple[ErrorCode, DatasetRowError]]:
     """What is wrong with a record's fields other than its coordinates."""
-    problems: list[tuple[ErrorCode, str]] = []
+    problems: list[tuple[ErrorCode, DatasetRowError]] = []
     if not clean.name:
-        problems.append((ErrorCode.MISSING_NAME, "name is empty"))
+        problems.append((ErrorCode.MISSING_NAME, DatasetRowError("missing_name", "name is empty")))
     for column, text, limit in (
         ("name", clean.name, NAME_MAX),
         ("address", clean.address, ADDRESS_MAX),
@@ -400,10 +546,15 @@ def check_fields(clean: CleanFields, values: Mapping[str, Any]) -> list[tuple[Er
         ("notes", clean.notes, NOTES_MAX),
     ):
         if text and len(text) > limit:
-            problems.append((ErrorCode.INVALID_FIELD, f"{column} is longer than {limit} characters"))
+            message = f"{column} is longer than {limit} characters"
+            reason = DatasetRowError("too_long", message, column=_column(column), limit=limit)
+            problems.append((ErrorCode.INVALID_FIELD, reason))
     raw_capacity = values.get("capacity")
     if clean.capacity is None and raw_capacity is not None and raw_capacity != "":
-        problems.append((ErrorCode.INVALID_FIELD, f"capacity {raw_capacity!r} is not a whole number ≥ 0"))
+        message = f"capacity {raw_capacity!r} is not a whole number ≥ 0"
+        problems.append(
+            (ErrorCode.INVALID_FIELD, DatasetRowError("bad_capacity", message, value=raw_capacity))
+        )
     if clean.season_start or clean.season_end:
         season_problem = _season_problem(clean.season_start or "", clean.season_end or "")
         if season_problem:
@@ -411,7 +562,7 @@ def check_fields(clean: CleanFields, values: Mapping[str, Any]) -> list[tuple[Er
     return problems
 
 
-def clean_fields(values: Mapping[str, Any]) -> tuple[CleanFields, list[tuple[ErrorCode, str]]]:
+def clean_fields(values: Mapping[str, Any]) -> tuple[CleanFields, list[tuple[ErrorCode, DatasetRowError]]]:
     clean = extract(values)
     return clean, check_fields(clean, values)
 
@@ -448,6 +599,7 @@ class Scan:
     errors: list[Problem]
     error_count: int
     warnings: list[Problem]
+    encoding: Encoding | None = None  # None: the file could not be read as text
 
     @property
     def ok(self) -> bool:
@@ -459,10 +611,11 @@ class _Problems:
         self.unit = unit
         self.items: list[Problem] = []
 
-    def add(
-        self, where: int | None, code: ErrorCode, message: str, refusal: GeodataError | None = None
-    ) -> None:
-        self.items.append(Problem(where, code, message, self.unit, refusal))
+    def add(self, where: int | None, code: ErrorCode, reason: GeodataError) -> None:
+        self.items.append(Problem(where, code, reason, self.unit))
+
+    def at(self, where: int | None) -> Where:
+        return Where.of(where, self.unit)
 
     def sorted(self) -> list[Problem]:
         return sorted(self.items, key=lambda p: (-1 if p.where is None else p.where, p.code))
@@ -483,17 +636,20 @@ def scan(
     raw_lat, raw_lon = array("d"), array("d")
     state = bytearray()
     names, externals = array("q"), array("q")
+    encoding: Encoding | None = None
     try:
-        for record in records(stream, fmt):
+        encoding = detect_encoding(stream)
+        for record in records(stream, fmt, encoding):
             where = record.where
-            for code, message in record.problems or ():
-                errors.add(where, code, message)
+            for code, reason in record.problems or ():
+                errors.add(where, code, reason)
             clean, problems = clean_fields(record.values)
-            for code, message in problems:
-                errors.add(where, code, message)
+            for code, reason in problems:
+                errors.add(where, code, reason)
             if clean.opening_hours and not hours.is_valid(clean.opening_hours):
                 message = f"opening_hours {clean.opening_hours!r} will show as unknown"
-                warnings.add(where, ErrorCode.HOURS, message)
+                reason = DatasetRowError("hours_unknown", message, hours=clean.opening_hours)
+                warnings.add(where, ErrorCode.HOURS, reason)
             externals.append(hash(clean.external_id) if clean.external_id else 0)
             row_lat, row_lon, row_state = _check_coordinates(record, errors)
             wheres.append(where)
@@ -504,10 +660,10 @@ def scan(
             if progress and len(wheres) % PROGRESS_EVERY == 0:
                 progress("validate", len(wheres), total)
     except FileError as exc:
-        errors.add(None, ErrorCode.FILE, str(exc), exc)
+        errors.add(None, ErrorCode.FILE, exc)
     count = len(wheres)
     if count == 0 and not errors.items:
-        errors.add(None, ErrorCode.FILE, "no rows")
+        errors.add(None, ErrorCode.FILE, DatasetRowError("no_rows", "no rows"))
     if progress:
         progress("validate", count, count)
     lat, lon = _place(
@@ -519,6 +675,7 @@ def scan(
         datum,
         rules,
         errors,
+        warnings,
     )
     _repeated_external_ids(
         np.frombuffer(wheres, dtype=np.int64) if count else np.zeros(0, np.int64),
@@ -534,6 +691,7 @@ def scan(
         errors=found[: rules.max_errors],
         error_count=len(found),
         warnings=warnings.sorted()[: rules.max_errors],
+        encoding=encoding,
     )
 
 
@@ -545,20 +703,29 @@ def _check_coordinates(record: Record, errors: _Problems) -> tuple[float, float,
     raw_lat, raw_lon = values.get("lat"), values.get("lon")
     lat, lon = _number(raw_lat), _number(raw_lon)
     if lat is None or lon is None:
-        described = ", ".join(
-            f"{axis} {raw!r}" if _text(raw) else f"{axis} is empty"
-            for axis, raw, number in (("lat", raw_lat, lat), ("lon", raw_lon, lon))
-            if number is None
-        )
-        errors.add(where, ErrorCode.NOT_A_NUMBER, f"not a number: {described}")
+        for axis, raw, number in (("lat", raw_lat, lat), ("lon", raw_lon, lon)):
+            if number is not None:
+                continue
+            if _text(raw):
+                reason = DatasetRowError(
+                    "not_a_number", f"{axis} {raw!r} is not a number", axis=_column(axis), value=raw
+                )
+            else:
+                reason = DatasetRowError("coordinate_empty", f"{axis} is empty", axis=_column(axis))
+            errors.add(where, ErrorCode.NOT_A_NUMBER, reason)
         return math.nan, math.nan, _BAD
     if lat == 0 or lon == 0:
-        errors.add(where, ErrorCode.ZERO, f"zero coordinate ({lat}, {lon})")
+        errors.add(
+            where,
+            ErrorCode.ZERO,
+            DatasetRowError("zero", f"zero coordinate ({lat}, {lon})", lat=lat, lon=lon),
+        )
         return lat, lon, _BAD
     if not _in_range(lat, lon):
         if _in_range(lon, lat):
             return lat, lon, _SWAP_IF_IN_AREA
-        errors.add(where, ErrorCode.OUT_OF_RANGE, f"coordinates out of range ({lat}, {lon})")
+        message = f"coordinates out of range ({lat}, {lon})"
+        errors.add(where, ErrorCode.OUT_OF_RANGE, DatasetRowError("out_of_range", message, lat=lat, lon=lon))
         return lat, lon, _BAD
     return lat, lon, _OK
 
@@ -572,8 +739,13 @@ def _place(
     datum: Datum,
     rules: Rules,
     errors: _Problems,
+    warnings: _Problems,
 ) -> tuple[FloatArray, FloatArray]:
-    """Vectorised checks: convert to WGS-84, the service area, swapped axes, duplicates."""
+    """Vectorised checks: convert to WGS-84, the service area, swapped axes, duplicates.
+
+    A row outside the service area is an error, or a warning (and loaded) when the rules say
+    ``outside_area = "warn"``; a row whose axes, swapped, fall inside the area is always an error.
+    """
     lat = np.full(len(wheres), np.nan)
     lon = np.full(len(wheres), np.nan)
     good = state == _OK
@@ -590,17 +762,46 @@ def _place(
         valid = (np.abs(s_lat) <= 90) & (np.abs(s_lon) <= 180)
         c_lat, c_lon = convert_arrays(np.where(valid, s_lat, 0), np.where(valid, s_lon, 0), datum, CANONICAL)
         swapped_ok = valid & (area.mask(c_lat, c_lon) if area is not None else True)
+        kept: list[int] = []
         for j, i in enumerate(candidates):
             where = int(wheres[i])
-            shown = f"({raw_lat[i]}, {raw_lon[i]})"
+            given_lat, given_lon = float(raw_lat[i]), float(raw_lon[i])
+            shown = f"({given_lat}, {given_lon})"
             if swapped_ok[j]:
-                errors.add(where, ErrorCode.SWAPPED, f"latitude and longitude look swapped {shown}")
+                message = f"latitude and longitude look swapped {shown}"
+                errors.add(
+                    where,
+                    ErrorCode.SWAPPED,
+                    DatasetRowError("swapped", message, lat=given_lat, lon=given_lon),
+                )
             elif state[i] == _SWAP_IF_IN_AREA:
-                errors.add(where, ErrorCode.OUT_OF_RANGE, f"coordinates out of range {shown}")
+                message = f"coordinates out of range {shown}"
+                errors.add(
+                    where,
+                    ErrorCode.OUT_OF_RANGE,
+                    DatasetRowError("out_of_range", message, lat=given_lat, lon=given_lon),
+                )
             else:
-                errors.add(where, ErrorCode.OUTSIDE_AREA, f"outside the service area {area} {shown}")
-        lat[candidates] = np.nan
-        lon[candidates] = np.nan
+                assert area is not None  # only the area makes an in-range row a candidate
+                message = f"outside the service area {area} {shown}"
+                reason = DatasetRowError(
+                    "outside_area",
+                    message,
+                    lat=given_lat,
+                    lon=given_lon,
+                    south=area.south,
+                    west=area.west,
+                    north=area.north,
+                    east=area.east,
+                )
+                if rules.outside_area == "warn":
+                    warnings.add(where, ErrorCode.OUTSIDE_AREA, reason)
+                    kept.append(int(i))
+                else:
+                    errors.add(where, ErrorCode.OUTSIDE_AREA, reason)
+        dropped = np.setdiff1d(candidates, np.array(kept, dtype=candidates.dtype))
+        lat[dropped] = np.nan
+        lon[dropped] = np.nan
     _duplicates(wheres, lat, lon, names, rules.duplicate_radius_m, errors)
     return lat, lon
 
@@ -620,8 +821,10 @@ def _repeated_external_ids(
         if not repeat:
             first = row
             continue
-        message = f"external_id repeats {place(int(wheres[first]), errors.unit)}"
-        errors.add(int(wheres[row]), ErrorCode.DUPLICATE, message)
+        earlier = int(wheres[first])
+        message = f"external_id repeats {place(earlier, errors.unit)}"
+        reason = DatasetRowError("duplicate_external_id", message, other=errors.at(earlier))
+        errors.add(int(wheres[row]), ErrorCode.DUPLICATE, reason)
 
 
 def _duplicates(
@@ -648,11 +851,10 @@ def _duplicates(
             first[late] = early
     for late, early in sorted(first.items()):
         apart = metres_between(lat[early], lon[early], lat[late], lon[late])
-        errors.add(
-            int(wheres[late]),
-            ErrorCode.DUPLICATE,
-            f"same name as {place(int(wheres[early]), errors.unit)}, {apart:.1f} m away",
-        )
+        earlier = int(wheres[early])
+        message = f"same name as {place(earlier, errors.unit)}, {apart:.1f} m away"
+        reason = DatasetRowError("duplicate_name", message, other=errors.at(earlier), distance=f"{apart:.1f}")
+        errors.add(int(wheres[late]), ErrorCode.DUPLICATE, reason)
 
 
 # -- the second read -------------------------------------------------------------------------------
@@ -661,7 +863,7 @@ def _duplicates(
 def rows(stream: IO[bytes], found: Scan) -> Iterator[dict[str, Any]]:
     """The rows to insert, in file order, with the coordinates the scan converted."""
     lats, lons = found.lat.tolist(), found.lon.tolist()
-    for i, record in enumerate(records(stream, found.fmt)):
+    for i, record in enumerate(records(stream, found.fmt, found.encoding or Encoding.UTF8)):
         clean = extract(record.values)
         yield {
             "name": clean.name,

@@ -6,10 +6,16 @@ UPDATEs in the loader's transaction, so readers see the old rows or the new ones
 Coordinates are canonical WGS-84 whatever datum the source declared (kept in ``datum``).
 
 ``kind`` is a plain string (the PoiKind value), so a new kind needs no migration.
+
+Every switch is also written to ``poi_activations``, the kind's activation history. Rolling back
+undoes the latest activation that is not yet undone and returns to the version that was active
+before it: after v1, v2, a rollback (v1 again), then v3, a rollback returns to v1, not to v2, the
+version just rolled back.
 """
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import NamedTuple
 
@@ -52,6 +58,20 @@ class PoiDataset(Base):
     loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     loaded_by: Mapped[str] = mapped_column(String(64), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PoiActivation(Base):
+    """One switch of a kind's active version; ``undone_at`` is set when a rollback undid it."""
+
+    __tablename__ = "poi_activations"
+    __table_args__ = (Index("ix_poi_activations_kind_id", "kind", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("poi_datasets.id", ondelete="CASCADE"))
+    activated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activated_by: Mapped[str] = mapped_column(String(64), default="")
+    undone_at: Mapped[datetime | None]
 
 
 class Poi(Base):
@@ -118,11 +138,53 @@ def next_version(session: Session, kind: str) -> int:
     return (highest or 0) + 1
 
 
-def activate(session: Session, dataset: PoiDataset) -> None:
-    """Make ``dataset`` the active version of its kind, in the caller's transaction.
+def activate(session: Session, dataset: PoiDataset, *, by: str = "") -> None:
+    """Make ``dataset`` the active version of its kind, in the caller's transaction, and write the
+    switch to the activation history."""
+    _switch(session, dataset)
+    session.add(
+        PoiActivation(kind=dataset.kind, dataset_id=dataset.id, activated_at=utcnow(), activated_by=by[:64])
+    )
+    session.flush()
 
-    Deactivate first, then activate: the one-active index is checked per statement.
-    """
+
+def _history(session: Session, kind: str) -> list[PoiActivation]:
+    """The kind's activations not undone, newest first."""
+    query = (
+        select(PoiActivation)
+        .where(PoiActivation.kind == str(kind), PoiActivation.undone_at.is_(None))
+        .order_by(PoiActivation.id.desc())
+    )
+    return list(session.scalars(query))
+
+
+def previously_active(session: Session, current: PoiDataset) -> PoiDataset | None:
+    """The version that was active before ``current`` became active (by the history), if any."""
+    for entry in _history(session, current.kind):
+        if entry.dataset_id != current.id:
+            return session.get(PoiDataset, entry.dataset_id)
+    return None
+
+
+def undo_activation(session: Session, current: PoiDataset) -> PoiDataset | None:
+    """Undo the latest activations of ``current`` and make the version active before them active
+    again (no new activation: the earlier one is restored); None, changing nothing, if there is none."""
+    history = _history(session, current.kind)
+    undone = list(itertools.takewhile(lambda entry: entry.dataset_id == current.id, history))
+    if len(undone) == len(history):
+        return None
+    previous = session.get(PoiDataset, history[len(undone)].dataset_id)
+    if previous is None:
+        return None
+    now = utcnow()
+    for entry in undone:
+        entry.undone_at = now
+    _switch(session, previous)
+    return previous
+
+
+def _switch(session: Session, dataset: PoiDataset) -> None:
+    """Deactivate first, then activate: the one-active index is checked per statement."""
     session.flush()
     session.execute(
         update(PoiDataset)
@@ -156,6 +218,8 @@ class ShownPoi(NamedTuple):
     opening_hours: str | None
     capacity: int | None
     source_line: int
+    season_start: str | None
+    season_end: str | None
 
 
 def shown_pois(session: Session, ids: list[int]) -> list[ShownPoi]:

@@ -11,8 +11,8 @@ same as ranking every row by geodesic distance.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.geo import CANONICAL, GeoPoint
 from geodata import models
-from geodata.hours import OpenStatus, status_at
+from geodata.hours import HoursNow, OpenStatus, evaluate
 from geodata.index import DEFAULT_CACHE, IndexCache, Searchable
 from geodata.kinds import PoiKind
 from geodata.spatial import SPHERE_ERROR, chord_for_metres, metres_between, metres_for_chord, to_xyz
@@ -40,6 +40,9 @@ class NearbyEntry:
     opening_hours: str | None
     capacity: int | None
     within_radius: bool
+    opens: datetime | None = None  # closed (or unknown) now: when it next opens, local time
+    closes: datetime | None = None  # open now: when it closes within a day, local time
+    season: tuple[str, str] | None = None  # (season_start, season_end) as in the dataset
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,11 @@ class NearestResult:
     entries: tuple[NearbyEntry, ...]
     has_dataset: bool  # False: the kind has no active dataset at all
     in_season: bool = True  # False: the dataset has rows but none of them is in season now
+    season_opens: date | None = None  # out of season: the day the next season starts, if any
+    too_far: bool = False  # the nearest facility is beyond max_distance_m: nothing is shown
+    max_distance_m: float | None = None
+    outside_area: bool = False  # the origin is outside the configured service area
+    now: datetime | None = None  # the moment of the search, in the bureau's time zone
 
     @property
     def beyond_radius(self) -> bool:
@@ -98,10 +106,12 @@ def nearest(
     holiday_country: str = "CN",
     walking_speed: float = 75.0,
     walking_detour: float = 1.3,
+    max_distance_m: float | None = None,
 ) -> NearestResult:
     """The ``limit`` nearest facilities of ``kind`` within ``radius_m`` of ``origin`` (any datum).
 
-    ``now`` (aware) decides open status and seasons, in ``timezone``.
+    ``now`` (aware) decides open status and seasons, in ``timezone``. When nothing is within the
+    radius, the nearest beyond it is shown, unless it is beyond ``max_distance_m`` (``too_far``).
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
@@ -110,36 +120,57 @@ def nearest(
     kind = PoiKind(kind)
     here = origin.to(CANONICAL)
     index = (cache or DEFAULT_CACHE).get(session, kind)
+    local_now = now.astimezone(ZoneInfo(timezone))
+    blank = NearestResult(kind, here, radius_m, (), True, max_distance_m=max_distance_m, now=local_now)
     if index is None:
-        return NearestResult(kind, here, radius_m, (), has_dataset=False)
-    local_day = now.astimezone(ZoneInfo(timezone)).date()
+        return replace(blank, has_dataset=False)
+    local_day = local_now.date()
     found = index.searchable(local_day)
     if len(index.all) and not len(found):
-        return NearestResult(kind, here, radius_m, (), has_dataset=True, in_season=False)
+        opens = index.seasons.next_start(local_day) if index.seasons is not None else None
+        return replace(blank, in_season=False, season_opens=opens)
     ids = _candidates(found, to_xyz([here.lat], [here.lon])[0], limit, radius_m)
     rows = models.shown_pois(session, [int(i) for i in ids])
     measured = [(metres_between(here.lat, here.lon, p.lat, p.lon), p.source_line, p) for p in rows]
     ranked = sorted(measured, key=lambda item: (item[0], item[1]))
     inside = [item for item in ranked if item[0] <= radius_m]
     chosen = inside[:limit] if inside else ranked[:1]
+    if not inside and chosen and max_distance_m is not None and chosen[0][0] > max_distance_m:
+        return replace(blank, too_far=True)
     entries = tuple(
-        NearbyEntry(
-            poi_id=poi.id,
-            name=poi.name,
-            address=poi.address,
-            point=GeoPoint(poi.lat, poi.lon, CANONICAL),
-            distance_m=distance,
-            walking_minutes=walking_minutes(distance, speed_m_per_min=walking_speed, detour=walking_detour),
-            status=status_at(
+        _entry(
+            poi,
+            distance,
+            radius_m,
+            evaluate(
                 poi.opening_hours, now, lat=poi.lat, lon=poi.lon, timezone=timezone, country=holiday_country
             ),
-            opening_hours=poi.opening_hours,
-            capacity=poi.capacity,
-            within_radius=distance <= radius_m,
+            walking_minutes(distance, speed_m_per_min=walking_speed, detour=walking_detour),
         )
         for distance, _line, poi in chosen
     )
-    return NearestResult(kind, here, radius_m, entries, has_dataset=True)
+    return replace(blank, entries=entries)
+
+
+def _entry(
+    poi: models.ShownPoi, distance: float, radius_m: float, hours: HoursNow | None, minutes: int
+) -> NearbyEntry:
+    season = (poi.season_start, poi.season_end) if poi.season_start and poi.season_end else None
+    return NearbyEntry(
+        poi_id=poi.id,
+        name=poi.name,
+        address=poi.address,
+        point=GeoPoint(poi.lat, poi.lon, CANONICAL),
+        distance_m=distance,
+        walking_minutes=minutes,
+        status=None if hours is None else hours.status,
+        opening_hours=poi.opening_hours,
+        capacity=poi.capacity,
+        within_radius=distance <= radius_m,
+        opens=None if hours is None else hours.opens,
+        closes=None if hours is None else hours.closes,
+        season=season,
+    )
 
 
 __all__ = ["NearbyEntry", "NearestResult", "OpenStatus", "chord_for_metres", "nearest", "walking_minutes"]

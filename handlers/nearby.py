@@ -1,6 +1,7 @@
 """一键查找 in the chat: a kind's keyword asks for the nearest facilities; a location is remembered.
 
-- A kind's keyword (``PoiKind.keyword`` by default; ``[geo] keywords``) or its menu button
+- A kind's keyword (``PoiKind.keyword`` by default; ``[geo] keywords``), one of its words (厕所,
+  洗手间, 自行车 ..., in simplified or traditional characters; ``[geo] words``) or its menu button
   (handlers.menu) with a remembered location: the answer at once. Without one: a short prompt,
   and the kind waits in the conversation (``nearby.awaiting_location``) so that the next location
   answers it.
@@ -34,8 +35,9 @@ def _catalogue(ctx: Context) -> KindCatalogue:
     return ctx.settings.section(GeoSettings).kinds()
 
 
-def keywords(settings: Settings) -> list[str]:
-    return list(settings.section(GeoSettings).kinds().by_keyword)
+def keywords(settings: Settings) -> frozenset[str]:
+    """Every message that asks for a kind: its keyword or one of its words (厕所, 廁所, 附近的厕所 ...)."""
+    return settings.section(GeoSettings).kinds().phrases()
 
 
 def _answer(ctx: Context, kind: PoiKind, origin: GeoPoint) -> Text:

@@ -146,7 +146,9 @@ class Place(BaseModel):
     distance_m: int = Field(ge=0)
     walking_minutes: int = Field(ge=1)
     open_status: OpenStatus | None
-    opening_hours: str | None
+    opening_hours: str | None = Field(description="The opening hours as the dataset holds them (OSM syntax).")
+    hours_text: str | None = Field(description="The opening hours in words (全天开放, 每天 06:00–22:00).")
+    status_text: str | None = Field(description="Open or closed now and when that changes, in words.")
     capacity: int | None
     within_radius: bool
     navigation_url: Url

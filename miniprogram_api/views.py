@@ -24,6 +24,8 @@ from bot.wechat.api import MiniProgramSession, code_to_session
 from bot.wechat.errors import LoginCodeError, RiskyUserError, TooFrequentError, WeChatAPIError
 from bot.wechat.settings import WeChatSettings
 from geodata.answer import reply_style, search
+from geodata.describe import describe
+from geodata.format import status_line
 from geodata.links import navigation_url
 from geodata.settings import GeoSettings
 from miniprogram_api import auth, openapi, schemas
@@ -38,7 +40,7 @@ from reports.settings import ReportsSettings
 from waste.answer import category_view as waste_category_view
 from waste.answer import item_view
 from waste.categories import WasteCategory
-from waste.lookup import lookup
+from waste.lookup import find
 from waste.settings import WasteSettings
 
 log = logging.getLogger("citybot.api")
@@ -218,7 +220,7 @@ def sorting() -> Response:
     query = _validated(schemas.SortingQuery, request.args.to_dict())
     settings = services.settings().section(WasteSettings)
     texts = services.texts()
-    result = lookup(get_session(), query.q, min_score=settings.min_score, suggestions=settings.suggestions)
+    result = find(get_session(), query.q, settings)
     match = None
     if result.item is not None:
         match = {**item_view(result.item, texts), "score": round(result.score, 1), "exact": result.exact}
@@ -250,8 +252,10 @@ def nearest_places() -> Response:
     kind = query.kind
     if query.limit is not None:
         geo = geo.model_copy(update={"results": query.limit})
-    result = search(get_session(), kind, GeoPoint(query.lat, query.lon, datum), geo, utcnow())
+    now = utcnow()
+    result = search(get_session(), kind, GeoPoint(query.lat, query.lon, datum), geo, now)
     style = reply_style(geo, kind)
+    texts = services.texts()
     places = []
     for entry in result.entries:
         shown = entry.point.to(datum)
@@ -267,6 +271,8 @@ def nearest_places() -> Response:
                 "walking_minutes": entry.walking_minutes,
                 "open_status": None if entry.status is None else entry.status.value,
                 "opening_hours": entry.opening_hours,
+                "hours_text": describe(entry.opening_hours, texts),
+                "status_text": status_line(texts, entry, now),
                 "capacity": entry.capacity,
                 "within_radius": entry.within_radius,
                 "navigation_url": navigation_url(style.provider, entry.point, entry.name, app=style.app),

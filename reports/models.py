@@ -196,6 +196,11 @@ class Photo(Base):
 
     report: Mapped[Report] = relationship(back_populates="photos")
 
+    @property
+    def ready(self) -> bool:
+        """Its stripped derivative is stored: staff can see it."""
+        return self.status == PhotoStatus.STORED and bool(self.derivative_key)
+
 
 class PayoutBatch(Base):
     __tablename__ = "payout_batches"

@@ -28,6 +28,7 @@ from bot.core import audit
 from bot.core.clock import utcnow
 from bot.core.errors import Codes
 from bot.core.residents import Resident, get_or_create
+from bot.core.texts import Texts
 from reports import notify
 from reports.errors import ReportsError
 from reports.models import (
@@ -261,7 +262,9 @@ def _audit(
     )
 
 
-CSV_HEADER = ("批次", "序号", "手机号", "积分", "金额(元)", "状态", "失败原因")
+# The export's columns; their headings are ``reports.payout_csv.<column>``, a line's status
+# ``reports.payout_line.<status>`` in the catalogue.
+CSV_COLUMNS = ("batch", "line", "phone", "points", "amount", "status", "failure_reason")
 
 
 def _cell(value: object) -> str:
@@ -270,10 +273,17 @@ def _cell(value: object) -> str:
 
 
 def export_csv(
-    session: Session, batch_id: int, actor: Actor, *, settings: ReportsSettings, now: datetime | None = None
+    session: Session,
+    batch_id: int,
+    actor: Actor,
+    *,
+    settings: ReportsSettings,
+    texts: Texts,
+    now: datetime | None = None,
 ) -> bytes:
-    """The batch as CSV, UTF-8 with BOM. Full phone numbers for those who pay them (the permission
-    ``rewards.phones.full``), masked for anyone else; never an openid."""
+    """The batch as CSV, UTF-8 with BOM, headings and statuses in the catalogue's words. Full phone
+    numbers for those who pay them (the permission ``rewards.phones.full``), masked for anyone else;
+    never an openid."""
     actor.require(Permission.REWARDS_PAYOUT, "export a payout batch")
     batch = session.get(PayoutBatch, batch_id)
     if batch is None:
@@ -281,7 +291,7 @@ def export_csv(
     full_phone = actor.can(Permission.REWARDS_FULL_PHONES)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow([texts(f"reports.payout_csv.{column}") for column in CSV_COLUMNS])
     for line in batch.lines:
         amount = (Decimal(line.points) / settings.points_per_yuan).quantize(Decimal("0.01"))
         writer.writerow(
@@ -291,7 +301,7 @@ def export_csv(
                 line.phone if full_phone else mask(line.phone),
                 line.points,
                 f"{amount}",
-                str(line.status),
+                texts(f"reports.payout_line.{line.status}"),
                 _cell(line.failure_reason),
             ]
         )

@@ -24,7 +24,7 @@ from bot.core.clock import utcnow
 from bot.core.errors import Codes, Label
 from reports import notify, rewards
 from reports.errors import ReportsError
-from reports.models import ACTIONS, TARGET, RejectReason, Report, ReportStatus
+from reports.models import ACTIONS, TARGET, Photo, RejectReason, Report, ReportStatus
 from reports.roles import Actor, PermissionDeniedError
 from reports.settings import ReportsSettings
 from staff.roles import Permission
@@ -42,6 +42,13 @@ class WorkflowError(ReportsError):
         "original_rejected": ("number",),
         "comment_required": (),
     }
+
+
+class PhotosNotReadyError(WorkflowError):
+    """An acceptance of a report whose photos staff cannot see yet, without the reviewer's
+    confirmation that they accept it all the same."""
+
+    codes: ClassVar[Codes] = {"photos_not_ready": ("number", "count")}
 
 
 class ReportNotFoundError(WorkflowError, LookupError):
@@ -215,17 +222,36 @@ def accept(
     *,
     settings: ReportsSettings,
     comment: str | None = None,
+    photos_confirmed: bool = False,
     now: datetime | None = None,
 ) -> Report:
-    """Accept and award the category's points (once, within the caps)."""
+    """Accept and award the category's points (once, within the caps).
+
+    While a photo is not ready (still downloading, or its download failed) the reviewer has not
+    seen it: the acceptance is refused with PhotosNotReadyError unless ``photos_confirmed`` says
+    the reviewer accepts without it.
+    """
     now = now or utcnow()
     report = _begin(session, ACCEPT, report_id, actor, expected)
+    unready = unready_photos(report)
+    if unready and not photos_confirmed:
+        raise PhotosNotReadyError(
+            "photos_not_ready",
+            f"report {report.number} has {len(unready)} photo(s) not ready; accepting needs a confirmation",
+            number=report.number,
+            count=len(unready),
+        )
     report.acceptances += 1
     report.decided_at = now
     report.reason_code = None
     session.flush()
     entry = rewards.award(session, report, actor, settings=settings, now=now)
     return _finish(session, ACCEPT, report, actor, comment=comment, points=entry.points, now=now)
+
+
+def unready_photos(report: Report) -> list[Photo]:
+    """The photos of ``report`` that staff cannot see yet (pending, retrying, failed, expired, invalid)."""
+    return [photo for photo in report.photos if not photo.ready]
 
 
 def reject(

@@ -6,8 +6,10 @@ so reshaping roles never touches the code that checks.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
+from bot.core.texts import Texts
 from staff.errors import StaffError
 
 
@@ -22,22 +24,18 @@ class Role(StrEnum):
     CHIEF_EDITOR = "chief_editor"  # 终审 and publishing
     ADMIN = "admin"  # staff accounts, everything
 
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
+
+def role_name(texts: Texts, role: Role | str) -> str:
+    """A role as staff read it (审核员), from ``staff.roles`` in the catalogue; an unknown code as is."""
+    key = f"staff.roles.{role}"
+    return texts(key) if key in texts else str(role)
 
 
-ROLE_LABELS: dict[Role, str] = {
-    Role.REVIEWER: "审核员",
-    Role.REWARDS_OFFICER: "奖励专员",
-    Role.DATA_ADMIN: "数据管理员",
-    Role.EDITOR: "编辑",
-    Role.SECTION_CHIEF: "科室负责人",
-    Role.DEPUTY_LEADER: "分管领导",
-    Role.HEAD: "主要领导",
-    Role.CHIEF_EDITOR: "总编辑",
-    Role.ADMIN: "系统管理员",
-}
+def role_names(texts: Texts, roles: Iterable[Role | str]) -> str:
+    """Several roles, in the order of this module, joined with 、; 无 when there are none."""
+    order = {role.value: i for i, role in enumerate(Role)}
+    codes = sorted({str(role) for role in roles}, key=lambda code: (order.get(code, len(order)), code))
+    return "、".join(role_name(texts, code) for code in codes) or texts("staff.roles.none")
 
 
 class Permission(StrEnum):

@@ -8,7 +8,11 @@ An exact term wins. Otherwise rapidfuzz's ``WRatio`` scores every term (it rewar
 in the query, as in ``用过的电池`` -> ``电池``, and tolerates a missing or extra character); the best
 item is the answer when it scores at least ``min_score`` and no item of another category scores
 within ``AMBIGUITY_MARGIN`` of it (``骨头`` could be 大骨头 or 鸡骨头, which go in different bins:
-the resident is shown both instead of a guess).
+the resident is shown both instead of a guess). Below ``guess_score`` nothing is offered at all:
+one shared character (火星石头 and 烟头) is no reason to name an item.
+
+The related items shown with an answer go in the same bin as the answer and score at least
+``related_score``: an answer never lists an item of another bin as if it were alike.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
 
 from waste.models import WasteItem, all_terms, items_by_id, table_version
+from waste.settings import WasteSettings
 
 AMBIGUITY_MARGIN = 5.0
 SUGGESTION_FLOOR = 50.0
@@ -86,7 +91,27 @@ def _terms(session: Session) -> _Terms:
     return fresh
 
 
-def lookup(session: Session, query: str, *, min_score: float = 72.0, suggestions: int = 3) -> Sorted:
+def find(session: Session, query: str, settings: WasteSettings) -> Sorted:
+    """Which bin ``query`` goes in, with the bureau's thresholds (``[waste]``)."""
+    return lookup(
+        session,
+        query,
+        min_score=settings.min_score,
+        suggestions=settings.suggestions,
+        guess_score=settings.guess_score,
+        related_score=settings.related_score,
+    )
+
+
+def lookup(
+    session: Session,
+    query: str,
+    *,
+    min_score: float = 72.0,
+    suggestions: int = 3,
+    guess_score: float = 70.0,
+    related_score: float = 60.0,
+) -> Sorted:
     """Which bin ``query`` goes in."""
     key = normalise(query)
     if not key:
@@ -105,9 +130,17 @@ def lookup(session: Session, query: str, *, min_score: float = 72.0, suggestions
             best_by_item[item_id] = float(score)
     ranked = sorted(best_by_item.items(), key=lambda pair: (pair[0] != exact_item, -pair[1]))
     items = items_by_id(session, [item_id for item_id, _ in ranked])
+
+    def related(answer: WasteItem) -> list[WasteItem]:
+        alike = [
+            items[i]
+            for i, score in ranked
+            if i != answer.id and score >= related_score and items[i].category == answer.category
+        ]
+        return alike[:suggestions]
+
     if exact_item is not None:
-        others = [items[i] for i, _ in ranked if i != exact_item][:suggestions]
-        return Sorted(query, items[exact_item], 100.0, True, others)
+        return Sorted(query, items[exact_item], 100.0, True, related(items[exact_item]))
     if not ranked:
         return Sorted(query, None, 0.0, False)
     best_id, best_score = ranked[0]
@@ -118,7 +151,8 @@ def lookup(session: Session, query: str, *, min_score: float = 72.0, suggestions
         if score >= best_score - AMBIGUITY_MARGIN and items[i].category != best.category
     ]
     if best_score >= min_score and not rivals:
-        others = [items[i] for i, _ in ranked[1:]][:suggestions]
-        return Sorted(query, best, best_score, False, others)
-    close = [items[i] for i, _ in ranked][: max(suggestions, 1)]
+        return Sorted(query, best, best_score, False, related(best))
+    if best_score < guess_score:
+        return Sorted(query, None, best_score, False)
+    close = [items[i] for i, score in ranked if score >= guess_score][: max(suggestions, 1)]
     return Sorted(query, None, best_score, False, close)

@@ -9,6 +9,12 @@ The kernel owns the trail, not its vocabulary: action codes (``report.accept``, 
 write them. The channel and the client address come from the adapter the act came through
 (:func:`through` for the command line and the chat, :func:`enter` per request for web adapters),
 so domain code names neither.
+
+What staff read about an entry is worded from the catalogue (:func:`describe`, :func:`actor_name`):
+``audit.details.<action>`` is the action's sentence, ``audit.fields.<detail>`` the words for a detail
+it does not use; a value that is a code (a role, a status, a reason) is looked up in the catalogue
+namespaces the adapter's vocabulary names for it. Empty values are left out; nothing reads a raw
+code, ``None`` or a Python list.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from bot.core.clock import utcnow
 from bot.core.database import Base
 from bot.core.paging import Page, paginate
+from bot.core.texts import Texts
 
 
 class Channel(enum.StrEnum):
@@ -232,3 +239,70 @@ def search(
 
 def actions(session: Session) -> list[str]:
     return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
+
+
+# -- wording an entry for staff ---------------------------------------------------------------------
+
+#: "<action family>.<detail>" or "<detail>" -> the catalogue namespaces its code values are words in
+Vocabulary = Mapping[str, tuple[str, ...]]
+
+_CHANNEL_ACTORS = frozenset(channel.value for channel in Channel)
+
+
+def actor_name(texts: Texts, actor: str) -> str:
+    """Who acted, as staff read it: a username as is; 系统, 市民, 命令行（root）... from ``audit.actors``."""
+    if actor in ("system", "resident") or actor in _CHANNEL_ACTORS:
+        key = f"audit.actors.{actor}"
+        return texts(key) if key in texts else actor
+    if actor == "cli" or actor.startswith("cli:"):
+        login = actor.partition(":")[2]
+        return texts("audit.actors.cli_user", login=login) if login else texts("audit.actors.cli")
+    return actor or texts("audit.actors.system")
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _word(texts: Texts, namespaces: tuple[str, ...], value: Any) -> str:
+    if isinstance(value, bool):
+        return texts("audit.values.yes" if value else "audit.values.no")
+    if isinstance(value, Mapping):  # e.g. a screening hit: its term is what a person reads
+        shown = value.get("term") or value.get("name")
+        return _word(texts, namespaces, shown) if shown is not None else ""
+    if isinstance(value, list | tuple):
+        words = [_word(texts, namespaces, item) for item in value if not _empty(item)]
+        return "、".join(word for word in words if word)
+    text = str(value)
+    for namespace in namespaces:
+        key = f"{namespace}.{text}"
+        if key in texts:
+            return texts(key)
+    return text
+
+
+def describe(texts: Texts, entry: AuditEntry, vocabulary: Vocabulary) -> str:
+    """The entry's details as one sentence: its action's template, then the details it leaves out."""
+    family = entry.action.split(".", 1)[0]
+    words: dict[str, str] = {}
+    for name, value in entry.detail_data.items():
+        if _empty(value):
+            continue
+        namespaces = vocabulary.get(f"{family}.{name}") or vocabulary.get(name) or ()
+        word = _word(texts, namespaces, value)
+        if word:
+            words[name] = word
+    parts: list[str] = []
+    template = f"audit.details.{entry.action}"
+    if template in texts:
+        needed = texts.placeholders(template)
+        if needed <= words.keys():
+            parts.append(texts(template, **{name: words.pop(name) for name in needed}))
+    for name, word in words.items():
+        for key in (f"audit.fields.{family}.{name}", f"audit.fields.{name}"):
+            if key in texts:
+                parts.append(texts(key, value=word))
+                break
+        else:
+            parts.append(texts("audit.fields.other", value=word))
+    return texts("audit.separator").join(parts)

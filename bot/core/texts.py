@@ -76,8 +76,17 @@ class Texts:
         template = self._catalogue[key]
         return template.format(**values) if values or _fields(template) else template
 
+    def placeholders(self, key: str) -> set[str]:
+        """The names a sentence fills in."""
+        return _fields(self._catalogue[key])
+
     def __contains__(self, key: str) -> bool:
         return key in self._catalogue
 
     def keys(self) -> list[str]:
         return sorted(self._catalogue)
+
+    def zone_name(self, zone: str) -> str:
+        """How people name a time zone (Asia/Shanghai: 北京时间), from ``time_zones``."""
+        key = f"time_zones.{zone}"
+        return self(key) if key in self else self("time_zones.other", zone=zone)

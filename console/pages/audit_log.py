@@ -1,6 +1,9 @@
 """The console's audit log: the one audit trail, newest first, written by every channel (console,
 command line, chat, mini-program API, system jobs), filtered by actor, action, channel, target and
-dates; the same selection as CSV. Every label comes from the text catalogue (``audit.*``)."""
+dates; the same selection as CSV. Every label comes from the text catalogue (``audit.*``): each
+entry's details are a sentence (``audit.describe``) whose codes are words of the domains that wrote
+them (role names, statuses, reasons), who acted is a name (系统, 市民, 命令行（root）), and the
+target is named by its kind (兑付批次 3, 公共厕所)."""
 
 from __future__ import annotations
 
@@ -18,12 +21,34 @@ from bot.core.paging import Page
 from bot.core.texts import Texts
 from console import localtime
 from console.access import requires
+from geodata.kinds import PoiKind
 from staff.roles import Permission
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
 
 FILTERS = ("actor", "action", "channel", "target", "since", "until")
 EXPORT_MAX = 10_000
+
+# Which catalogue namespaces hold the words for a detail's codes, by "<action family>.<detail>".
+VOCABULARY: audit.Vocabulary = {
+    "report.from": ("reports.status",),
+    "report.to": ("reports.status",),
+    "report.reason": ("reports.reasons",),
+    "role": ("staff.roles", "audit.roles"),
+    "roles": ("staff.roles",),
+    "before": ("staff.roles",),
+    "after": ("staff.roles",),
+    "login.reason": ("audit.values.login_reason",),
+    "dataset.status": ("geodata.load_status",),
+    "dataset.encoding": ("geodata.encodings",),
+    "dataset.datum": ("geodata.datums",),
+    "draft.status": ("broadcasts.status",),
+    "draft.previous_status": ("broadcasts.status",),
+    "draft.stage": ("audit.values.stage",),
+    "draft.sign_off": ("audit.values.sign_off",),
+    "draft.kind": ("audit.values.publication_kind",),
+    "draft.fields": ("broadcasts.field",),
+}
 
 
 class Labels:
@@ -39,6 +64,27 @@ class Labels:
     def channel(self, code: str) -> str:
         key = f"audit.channel.{code}"
         return self._texts(key) if key in self._texts else code
+
+    def actor(self, name: str) -> str:
+        return audit.actor_name(self._texts, name)
+
+    def details(self, entry: AuditEntry) -> str:
+        return audit.describe(self._texts, entry, VOCABULARY)
+
+    def target(self, entry: AuditEntry) -> str:
+        """What was acted on, named by its kind where the catalogue has words for it."""
+        if entry.target_kind == "dataset":
+            try:
+                name = PoiKind(entry.target).label
+            except ValueError:
+                name = entry.target
+            if entry.target_version is None:
+                return name
+            return self._texts("audit.targets.dataset_version", kind=name, version=entry.target_version)
+        key = f"audit.targets.{entry.target_kind}"
+        if entry.target_kind and entry.target_id is not None and key in self._texts:
+            return self._texts(key, id=entry.target_id, target=entry.target)
+        return entry.target
 
     def __call__(self, key: str, /, **values: object) -> str:
         return self._texts(f"audit.{key}", **values)
@@ -104,14 +150,13 @@ def export() -> ResponseReturnValue:
     columns = ("at", "actor", "action", "channel", "target", "details", "ip")
     writer.writerow([labels(f"column.{name}") for name in columns])
     for entry in _select(_filters(), page=1, per_page=EXPORT_MAX).items:
-        details = "；".join(f"{key}：{value}" for key, value in entry.detail_data.items())
         row = [
             entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-            entry.actor,
+            labels.actor(entry.actor),
             labels.action(entry.action),
             labels.channel(entry.channel),
-            entry.target,
-            details,
+            labels.target(entry),
+            labels.details(entry),
             entry.ip,
         ]
         writer.writerow([_cell(value) for value in row])

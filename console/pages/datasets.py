@@ -12,43 +12,33 @@ from flask.typing import ResponseReturnValue
 from bot.core import services
 from bot.core.database import get_session
 from bot.core.geo import Datum
-from console import access
+from console import access, localtime
 from console.access import requires
 from console.refusals import explain
 from console.settings import ConsoleSettings
 from console.uploads import Uploads
-from geodata.datasets import LoadResult, LoadStatus, RollbackError, list_versions, load_dataset, rollback
+from geodata.datasets import (
+    LoadResult,
+    LoadStatus,
+    RollbackError,
+    list_versions,
+    load_dataset,
+    rollback,
+    rollback_target,
+)
 from geodata.kinds import PoiKind
-from geodata.loaders import ErrorCode, Rules
+from geodata.loaders import Rules
 from geodata.settings import GeoSettings
 from staff.roles import Permission
 
 bp = Blueprint("datasets", __name__, url_prefix="/datasets")
 
-DATUM_LABELS = {
-    Datum.WGS84: "WGS-84（GPS 原始坐标、GeoJSON）",
-    Datum.GCJ02: "GCJ-02（高德、腾讯、微信）",
-    Datum.BD09: "BD-09（百度）",
-}
-ERROR_LABELS = {
-    ErrorCode.FILE: "文件无法读取",
-    ErrorCode.MISSING_NAME: "缺少名称",
-    ErrorCode.NOT_A_NUMBER: "坐标不是数字",
-    ErrorCode.ZERO: "坐标为零",
-    ErrorCode.OUT_OF_RANGE: "坐标超出范围",
-    ErrorCode.SWAPPED: "经纬度疑似颠倒",
-    ErrorCode.OUTSIDE_AREA: "不在服务区域内",
-    ErrorCode.DUPLICATE: "与另一行重复",
-    ErrorCode.INVALID_FIELD: "字段无效",
-    ErrorCode.NOT_A_POINT: "不是点要素",
-    ErrorCode.HOURS: "营业时间无法识别",
-}
-STATUS_MESSAGES = {
-    LoadStatus.LOADED: "已发布为新版本",
-    LoadStatus.REACTIVATED: "与以前的某个版本相同，已重新启用该版本",
-    LoadStatus.UNCHANGED: "与当前版本完全相同，未作改动",
-}
 ALLOWED_SUFFIXES = {".csv", ".geojson", ".json"}
+
+
+def _say(key: str, /, **values: object) -> str:
+    """A sentence of this page, from ``console.datasets`` in the catalogue."""
+    return services.texts()(f"console.datasets.{key}", **values)
 
 
 def _uploads() -> Uploads:
@@ -59,25 +49,22 @@ def _rules() -> Rules:
     return Rules.from_settings(services.settings().section(GeoSettings))
 
 
-def where(problem_where: int | None, unit: str) -> str:
-    if problem_where is None:
-        return "整个文件"
-    return f"第 {problem_where + 1} 个要素" if unit == "feature" else f"第 {problem_where} 行"
-
-
 def _page(result: LoadResult | None = None, token: str = "", status: int = 200) -> ResponseReturnValue:
     db = get_session()
     versions = list_versions(db)
     by_kind = {kind: [d for d in versions if d.kind == kind.value] for kind in PoiKind}
+    targets = {kind: rollback_target(db, kind) for kind in PoiKind if by_kind[kind]}
     return render_template(
         "console/datasets.html",
         kinds=list(PoiKind),
         by_kind=by_kind,
-        datums=DATUM_LABELS,
+        datums=list(Datum),
+        say=_say,
+        zone_name=services.texts().zone_name(localtime.zone().key),
         result=result,
         token=token,
-        error_labels=ERROR_LABELS,
-        where=where,
+        rollback_targets=targets,
+        texts=services.texts(),
         explain=explain,
         max_mb=services.settings().section(ConsoleSettings).max_upload_bytes / (1 << 20),
     ), status
@@ -98,14 +85,14 @@ def check() -> ResponseReturnValue:
         kind = PoiKind(request.form.get("kind", ""))
         datum = Datum(request.form.get("datum", ""))
     except ValueError:
-        flash("请选择设施类型和坐标系。", "error")
+        flash(_say("choose_kind"), "error")
         return _page(status=400)
     if upload is None or not upload.filename:
-        flash("请选择要上传的 CSV 或 GeoJSON 文件。", "error")
+        flash(_say("choose_file"), "error")
         return _page(status=400)
     name = Path(upload.filename).name[:255]
     if Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
-        flash("只接受 .csv、.geojson 或 .json 文件。", "error")
+        flash(_say("wrong_suffix"), "error")
         return _page(status=400)
     data = upload.read()
     db = get_session()
@@ -123,6 +110,7 @@ def check() -> ResponseReturnValue:
         datum=datum.value,
         rows=result.row_count,
         errors=result.error_count,
+        encoding=None if result.encoding is None else str(result.encoding),
     )
     db.commit()
     return _page(result, token, 200 if result.ok else 422)
@@ -142,17 +130,29 @@ def publish() -> ResponseReturnValue:
     token = request.form.get("token", "")
     found = _uploads().get(token, me.id)
     if found is None:
-        flash("上传的文件已过期或不存在，请重新上传并检查。", "error")
+        flash(_say("expired"), "error")
         return redirect(url_for(".index"))
     staged, path = found
     kind, datum = PoiKind(staged.meta["kind"]), Datum(staged.meta["datum"])
     db = get_session()
     result = load_dataset(
-        db, kind, path, datum, dry_run=False, rules=_rules(), source_name=staged.name, loaded_by=me.username
+        db,
+        kind,
+        path,
+        datum,
+        dry_run=False,
+        rules=_rules(),
+        source_name=staged.name,
+        loaded_by=me.username,
+        confirm_shrink=request.form.get("confirm_shrink") == "1",
     )
+    if result.status is LoadStatus.NEEDS_CONFIRMATION:  # the confirmation step: the tick was not given
+        db.rollback()
+        flash(explain(result.shrink_notice()), "error")
+        return _page(result, token, status=409)
     if not result.ok:  # the rules changed since the dry run
         db.rollback()
-        flash("文件未通过检查，未发布。", "error")
+        flash(_say("not_published"), "error")
         return _page(result, status=422)
     access.record(
         "dataset.load",
@@ -164,8 +164,9 @@ def publish() -> ResponseReturnValue:
     )
     db.commit()
     _uploads().discard(token)
+    said = services.texts()(result.status.label.key)
     flash(
-        f"{kind.label}：{STATUS_MESSAGES[result.status]}（版本 {result.version}，{result.row_count} 条）。",
+        _say("published", kind=kind.label, status=said, version=result.version, rows=result.row_count),
         "success",
     )
     return redirect(url_for(".index"))
@@ -187,5 +188,7 @@ def roll_back(kind: str) -> ResponseReturnValue:
         return redirect(url_for(".index"))
     access.record("dataset.rollback", poi_kind.value, kind="dataset", version=restored.version)
     db.commit()
-    flash(f"{poi_kind.label}已回退到版本 {restored.version}（{restored.row_count} 条）。", "success")
+    flash(
+        _say("rolled_back", kind=poi_kind.label, version=restored.version, rows=restored.row_count), "success"
+    )
     return redirect(url_for(".index"))

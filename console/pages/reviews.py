@@ -146,6 +146,13 @@ def detail(report_id: int) -> ResponseReturnValue:
     original = db.get(Report, report.duplicate_of_id) if report.duplicate_of_id else None
     previous_id, next_id = queue.neighbours(db, report)
     now = utcnow()
+    unready = workflow.unready_photos(report)
+    can_review = access.require_staff().can(Permission.REPORTS_REVIEW)
+    # The acceptance of a report with photos not ready, asked again (the page's own decide form sent
+    # it without the confirmation and was refused).
+    confirming = (
+        request.args.get("confirm") == "accept" and bool(unready) and can_review and report.status in OPEN
+    )
     return render_template(
         "console/review_detail.html",
         report=report,
@@ -166,8 +173,23 @@ def detail(report_id: int) -> ResponseReturnValue:
         reasons=REASON_LABELS,
         resident_reasons={code: services.texts()(f"reports.reasons.{code}") for code in REASON_LABELS},
         action_labels=ACTION_LABELS,
-        can_review=access.require_staff().can(Permission.REPORTS_REVIEW),
-        photo_problems=[p for p in report.photos if p not in queue.shown_photos(report)],
+        can_review=can_review,
+        photo_problems=unready,
+        confirming=confirming,
+        confirm_comment=request.args.get("comment", "")[:500],
+        confirm_then=request.args.get("then", ""),
+        texts=services.texts(),
+        photo_problem=photo_problem,
+    )
+
+
+def photo_problem(photo: Photo) -> str:
+    """Why a photo cannot be shown yet, for the reviewer."""
+    texts = services.texts()
+    return texts(
+        "console.reviews.photo_problem",
+        position=photo.position + 1,
+        status=texts(f"console.reviews.photo_status.{photo.status}"),
     )
 
 
@@ -211,6 +233,10 @@ class RefusedError(Exception):
     """A decision that was not taken; the message is for the reviewer."""
 
 
+class NeedsConfirmationError(RefusedError):
+    """An acceptance of a report whose photos are not ready, sent without the confirmation."""
+
+
 def _decide(db: Session, report_id: int, expected_text: str, action: str, form: Any) -> Outcome:
     """Take one decision; raise RefusedError with a message for the reviewer (the caller then rolls
     back). The caller commits each decision on its own: a later refusal never undoes an earlier one."""
@@ -227,7 +253,10 @@ def _decide(db: Session, report_id: int, expected_text: str, action: str, form: 
     reason = form.get("reason") or ""
     try:
         if action == "accept":
-            report = workflow.accept(db, report_id, actor, expected, settings=settings, comment=comment)
+            confirmed = form.get("confirm_photos") == "1"
+            report = workflow.accept(
+                db, report_id, actor, expected, settings=settings, comment=comment, photos_confirmed=confirmed
+            )
         elif action == "reject":
             if reason not in REASON_LABELS:
                 raise RefusedError("请选择不采纳的原因。")
@@ -247,6 +276,8 @@ def _decide(db: Session, report_id: int, expected_text: str, action: str, form: 
             report = workflow.revoke_acceptance(db, report_id, actor, expected, comment=comment or "")
         else:
             raise RefusedError("未知的操作。")
+    except workflow.PhotosNotReadyError as exc:
+        raise NeedsConfirmationError(explain(exc)) from None
     except DomainError as exc:
         raise RefusedError(explain(exc)) from None
     # reports.workflow wrote the act to the audit trail (channel console, this request's address).
@@ -260,6 +291,15 @@ def decide(report_id: int) -> ResponseReturnValue:
     action = request.form.get("action", "")
     try:
         outcome = _decide(db, report_id, request.form.get("expected", ""), action, request.form)
+    except NeedsConfirmationError as exc:
+        db.rollback()  # nothing changed: the report page asks, and only its confirmation accepts
+        flash(str(exc), "error")
+        again: dict[str, Any] = {
+            key: request.form[key] for key in ("comment", "then") if request.form.get(key)
+        }
+        return redirect(
+            url_for(".detail", report_id=report_id, confirm="accept", _anchor="confirm-accept", **again)
+        )
     except RefusedError as exc:
         db.rollback()
         flash(str(exc), "error")
@@ -292,19 +332,24 @@ def bulk() -> ResponseReturnValue:
         return redirect(target)
     done: list[str] = []
     refused: list[str] = []
+    unconfirmed = False
+    form = {key: value for key, value in request.form.items() if key != "confirm_photos"}  # never in bulk
     for item in picked[:200]:
         report_id, _, expected = item.partition(":")
         if not report_id.isdigit():
             continue
         try:
-            done.append(_decide(db, int(report_id), expected, action, request.form).number)
+            done.append(_decide(db, int(report_id), expected, action, form).number)
         except RefusedError as exc:
             db.rollback()
             refused.append(str(exc))
+            unconfirmed = unconfirmed or isinstance(exc, NeedsConfirmationError)
         else:
             db.commit()
     if done:
         flash(f"已对 {len(done)} 件举报执行“{ACTION_LABELS[action]}”：{'、'.join(done)}。", "success")
     for message in refused:
         flash(message, "error")
+    if unconfirmed:
+        flash(services.texts()("console.reviews.bulk_photos_not_ready"), "error")
     return redirect(target)

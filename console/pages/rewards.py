@@ -6,6 +6,8 @@ masked; only the CSV the officer pays from carries them in full.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
@@ -17,7 +19,7 @@ from console import access, queue
 from console.access import requires
 from console.refusals import explain
 from reports import rewards
-from reports.models import LedgerEntry, PayoutBatch, Report
+from reports.models import BatchStatus, LedgerEntry, LedgerKind, LineStatus, PayoutBatch, Report
 from reports.phones import mask
 from reports.roles import Actor, PermissionDeniedError, actor_for_staff
 from reports.settings import ReportsSettings
@@ -25,16 +27,14 @@ from staff.roles import Permission
 
 bp = Blueprint("rewards", __name__, url_prefix="/rewards")
 
-KIND_LABELS = {"earn": "获得", "reverse": "冲正", "payout": "兑付"}
-REASON_LABELS = {
-    "daily_cap": "达到每日上限",
-    "monthly_cap": "达到每月上限",
-    "acceptance_revoked": "撤销采纳",
-    "payout": "兑付",
-    "payout_failed": "兑付失败退回",
-}
-LINE_LABELS = {"pending": "待发放", "paid": "已发放", "failed": "发放失败"}
-BATCH_LABELS = {"created": "待确认", "confirmed": "已确认"}
+# The ledger's reasons shown in the console (reports.ledger_reason.<reason> in the catalogue).
+LEDGER_REASONS = ("daily_cap", "monthly_cap", "acceptance_revoked", "payout", "payout_failed")
+
+
+def _labels(namespace: str, codes: type[StrEnum] | tuple[str, ...]) -> dict[str, str]:
+    """Each code's words from ``namespace`` in the catalogue."""
+    texts = services.texts()
+    return {str(code): texts(f"{namespace}.{code}") for code in codes}
 
 
 def _actor() -> Actor:
@@ -71,9 +71,9 @@ def index() -> ResponseReturnValue:
         batches=rewards.batches(db, limit=50),
         ledger=_recent_ledger(db),
         pseudonym=_pseudonym,
-        kind_labels=KIND_LABELS,
-        reason_labels=REASON_LABELS,
-        batch_labels=BATCH_LABELS,
+        kind_labels=_labels("reports.ledger_kind", LedgerKind),
+        reason_labels=_labels("reports.ledger_reason", LEDGER_REASONS),
+        batch_labels=_labels("reports.payout_batch", BatchStatus),
         points_per_yuan=settings.points_per_yuan,
     )
 
@@ -112,8 +112,8 @@ def batch(batch_id: int) -> ResponseReturnValue:
         "console/rewards_batch.html",
         batch=found,
         lines=[(line, _pseudonym(line.openid), mask(line.phone)) for line in found.lines],
-        line_labels=LINE_LABELS,
-        batch_labels=BATCH_LABELS,
+        line_labels=_labels("reports.payout_line", LineStatus),
+        batch_labels=_labels("reports.payout_batch", BatchStatus),
         points_per_yuan=settings.points_per_yuan,
         four_eyes=settings.payout_four_eyes and found.created_by == me.username,
     )
@@ -125,7 +125,11 @@ def export(batch_id: int) -> ResponseReturnValue:
     db = get_session()
     try:
         data = rewards.export_csv(
-            db, batch_id, _actor(), settings=services.settings().section(ReportsSettings)
+            db,
+            batch_id,
+            _actor(),
+            settings=services.settings().section(ReportsSettings),
+            texts=services.texts(),
         )
     except rewards.PayoutError:
         abort(404)

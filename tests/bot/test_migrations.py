@@ -205,3 +205,35 @@ def test_the_three_audit_tables_are_copied_into_the_one_trail(base_overrides: di
         upgrade(settings)
     finally:
         engine.dispose()
+
+
+def test_existing_datasets_get_an_activation_history(base_overrides: dict[str, Any]) -> None:
+    """0012 writes the history of the versions loaded before it: up to the active version in order,
+    those above it as undone, so a rollback after the upgrade returns below the active version."""
+    settings = load_settings(None, base_overrides, environ={})
+    upgrade(settings, "0011")
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.begin() as connection:
+            for version, active in ((1, False), (2, True), (3, False)):
+                connection.execute(
+                    text(
+                        "INSERT INTO poi_datasets (kind, version, datum, source_name, checksum, row_count,"
+                        " loaded_at, loaded_by, active)"
+                        " VALUES ('toilet', :version, 'wgs84', 'f.csv', :sum, 1, :at, 'data', :active)"
+                    ),
+                    {"version": version, "sum": str(version) * 64, "at": utcnow(), "active": active},
+                )
+        upgrade(settings)
+        query = text(
+            "SELECT d.version, a.undone_at IS NOT NULL FROM poi_activations a"
+            " JOIN poi_datasets d ON d.id = a.dataset_id ORDER BY a.id"
+        )
+        with engine.connect() as connection:
+            history = [(version, bool(undone)) for version, undone in connection.execute(query)]
+        assert history == [(3, True), (1, False), (2, False)]
+        downgrade(settings, "0011")
+        assert "poi_activations" not in inspect(engine).get_table_names()
+        upgrade(settings)
+    finally:
+        engine.dispose()

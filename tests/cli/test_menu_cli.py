@@ -108,7 +108,7 @@ def test_link_wechat_stores_the_openid_and_tags_it(setup: Any, fake_wechat: Fake
     fake_wechat.tag_members[150] = set()
     linked = run("staff", "link-wechat", "li.wei", "o_li")
     assert linked.exit_code == 0, linked.output
-    assert "li.wei linked to o_li" in linked.output
+    assert "li.wei 已绑定微信用户 o_li" in linked.output
     assert run("staff", "link-wechat", "zhao.min", "o_zhao").exit_code == 0
     assert fake_wechat.tag_members[150] == {"o_li", "o_zhao"}
     assert [c.errcode for c in fake_wechat.calls("tags/create")] == [45157]

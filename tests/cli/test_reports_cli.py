@@ -10,8 +10,8 @@ from click.testing import Result
 from flask import Flask
 
 from reports import phones
-from reports.models import Report
-from tests.support.reports import FakeMedia, add_staff, new_report, unit
+from reports.models import PhotoStatus, Report
+from tests.support.reports import FakeMedia, add_staff, make_unready, new_report, unit
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +37,8 @@ def test_review_from_the_command_line(
     shown = run("report", "show", n2)
     assert shown.exit_code == 0, shown.output
     assert f"possible duplicate of {n1}" in shown.output
-    assert "resident (resident)" in shown.output
+    assert "市民：已提交" in shown.output
+    assert "resident" not in shown.output
     assert "o-resident-1" not in shown.output
 
     refused = run("report", "accept", n1, "--actor", "officer-a")
@@ -64,8 +65,8 @@ def test_review_from_the_command_line(
     assert run("report", "resolve", n1, "--actor", "rev-b").output.strip() == f"{n1}: resolved"
 
     trail = run("report", "show", n1).output
-    assert "rev-a (reviewer)  submitted -> accepted  属实" in trail
-    assert "rev-b (reviewer)  accepted -> resolved" in trail
+    assert "审核员 rev-a：已提交 → 已采纳，说明：属实" in trail
+    assert "审核员 rev-b：已采纳 → 已处理" in trail
 
 
 def test_payout_from_the_command_line(
@@ -78,11 +79,11 @@ def test_payout_from_the_command_line(
         phones.bind_phone(session, "o-resident-1", "13800138000")
 
     balance = run("rewards", "balance", "o-resident-1", "--actor", "officer-a")
-    assert balance.output.startswith("balance 10")
+    assert balance.output.startswith("积分余额 10")
     created = run("rewards", "payout", "--actor", "officer-a")
     assert created.exit_code == 0, created.output
-    assert created.output.strip() == "batch 1: 1 lines, 10 points"
-    assert run("rewards", "payout", "--actor", "officer-a").output.strip() == "nothing is due"
+    assert created.output.strip() == "已生成兑付批次 1：1 笔，10 积分"
+    assert run("rewards", "payout", "--actor", "officer-a").output.strip() == "目前没有可兑付的积分"
 
     out = tmp_path / "batch1.csv"
     exported = run("rewards", "export", "1", "--actor", "officer-a", "-o", str(out))
@@ -100,9 +101,12 @@ def test_payout_from_the_command_line(
     assert self_confirm.output == "Error: 付款批次须由创建人以外的人员确认。\n"
     confirmed = run("rewards", "confirm", "1", "--actor", "officer-b", "--failed", "1=号码停机")
     assert confirmed.exit_code == 0, confirmed.output
-    assert confirmed.output.strip() == "batch 1: confirmed, 0 paid, 1 failed"
-    assert run("rewards", "balance", "o-resident-1", "--actor", "officer-a").output.startswith("balance 10")
-    assert "confirmed by officer-b" in run("rewards", "batches").output
+    assert confirmed.output.strip() == "兑付批次 1 已确认：0 笔已发放，1 笔失败"
+    assert run("rewards", "balance", "o-resident-1", "--actor", "officer-a").output.startswith("积分余额 10")
+    assert (
+        "兑付批次 1：已确认，1 笔，10 积分，创建人 officer-a，确认人 officer-b"
+        in run("rewards", "batches").output
+    )
 
 
 def test_jobs_commands(reports_app: Flask, backend: str, run: Callable[..., Result]) -> None:
@@ -140,3 +144,22 @@ def test_decisions_from_the_command_line_are_in_the_one_trail(
         assert entry.details == {"role": "reviewer", "from": "submitted", "to": "accepted", "comment": "属实"}
         steps = audit_of(session, report_id)
         assert [(s.to_status, s.channel) for s in steps][-1] == ("accepted", "cli")
+
+
+def test_accepting_with_photos_not_ready_needs_confirm_photos(
+    reports_app: Flask, media: FakeMedia, run: Callable[..., Result]
+) -> None:
+    add_staff(reports_app)
+    report_id = new_report(reports_app, media)
+    make_unready(reports_app, report_id, PhotoStatus.PENDING)
+    [number] = numbers(reports_app, report_id)
+    refused = run("report", "accept", number, "--actor", "rev-a")
+    assert refused.exit_code == 1
+    assert refused.output == (
+        f"Error: 举报 {number} 还有 1 张照片尚未就绪（正在下载或下载失败），审核人员还看不到。"
+        "采纳前须确认在未看到这些照片的情况下采纳。如确认，请加上 --confirm-photos 重新执行。\n"
+    )
+    assert run("rewards", "balance", "o-resident-1", "--actor", "officer-a").output.startswith("balance 0")
+    accepted = run("report", "accept", number, "--actor", "rev-a", "--confirm-photos")
+    assert accepted.exit_code == 0, accepted.output
+    assert "accepted, 10 points" in accepted.output

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from bot.core.audit import AuditEntry, Channel
 from bot.core.clock import utcnow
 from bot.core.database import session_scope
-from reports.models import LedgerEntry, Report, ReportStatus, audit_of
+from reports.models import LedgerEntry, PhotoStatus, Report, ReportStatus, audit_of
 from staff import models as staff_models
 from staff.roles import Role
 from tests.support.console import ConsoleClient, add_staff, text, with_fake_wechat
-from tests.support.reports import FakeMedia, close_queue, new_report
+from tests.support.reports import FakeMedia, close_queue, make_unready, new_report
 
 pytestmark = pytest.mark.integration
 
@@ -313,3 +313,106 @@ def test_rewards_officer_may_look_but_not_decide(console_app: tuple[Flask, FakeM
     )
     assert refused.status_code == 403
     assert status_of(app, report_id) == ReportStatus.SUBMITTED
+
+
+def confirm_form(page: str) -> dict[str, str]:
+    """The fields of the confirmation step on a report page (empty when the page does not ask)."""
+    found = re.search(r'<section class="card decide confirm" id="confirm-accept".*?</section>', page, re.S)
+    if found is None:
+        return {}
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', found.group(0)))
+    button = re.search(r'<button type="submit" name="action" value="(\w+)"[^>]*>([^<]*)<', found.group(0))
+    assert button is not None
+    assert "data-shortcut" not in button.group(0)  # a second A never confirms
+    return {**fields, "action": button.group(1), "label": button.group(2)}
+
+
+def test_accepting_with_photos_not_ready_asks_first(console_app: tuple[Flask, FakeMedia]) -> None:
+    app, media = console_app
+    report_id = new_report(app, media, seeds=(91, 92))
+    make_unready(app, report_id, PhotoStatus.FAILED)
+    client = ConsoleClient(app).logged_in("rev")
+    page = text(client.get(f"/console/reports/{report_id}"))
+    assert "照片 1：下载失败" in page
+    assert "照片尚未就绪：采纳前需要再确认一次。" in page
+    assert 'data-shortcut="a"' in page
+    assert confirm_form(page) == {}
+
+    # what the accept button (or the A key) sends: refused, nothing changed, and the page asks
+    response = client.post(
+        f"/console/reports/{report_id}/decide",
+        {"action": "accept", "expected": "submitted", "comment": "远景可见", "then": "next", "next_id": ""},
+    )
+    assert response.status_code == 302
+    assert status_of(app, report_id) == ReportStatus.SUBMITTED
+    with session_scope(app) as session:
+        assert list(session.scalars(select(LedgerEntry).where(LedgerEntry.report_id == report_id))) == []
+        assert [e.to_status for e in audit_of(session, report_id)] == ["submitted"]
+    asked = text(client.get(response.headers["Location"]))
+    number = _number(app, report_id)
+    assert flashes(asked) == [
+        f"举报 {number} 还有 1 张照片尚未就绪（正在下载或下载失败），审核人员还看不到。"
+        "采纳前须确认在未看到这些照片的情况下采纳。"
+    ]
+    assert "照片尚未就绪，确认采纳？" in asked
+    assert "采纳后将立即按类别向居民发放积分（10 分）" in asked
+    form = confirm_form(asked)
+    assert form["label"] == "确认采纳"
+    assert (form["confirm_photos"], form["expected"], form["comment"], form["then"]) == (
+        "1",
+        "submitted",
+        "远景可见",
+        "next",
+    )
+
+    confirmed = client.post(
+        f"/console/reports/{report_id}/decide", {k: v for k, v in form.items() if k != "label"}
+    )
+    assert confirmed.status_code == 302
+    assert status_of(app, report_id) == ReportStatus.ACCEPTED
+    with session_scope(app) as session:
+        ledger = list(session.scalars(select(LedgerEntry).where(LedgerEntry.report_id == report_id)))
+        assert [(e.points, e.actor) for e in ledger] == [(10, "rev")]
+        assert [(e.to_status, e.comment) for e in audit_of(session, report_id)][-1] == (
+            "accepted",
+            "远景可见",
+        )
+
+
+def test_the_confirmation_step_is_asked_only_while_photos_are_not_ready(
+    console_app: tuple[Flask, FakeMedia],
+) -> None:
+    app, media = console_app
+    report_id = new_report(app, media, seeds=(93,))
+    client = ConsoleClient(app).logged_in("rev")
+    page = text(client.get(f"/console/reports/{report_id}?confirm=accept"))
+    assert confirm_form(page) == {}
+    assert "采纳前需要再确认一次" not in page
+    make_unready(app, report_id, PhotoStatus.PENDING)
+    pending = text(client.get(f"/console/reports/{report_id}?confirm=accept"))
+    assert "照片 1：等待下载" in pending
+    assert confirm_form(pending)["confirm_photos"] == "1"
+    looking = ConsoleClient(app).logged_in("officer")  # may look, may not decide: never asked
+    assert confirm_form(text(looking.get(f"/console/reports/{report_id}?confirm=accept"))) == {}
+
+
+def test_bulk_acceptance_leaves_reports_with_photos_not_ready(console_app: tuple[Flask, FakeMedia]) -> None:
+    app, media = console_app
+    ready = new_report(app, media, seeds=(94,), openid="o-bulk-a")
+    waiting = new_report(app, media, seeds=(95,), openid="o-bulk-b")
+    make_unready(app, waiting, PhotoStatus.RETRYING)
+    client = ConsoleClient(app).logged_in("rev")
+    response = client.post(
+        "/console/reports/bulk",
+        {
+            "action": "accept",
+            "confirm_photos": "1",  # a bulk decision never confirms for photos nobody has seen
+            "pick": [f"{ready}:submitted", f"{waiting}:submitted"],
+            "back": "/console/reports/",
+        },
+    )
+    messages = flashes(text(client.get(response.headers["Location"])))
+    assert messages[0].startswith("已对 1 件举报执行“采纳”")
+    assert f"举报 {_number(app, waiting)} 还有 1 张照片尚未就绪" in messages[1]
+    assert messages[2] == "照片尚未就绪的举报没有批量采纳：请逐件打开举报页面，确认后再采纳。"
+    assert (status_of(app, ready), status_of(app, waiting)) == (ReportStatus.ACCEPTED, ReportStatus.SUBMITTED)

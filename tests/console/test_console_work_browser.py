@@ -3,6 +3,7 @@ its ledger entry, then a payout batch created, exported as CSV and confirmed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -12,14 +13,14 @@ from flask import Flask
 
 from bot.core.clock import utcnow
 from bot.core.database import session_scope
-from reports.models import LineStatus, PayoutLine, Report, ReportStatus
+from reports.models import LineStatus, PayoutLine, PhotoStatus, Report, ReportStatus
 from reports.phones import bind_phone
 from staff.roles import Role
 from tests.support.browser_fixtures import screenshot
 from tests.support.console import add_staff, with_fake_wechat
 from tests.support.console_flows import confirm_batch, create_batch, export_batch, login
 from tests.support.live import serve
-from tests.support.reports import FakeMedia, close_queue, new_report
+from tests.support.reports import FakeMedia, close_queue, make_unready, new_report
 
 pytestmark = pytest.mark.browser
 
@@ -126,6 +127,35 @@ def test_work_a_report_to_accepted_and_pay_it_out(
         assert line.status == LineStatus.PAID
 
 
+def test_the_a_key_asks_before_accepting_a_report_whose_photo_is_not_ready(
+    work: tuple[Flask, str, FakeMedia], page: Page
+) -> None:
+    app, base_url, media = work
+    report_id = new_report(app, media, seeds=(211, 212), openid="o-waiting")
+    make_unready(app, report_id, PhotoStatus.RETRYING)
+    login(page, base_url, "rev")
+    page.goto(f"{base_url}/console/reports/{report_id}")
+    assert "照片 1：下载失败，稍后重试" in page.locator("main").inner_text()
+    page.keyboard.press("a")
+    page.wait_for_url(re.compile(rf".*/console/reports/{report_id}\?confirm=accept.*"))
+    confirm = page.locator("#confirm-accept")
+    assert confirm.is_visible()
+    assert "照片尚未就绪，确认采纳？" in confirm.inner_text()
+    assert "尚未就绪" in page.locator(".flash-error").inner_text()
+    screenshot(page, "console-review-confirm-photos")
+    with page.expect_navigation():
+        page.keyboard.press("a")  # A again only asks again: the confirmation is a button of its own
+    assert confirm.is_visible()
+    with session_scope(app) as session:
+        assert session.get(Report, report_id).status == ReportStatus.SUBMITTED  # type: ignore[union-attr]
+    confirm.locator("button:has-text('确认采纳')").click()
+    page.wait_for_url(f"{base_url}/console/reports/")  # the queue: no next report
+    assert "采纳，当前状态：已采纳" in page.locator(".flash-success").inner_text()
+    with session_scope(app) as session:
+        assert session.get(Report, report_id).status == ReportStatus.ACCEPTED  # type: ignore[union-attr]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
 def test_upload_a_dataset_with_errors_fix_it_and_publish_it(
     make_app: Callable[..., Flask], page: Page
 ) -> None:
@@ -168,4 +198,45 @@ def test_upload_a_dataset_with_errors_fix_it_and_publish_it(
         row = page.locator('table.versions[data-kind="toilet"] tbody tr').first.inner_text()
         assert row.split("\t")[:4] == ["1", "使用中", "2", "GCJ02"]
         screenshot(page, "console-datasets-published")
+        assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_gbk_file_that_drops_most_rows_is_published_only_when_ticked_then_rolled_back(
+    make_app: Callable[..., Flask], page: Page
+) -> None:
+    app = make_app(geo={"service_area": [31.0, 120.3, 31.6, 121.1]})
+    add_staff(app, "data", {Role.DATA_ADMIN}, display_name="数据管理员")
+    header = "name,lat,lon,address\n"
+    many = header + "".join(f"公厕{i},31.3{i:02d},120.6{i:02d},地址{i}\n" for i in range(12))
+    few = header + "观前街公厕,31.3080,120.6200,观前街1号\n平江路公厕,31.3150,120.6300,平江路\n"
+    with serve(app) as base_url:
+        login(page, base_url, "data")
+        page.goto(f"{base_url}/console/datasets/")
+
+        def check(body: bytes, name: str) -> None:
+            page.select_option("#kind", "toilet")
+            page.select_option("#datum", "wgs84")
+            page.set_input_files("#file", files=[{"name": name, "mimeType": "text/csv", "buffer": body}])
+            page.click("button:has-text('检查（不发布）')")
+            page.wait_for_selector("#check-result")
+
+        page.on("dialog", lambda dialog: dialog.accept())
+        check(many.encode("utf-8"), "many.csv")
+        page.click("button:has-text('发布为公共厕所的新版本')")
+        page.wait_for_url("**/console/datasets/")
+        check(few.encode("gbk"), "excel.csv")
+        assert "已按 GBK/GB18030 编码读取文件。" in page.locator("#encoding").inner_text()
+        notice = page.locator("#shrink").inner_text()
+        assert "新文件只有 2 条，比当前版本（版本 1，12 条）少 10 条（83%）" in notice
+        screenshot(page, "console-datasets-shrink")
+        page.click("button:has-text('发布为公共厕所的新版本')")  # the tick is required: nothing is sent
+        assert page.locator("#shrink").count() == 1
+        page.check("input[name=confirm_shrink]")
+        page.click("button:has-text('发布为公共厕所的新版本')")
+        page.wait_for_url("**/console/datasets/")
+        assert "版本 2，2 条" in page.locator(".flash-success").inner_text()
+        page.click("button:has-text('回退到上一版本（版本 1）')")
+        page.wait_for_url("**/console/datasets/")
+        assert "已回退到版本 1（12 条）" in page.locator(".flash-success").inner_text()
+        screenshot(page, "console-datasets-rolled-back")
         assert page.errors == []  # type: ignore[attr-defined]

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 RESIDENT = "demo-resident"
-CHOICE = re.compile(r"回复[“\"]([^”\"]+)[”\"]")
+CHOICE = re.compile(r"[“\"]([^”\"]+)[”\"]")
 
 
 class Chat:

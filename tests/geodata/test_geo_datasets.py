@@ -13,13 +13,22 @@ from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.app import load_texts
 from bot.core.database import session_scope, sessionmaker_for
+from bot.core.errors import render
 from bot.core.geo import Datum, GeoPoint
 from geodata import models
-from geodata.datasets import LoadStatus, RollbackError, list_versions, load_dataset, rollback
+from geodata.datasets import (
+    LoadStatus,
+    RollbackError,
+    list_versions,
+    load_dataset,
+    rollback,
+    rollback_target,
+)
 from geodata.kinds import PoiKind
 from geodata.loaders import ErrorCode, Rules, ServiceArea
-from geodata.models import Poi, PoiDataset
+from geodata.models import Poi, PoiActivation, PoiDataset
 
 pytestmark = pytest.mark.contract
 
@@ -193,6 +202,65 @@ def test_rollback_and_reactivation(app: Flask, tmp_path: Path) -> None:
     assert (result.status, result.version) == (LoadStatus.REACTIVATED, 2)
     assert counts(app) == (2, 5)
     assert active_names(app, PoiKind.TOILET) == ["丁站", "丙站", "戊站"]
+
+
+def test_rollback_returns_to_the_version_active_before_not_the_previous_number(
+    app: Flask, tmp_path: Path
+) -> None:
+    one, two = version_one(tmp_path), version_two(tmp_path)
+    three = csv_file(tmp_path, "v3.csv", ["己站,31.350,120.650,,", "庚站,31.360,120.660,,"])
+    with session_scope(app) as session:
+        load_dataset(session, PoiKind.TOILET, one, Datum.WGS84, dry_run=False, loaded_by="a")
+        load_dataset(session, PoiKind.TOILET, two, Datum.WGS84, dry_run=False, loaded_by="a")
+        assert rollback(session, PoiKind.TOILET).version == 1  # version 2 was bad
+        loaded = load_dataset(session, PoiKind.TOILET, three, Datum.WGS84, dry_run=False, loaded_by="a")
+        assert loaded.version == 3
+    with session_scope(app) as session:
+        assert rollback_target(session, PoiKind.TOILET).version == 1  # type: ignore[union-attr]
+        assert rollback(session, PoiKind.TOILET).version == 1  # not 2, the version rolled back before
+    assert active_names(app, PoiKind.TOILET) == ["乙站", "甲站"]
+    with session_scope(app) as session:
+        assert rollback_target(session, PoiKind.TOILET) is None
+        with pytest.raises(RollbackError) as refused:
+            rollback(session, PoiKind.TOILET)
+        assert refused.value.code == "first_version"
+        history = session.scalars(select(PoiActivation).order_by(PoiActivation.id)).all()
+        by_version = {d.id: d.version for d in list_versions(session, PoiKind.TOILET)}
+        shown = [(by_version[a.dataset_id], a.undone_at is not None, a.activated_by) for a in history]
+        assert shown == [(1, False, "a"), (2, True, "a"), (3, True, "a")]
+    # Reloading version 3's bytes is an activation of its own: a rollback then returns to version 1.
+    with session_scope(app) as session:
+        again = load_dataset(session, PoiKind.TOILET, three, Datum.WGS84, dry_run=False)
+        assert (again.status, again.version) == (LoadStatus.REACTIVATED, 3)
+        assert rollback(session, PoiKind.TOILET).version == 1
+
+
+def test_a_load_that_drops_most_rows_waits_for_a_confirmation(app: Flask, tmp_path: Path) -> None:
+    many = csv_file(tmp_path, "many.csv", [f"站{i},31.{300 + i},120.{600 + i},," for i in range(10)])
+    few = csv_file(tmp_path, "few.csv", ["甲站,31.300,120.600,,", "乙站,31.310,120.610,,"])
+    rules = Rules(max_drop_share=0.5)
+    with session_scope(app) as session:
+        load_dataset(session, PoiKind.BIKE, many, Datum.WGS84, dry_run=False, rules=rules)
+    with session_scope(app) as session:
+        checked = load_dataset(session, PoiKind.BIKE, few, Datum.WGS84, dry_run=True, rules=rules)
+        waiting = load_dataset(session, PoiKind.BIKE, few, Datum.WGS84, dry_run=False, rules=rules)
+    for result in (checked, waiting):
+        assert result.status is LoadStatus.NEEDS_CONFIRMATION
+        assert (result.row_count, result.active_rows, result.active_version, result.dropped) == (2, 10, 1, 8)
+    assert render(load_texts(), waiting.shrink_notice()) == (
+        "新文件只有 2 条，比当前版本（版本 1，10 条）少 8 条（80%）。请确认后再发布。"
+    )
+    assert counts(app) == (1, 10)
+    with session_scope(app) as session:  # dropping half is below the threshold: no question
+        half = csv_file(tmp_path, "half.csv", [f"站{i},31.{300 + i},120.{600 + i},," for i in range(5)])
+        assert load_dataset(session, PoiKind.BIKE, half, Datum.WGS84, dry_run=True, rules=rules).status == (
+            LoadStatus.CHECKED
+        )
+        confirmed = load_dataset(
+            session, PoiKind.BIKE, few, Datum.WGS84, dry_run=False, rules=rules, confirm_shrink=True
+        )
+    assert (confirmed.status, confirmed.version) == (LoadStatus.LOADED, 2)
+    assert active_names(app, PoiKind.BIKE) == ["乙站", "甲站"]
 
 
 class Pipe(io.RawIOBase):

@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 from geopy.distance import geodesic
 
+from bot.app import load_texts
+from bot.core.errors import render
 from bot.core.geo import Datum, GeoPoint
 from geodata.loaders import (
+    Encoding,
     ErrorCode,
     FileFormat,
     Rules,
@@ -180,10 +183,93 @@ def test_header_problems_are_file_errors() -> None:
     assert codes(check_csv("name,lat,lat,lon\n")) == [(None, ErrorCode.FILE)]
 
 
-def test_not_utf8_is_a_file_error() -> None:
-    found = check_csv(HEADER.encode() + "甲,31.3,120.6,,,,,,,\n".encode("gbk"))
+def chinese(problem: Any) -> str:
+    """A problem as staff read it: its place and its sentence from the catalogue."""
+    texts = load_texts()
+    return f"{render(texts, problem.location)}：{render(texts, problem.reason)}"
+
+
+def test_a_gbk_file_from_excel_is_read_and_says_so() -> None:
+    body = HEADER + "观前街公厕,31.3080,120.6200,观前街1号（东口）,,,,,,\n"
+    found = check_csv(body.encode("gbk"))
+    assert found.ok, [str(p) for p in found.errors]
+    assert found.encoding is Encoding.GB18030
+    (row,) = rows(io.BytesIO(body.encode("gbk")), found)
+    assert (row["name"], row["address"]) == ("观前街公厕", "观前街1号（东口）")
+    assert check_csv(body).encoding is Encoding.UTF8
+    assert check_csv("\ufeff" + body).encoding is Encoding.UTF8_BOM
+    geojson = {"type": "FeatureCollection", "features": [feature("甲站", [120.6, 31.3])]}
+    gbk_json = io.BytesIO(json.dumps(geojson, ensure_ascii=False).encode("gb18030"))
+    read = scan(gbk_json, FileFormat.GEOJSON, Datum.WGS84, Rules())
+    assert (read.ok, read.encoding) == (True, Encoding.GB18030)
+
+
+def test_a_file_in_neither_encoding_is_refused_with_the_line_and_the_fix() -> None:
+    found = check_csv(HEADER.encode() + "甲,31.3,120.6,,,,,,,\n".encode() + b"\xff\xfe,31.3,120.6,,,,,,,\n")
     assert [p.code for p in found.errors] == [ErrorCode.FILE]
-    assert "UTF-8" in found.errors[0].message
+    assert found.encoding is None
+    said = chinese(found.errors[0])
+    assert said.startswith("整个文件：文件第 3 行附近的文字既不是 UTF-8 编码，也不是 GBK/GB18030 编码")
+    assert "请在 Excel 中用“另存为”选择“CSV UTF-8（逗号分隔）”保存后重新上传" in said
+    # A UTF-8 file with a BOM is not reread as GB18030 when one byte is broken.
+    broken = check_csv(b"\xef\xbb\xbf" + HEADER.encode() + b"\xa1,31.3,120.6,,,,,,,\n")
+    assert [p.code for p in broken.errors] == [ErrorCode.FILE]
+
+
+def test_every_problem_is_a_chinese_sentence_from_the_catalogue() -> None:
+    text = HEADER + "\n".join(
+        [
+            "好站,31.30,120.60,,,,,,,",  # 2
+            ",31.31,120.61,,,,,,,",  # 3 missing name
+            "字站,abc,,,,,,,,",  # 4 lat not a number, lon empty
+            "外站,39.9,116.4,,,,,,,",  # 5 outside the area
+            "好站,31.30003,120.60003,,,,,,,",  # 6 duplicate of 2
+            "容站,31.34,120.66,,,,,-3,,",  # 7 capacity
+            "季站,31.35,120.67,,,09-01,06-01,,,",  # 8 season reversed? (recurring: allowed over new year)
+            "季二站,31.36,120.68,,,2025-09-01,2025-06-01,,,",  # 9 reversed
+            "时站,31.37,120.69,,早6点到晚10点,,,,,",  # 10 hours: a warning
+        ]
+    )
+    found = check_csv(text + "\n", rules=Rules(area=SUZHOU))
+    said = [chinese(p) for p in found.errors]
+    assert said == [
+        "第 3 行：名称为空。",
+        "第 4 行：纬度“abc”不是数字。",
+        "第 4 行：经度为空。",
+        "第 5 行：坐标（纬度 39.9，经度 116.4）不在服务区域内（纬度 30.7–32.1，经度 119.9–121.4）。",
+        "第 6 行：与第 2 行同名，相距 4.4 米，疑似重复。",
+        "第 7 行：容量“-3”不是大于等于 0 的整数。",
+        "第 9 行：经营季节的结束日期（2025-06-01）早于开始日期（2025-09-01）。",
+    ]
+    assert [chinese(p) for p in found.warnings] == [
+        "第 10 行：开放时间“早6点到晚10点”无法识别，将显示为“开放时间不详”。"
+    ]
+    texts = load_texts()
+    assert [texts(p.kind.key) for p in found.errors[:2]] == ["缺少名称", "坐标不是数字"]
+    for sentence in said:
+        assert not any(word in sentence for word in ("line", "name", "empty", "not a", "None"))
+
+
+def test_geojson_problems_name_the_feature_counted_from_one() -> None:
+    data = {"type": "FeatureCollection", "features": [feature("甲", [120.6, 31.3], "LineString")]}
+    (problem,) = check_geojson(data).errors
+    assert chinese(problem) == "第 1 个要素：几何类型为“LineString”，只有点（Point）要素才是设施。"
+    (broken,) = scan(io.BytesIO(b'{"type": '), FileFormat.GEOJSON, Datum.WGS84, Rules()).errors
+    assert chinese(broken) == "整个文件：文件不是有效的 JSON（第 1 行第 10 个字符附近有误）。"
+
+
+def test_rows_outside_the_area_are_warned_and_loaded_when_the_rules_say_warn() -> None:
+    text = HEADER + "苏站,31.30,120.60,,,,,,,\n京站,39.9,116.4,,,,,,,\n反站,120.61,31.31,,,,,,,\n"
+    refused = check_csv(text, rules=Rules(area=SUZHOU))
+    assert codes(refused) == [(3, ErrorCode.OUTSIDE_AREA), (4, ErrorCode.SWAPPED)]
+    warned = check_csv(text, rules=Rules(area=SUZHOU, outside_area="warn"))
+    assert codes(warned) == [(4, ErrorCode.SWAPPED)]  # swapped into the area: still an error
+    assert [(p.where, p.code) for p in warned.warnings] == [(3, ErrorCode.OUTSIDE_AREA)]
+    assert (warned.lat[1], warned.lon[1]) == (39.9, 116.4)
+    only_outside = check_csv(
+        HEADER + "京站,39.9,116.4,,,,,,,\n", rules=Rules(area=SUZHOU, outside_area="warn")
+    )
+    assert only_outside.ok
 
 
 def test_header_names_are_forgiving_and_extra_columns_ignored() -> None:

@@ -22,7 +22,7 @@ from tests.conftest import REPO, SECRET_KEY
 
 pytestmark = pytest.mark.integration
 
-MARKER = '    WATERMELON = ("watermelon", "4", "西瓜零售点", True, False)\n'
+MARKER = '    WATERMELON = ("watermelon", "4", "西瓜零售点", True, False, ("西瓜", "西瓜摊", "买西瓜"))\n'
 NEW_MEMBER = '    KIOSK = ("kiosk", "5", "便民服务亭", False, False)\n'
 PACKAGES = sorted(p.name for p in REPO.iterdir() if (p / "__init__.py").is_file() and p.name != "tests")
 

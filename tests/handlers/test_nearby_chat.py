@@ -25,6 +25,7 @@ from geodata.demo import centre, load_demo
 from geodata.kinds import PoiKind
 from geodata.models import Poi
 from geodata.origin import recall
+from tests.support.clock import at
 from tests.support.wechat import simulator_for
 
 pytestmark = pytest.mark.integration
@@ -138,25 +139,37 @@ def watermelon_file(tmp_path: Path, start: date, end: date) -> Path:
     return path
 
 
+SUMMER = datetime(2026, 7, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # seasons are the bureau's dates
+
+
 def test_location_event_then_four_in_and_out_of_season(
     make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
     app = make_app()
     sim = simulator_for(app)
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # seasons are read in the bureau's time zone
+    today = SUMMER.date()
     in_season = watermelon_file(tmp_path, today - timedelta(days=3), today + timedelta(days=3))
-    out_of_season = watermelon_file(tmp_path, today + timedelta(days=5), today + timedelta(days=20))
-    sim.send(sim.location_event(OPENID, HERE_WGS.lat, HERE_WGS.lon))
+    later = watermelon_file(tmp_path, date(2026, 7, 15), date(2026, 7, 30))
+    over = watermelon_file(tmp_path, date(2026, 6, 1), date(2026, 7, 5))
+    with at(SUMMER):
+        sim.send(sim.location_event(OPENID, HERE_WGS.lat, HERE_WGS.lon))
+        with session_scope(app) as session:
+            assert load_dataset(session, PoiKind.WATERMELON, in_season, Datum.WGS84, dry_run=False).ok
+        answer = send(sim, sim.text(OPENID, "4"))
+        assert answer is not None
+        assert entries(answer) == ["西瓜摊1", "西瓜摊2", "西瓜摊3"]
+        assert TEXTS("nearby.season", start="7月7日", end="7月13日") in answer
 
-    with session_scope(app) as session:
-        assert load_dataset(session, PoiKind.WATERMELON, in_season, Datum.WGS84, dry_run=False).ok
-    answer = send(sim, sim.text(OPENID, "4"))
-    assert answer is not None
-    assert entries(answer) == ["西瓜摊1", "西瓜摊2", "西瓜摊3"]
-
-    with session_scope(app) as session:  # a new version: the worker picks it up without a restart
-        assert load_dataset(session, PoiKind.WATERMELON, out_of_season, Datum.WGS84, dry_run=False).ok
-    assert send(sim, sim.text(OPENID, "4")) == TEXTS("nearby.out_of_season", label="西瓜零售点")
+        with session_scope(app) as session:  # a new version: the worker picks it up without a restart
+            assert load_dataset(session, PoiKind.WATERMELON, later, Datum.WGS84, dry_run=False).ok
+        assert send(sim, sim.text(OPENID, "西瓜")) == TEXTS(
+            "nearby.out_of_season_starts", label="西瓜零售点", date="7月15日"
+        )
+        with session_scope(app) as session:
+            assert load_dataset(session, PoiKind.WATERMELON, over, Datum.WGS84, dry_run=False).ok
+        assert send(sim, sim.text(OPENID, "4")) == TEXTS(
+            "nearby.out_of_season_ended", label="西瓜零售点", date="6月1日"
+        )
 
 
 def test_a_kind_without_data_says_so(make_app: Callable[..., Flask]) -> None:
@@ -217,3 +230,92 @@ def test_navigation_provider_setting(make_app: Callable[..., Flask], provider: s
     expected = GeoPoint(poi.lat, poi.lon, Datum.WGS84).to(Datum.GCJ02)
     assert geodesic((float(found[1]), float(found[2])), (expected.lat, expected.lon)).meters < 0.2
     assert geodesic((float(found[1]), float(found[2])), (poi.lat, poi.lon)).meters > 300
+
+
+DAWN = datetime(2026, 7, 13, 5, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday in the melon season
+BEIJING_GCJ = GeoPoint(39.9087, 116.3975, Datum.WGS84).to(Datum.GCJ02)
+
+
+@pytest.mark.parametrize(
+    ("word", "label"),
+    [
+        ("厕所", "公共厕所"),
+        ("廁所", "公共厕所"),
+        ("附近的洗手间", "公共厕所"),
+        ("卫生间在哪里？", "公共厕所"),
+        ("自行車", "公共自行车站点"),
+        ("单车", "公共自行车站点"),
+        ("疏导点", "便民疏导点"),
+        ("西瓜", "西瓜零售点"),
+    ],
+)
+def test_words_and_traditional_forms_ask_for_a_kind(
+    make_app: Callable[..., Flask], word: str, label: str
+) -> None:
+    app = demo_app(make_app)
+    sim = simulator_for(app)
+    with at(DAWN):
+        assert send(sim, sim.text(OPENID, word)) == TEXTS("nearby.ask_location", label=label)
+        answer = send(sim, sim.location(OPENID, HERE_GCJ.lat, HERE_GCJ.lon, "观前街"))
+        assert answer is not None
+        assert answer.startswith(TEXTS("nearby.header", label=label, radius="2.0km"))
+        again = send(sim, sim.text(OPENID, word))  # with a remembered location: at once
+    assert again is not None
+    assert again.startswith(TEXTS("nearby.header", label=label, radius="2.0km"))
+    assert handlers_of(app)[-1] == "handlers.nearby.kind_keyword"
+
+
+def test_an_unknown_word_still_gets_the_help(make_app: Callable[..., Flask]) -> None:
+    app = demo_app(make_app)
+    sim = simulator_for(app)
+    send(sim, sim.text(OPENID, "加油站"))
+    assert handlers_of(app)[-1] == "handlers.basics.fallback"
+
+
+def test_opening_hours_read_in_chinese_with_the_next_opening(make_app: Callable[..., Flask]) -> None:
+    app = demo_app(make_app)
+    sim = simulator_for(app)
+    with at(DAWN):
+        sim.send(sim.location(OPENID, HERE_GCJ.lat, HERE_GCJ.lon))
+        toilets = send(sim, sim.text(OPENID, "3")) or ""
+        vendors = send(sim, sim.text(OPENID, "2")) or ""
+        bikes = send(sim, sim.text(OPENID, "1")) or ""
+    assert "现已关闭，今天 06:00 开放（每天 06:00–22:00）" in toilets
+    assert "全天开放" in toilets  # 24/7
+    assert "现已关闭，今天 16:30 开放（周一至周五 16:30–22:30；周六、周日 10:00–22:30）" in vendors
+    assert "全天开放" in bikes
+    for answer in (toilets, vendors, bikes):
+        assert not re.search(r"24/7|\b(Mo|Tu|We|Th|Fr|Sa|Su|PH)\b|\d\d:\d\d-\d\d", answer), answer
+
+
+def test_far_from_the_city_the_answer_says_there_is_nothing_nearby(make_app: Callable[..., Flask]) -> None:
+    app = demo_app(make_app)
+    sim = simulator_for(app)
+    sim.send(sim.location(OPENID, BEIJING_GCJ.lat, BEIJING_GCJ.lon, "天安门"))
+    answer = send(sim, sim.text(OPENID, "3"))
+    advice = TEXTS("nearby.too_far_advice", area="本市")
+    assert answer == TEXTS("nearby.too_far", distance="20.0km", label="公共厕所", advice=advice)
+    assert "步行" not in answer
+    assert "<a href" not in answer  # no walking link to another city
+
+
+def test_outside_the_named_service_area(make_app: Callable[..., Flask]) -> None:
+    geo = {"service_area": [31.0, 120.3, 31.6, 121.1], "area_name": "苏州市", "max_distance_m": 50_000}
+    app = demo_app(make_app, geo=geo)
+    sim = simulator_for(app)
+    sim.send(sim.location(OPENID, BEIJING_GCJ.lat, BEIJING_GCJ.lon))
+    answer = send(sim, sim.text(OPENID, "厕所")) or ""
+    assert answer.startswith("您发送的位置不在苏州市的服务范围内，附近50.0km以内没有公共厕所。")
+    assert "如您在苏州市，请重新发送位置" in answer
+
+
+def test_a_long_way_shows_the_distance_but_no_walking_time(make_app: Callable[..., Flask]) -> None:
+    app = demo_app(make_app)
+    sim = simulator_for(app)
+    away = GeoPoint(HERE_WGS.lat + 0.08, HERE_WGS.lon, Datum.WGS84).to(Datum.GCJ02)  # about 9 km north
+    sim.send(sim.location(OPENID, away.lat, away.lon))
+    answer = send(sim, sim.text(OPENID, "3")) or ""
+    assert answer.startswith("2.0km以内没有公共厕所，最近的一处距您")
+    assert "步行" not in answer
+    assert "距离较远，建议骑车或乘车前往" in answer
+    assert len(entries(answer)) == 1

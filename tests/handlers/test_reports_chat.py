@@ -17,7 +17,7 @@ from bot.core import services
 from bot.core.clock import utcnow
 from bot.wechat.service import WeChatServices
 from devtools.fake_wechat import FakeWeChat
-from devtools.simulator import WeChatSimulator
+from devtools.simulator import WeChatSimulator, build_xml
 from handlers.reports import MENU_KEY, close_idle_draft
 from reports import workflow
 from reports.jobs import storage_for
@@ -104,8 +104,16 @@ def test_photo_location_category_done(chat: Chat) -> None:
     assert "6 其他" in second
     third = chat.text("2")
     assert "问题类型：乱堆乱放" in third
-    assert "回复“跳过”立即提交" in third
-    done = chat.text("跳过")
+    assert "不需要描述请回复“跳过”" in third
+    summary = chat.text("跳过")
+    assert "请核对您的举报" in summary
+    assert "照片：1 张" in summary
+    assert "位置：北山街" in summary
+    assert "问题类型：乱堆乱放" in summary
+    assert "描述：（未填写）" in summary
+    assert chat.reports() == []  # nothing is submitted before the confirmation
+    assert chat.state() == "report.awaiting_confirmation"
+    done = chat.text("1")
     [report] = chat.reports()
     assert f"编号 {report.number}" in done
     assert chat.state() is None
@@ -136,21 +144,24 @@ def test_menu_first_then_location_photo_category_by_name_and_description(chat: C
     assert "请拍摄并发送现场照片" in located  # still no photo
     assert "1 占道经营" in chat.photo("MEDIA-A")  # location known: the category is next
     assert "问题类型：占道经营" in chat.text("占道经营")
-    done = chat.text("早高峰在人行道上摆摊")
-    assert "举报已提交" in done
+    summary = chat.text("早高峰在人行道上摆摊")
+    assert "描述：早高峰在人行道上摆摊" in summary
+    assert chat.reports() == []
+    assert "举报已提交" in chat.text("确认")
     [report] = chat.reports()
     assert report.description == "早高峰在人行道上摆摊"
     assert report.category.code == "street_vending"
 
 
-def test_category_before_location_and_two_photos(chat: Chat) -> None:
+def test_a_second_photo_at_the_description_step_and_the_summary_counts_it(chat: Chat) -> None:
     chat.photo("MEDIA-1")
-    early = chat.text("3")  # the list was not shown yet: its numbers work all the same
-    assert "问题类型：违规广告" in early
-    assert "选择“位置”" in early
-    assert "回复“跳过”" in chat.location()
-    assert "已收到照片（2/3）" in chat.photo("MEDIA-2", seed=2)
-    assert "举报已提交" in chat.text("完成")
+    chat.location()
+    assert "回复“跳过”" in chat.text("3")
+    again = chat.photo("MEDIA-2", seed=2)
+    assert "已收到照片（2/3）" in again
+    assert "请用一句话描述问题" in again  # still the description step
+    assert "照片：2 张" in chat.text("完成")
+    assert "举报已提交" in chat.text("提交")
     [report] = chat.reports()
     assert report.category.code == "illegal_ads"
     assert [p.media_id for p in report.photos] == ["MEDIA-1", "MEDIA-2"]
@@ -163,6 +174,7 @@ def test_at_most_three_photos(chat: Chat) -> None:
     chat.location()
     chat.text("1")
     chat.text("跳过")
+    chat.text("1")
     [report] = chat.reports()
     assert len(report.photos) == 3
 
@@ -182,7 +194,8 @@ def test_a_retried_message_creates_nothing_twice(chat: Chat) -> None:
     assert chat.say(image) == chat.say(image)  # WeChat's retry gets the same answer
     chat.location()
     chat.text("1")
-    done_xml = chat.sim.text(OPENID, "跳过")
+    chat.text("跳过")
+    done_xml = chat.sim.text(OPENID, "确认")
     first, retry = chat.say(done_xml), chat.say(done_xml)
     assert first == retry
     [report] = chat.reports()
@@ -230,6 +243,7 @@ def complete_report(chat: Chat, media_id: str = "MEDIA-1") -> Report:
     chat.location()
     chat.text("1")
     chat.text("跳过")
+    assert "举报已提交" in chat.text("1")
     return chat.reports()[-1]
 
 
@@ -276,3 +290,188 @@ def test_report_limit_in_the_chat(make_chat: Callable[..., Chat]) -> None:
     with unit(chat.app) as session:
         assert session.scalar(select(func.count()).select_from(Report)) == 1
         assert session.scalar(select(func.count()).select_from(Photo)) == 1
+
+
+# -- each step takes only what it asks for -------------------------------------------------------------
+
+
+def test_a_question_while_the_location_is_awaited_is_answered_not_stored(chat: Chat) -> None:
+    chat.photo("MEDIA-1")
+    answer = chat.text("在哪里发位置？")
+    assert "发送位置的方法" in answer
+    assert "选择“位置”" in answer
+    assert "回复“取消”可退出本次举报" in answer
+    assert chat.state() == "report.awaiting_location"
+    typed = chat.text("北山街12号门口")  # an address as text is no location either
+    assert "现在需要的是问题发生的位置，文字不会被记录" in typed
+    assert "回复“取消”" in typed
+    assert chat.state() == "report.awaiting_location"
+    assert "1 占道经营" in chat.location()
+    chat.text("1")
+    summary = chat.text("跳过")
+    assert "描述：（未填写）" in summary
+    assert "在哪里" not in summary
+    chat.text("确认")
+    [report] = chat.reports()
+    assert report.description == ""
+
+
+def test_a_digit_before_the_list_is_never_a_category(chat: Chat) -> None:
+    chat.photo("MEDIA-1")
+    toilets = chat.text("3")  # 一键查找's keyword for public toilets
+    assert "“3”是一键查找“公共厕所”的指令" in toilets
+    assert "回复“取消”结束本次举报" in toilets
+    assert "现在需要的是问题发生的位置" in toilets
+    assert "问题类型" not in toilets
+    other = chat.text("７")  # full-width, and no keyword of anything
+    assert "数字“7”未被记录" in other
+    assert "现在需要的是问题发生的位置" in other
+    located = chat.location()
+    assert "请选择问题类型" in located  # the list comes now, the earlier digits were not taken
+    assert "问题类型：" not in located
+    assert chat.state() == "report.awaiting_category"
+
+
+def test_text_and_digits_while_a_photo_is_awaited(chat: Chat) -> None:
+    chat.say(chat.sim.click(OPENID, MENU_KEY))
+    answer = chat.text("2")
+    assert "“2”是一键查找" in answer
+    assert "现在需要的是现场照片" in answer
+    assert "现在需要的是现场照片" in chat.text("人行道被占了")
+    assert chat.state() == "report.awaiting_photo"
+    chat.photo("MEDIA-1")
+    chat.location()
+    chat.text("1")
+    chat.text("跳过")
+    chat.text("1")
+    [report] = chat.reports()
+    assert report.description == ""
+
+
+def test_a_choice_not_in_the_list_says_so_and_repeats_the_list(chat: Chat) -> None:
+    chat.photo("MEDIA-1")
+    chat.location()
+    wrong = chat.text("9")
+    assert wrong.startswith("“9”不在问题类型列表中。")
+    assert "1 占道经营" in wrong
+    assert "6 其他" in wrong
+    assert "回复“取消”可退出本次举报" in wrong
+    assert "不在问题类型列表中" in chat.text("有人乱扔垃圾")
+    assert chat.state() == "report.awaiting_category"
+    assert "问题类型：乱堆乱放" in chat.text("２")  # full-width digits choose as well
+    assert chat.state() == "report.awaiting_description"
+
+
+def test_the_description_is_stored_as_written(chat: Chat) -> None:
+    chat.photo("MEDIA-1")
+    chat.location()
+    chat.text("1")
+    written = "人行道上摆摊，占道严重！（早高峰，７点左右）"
+    summary = chat.text(f"  {written}  ")
+    assert f"描述：{written}" in summary
+    assert "举报已提交" in chat.text("１")
+    [report] = chat.reports()
+    assert report.description == written
+
+
+def test_a_description_over_the_limit_is_refused(chat: Chat) -> None:
+    chat.photo("MEDIA-1")
+    chat.location()
+    chat.text("1")
+    refused = chat.text("占" * 501)
+    assert "描述有 501 字，最多 500 字" in refused
+    assert "回复“取消”" in refused
+    assert chat.state() == "report.awaiting_description"
+    assert "描述：" + "占" * 500 in chat.text("占" * 500)
+
+
+def test_only_an_explicit_confirmation_submits(chat: Chat) -> None:
+    chat.photo("MEDIA-1")
+    chat.location()
+    chat.text("1")
+    chat.text("摊位挡住了盲道")
+    unclear = chat.text("好的谢谢")
+    assert "举报尚未提交" in unclear
+    assert "回复“1”或“确认”提交" in unclear
+    assert "回复“取消”放弃本次举报" in unclear
+    assert chat.reports() == []
+    assert "请用一句话描述问题" in chat.text("2")
+    assert "描述：摊位挡住了整条盲道" in chat.text("摊位挡住了整条盲道")
+    assert "请选择问题类型" in chat.text("3")
+    back = chat.text("2")
+    assert "问题类型：乱堆乱放" in back
+    assert "描述：摊位挡住了整条盲道" in back  # the description was kept: straight to the summary
+    relocated = chat.say(chat.sim.location(OPENID, 30.2600, 120.1500, "断桥"))
+    assert "位置：断桥" in relocated
+    assert chat.reports() == []
+    assert "举报已提交" in chat.text("确认")
+    [report] = chat.reports()
+    assert report.category.code == "clutter"
+    assert (report.description, report.address) == ("摊位挡住了整条盲道", "断桥")
+
+
+def test_a_voice_message_in_a_draft_is_not_used(chat: Chat) -> None:
+    chat.photo("MEDIA-1")
+    voice = build_xml(
+        {
+            "ToUserName": chat.sim.account,
+            "FromUserName": OPENID,
+            "CreateTime": int(utcnow().timestamp()),
+            "MsgType": "voice",
+            "MediaId": "VOICE-1",
+            "Format": "amr",
+            "MsgId": 987654321,
+        }
+    )
+    answer = chat.say(voice)
+    assert "这条消息不能用于随手拍举报" in answer
+    assert "现在需要的是问题发生的位置" in answer
+    assert chat.state() == "report.awaiting_location"
+
+
+def _to_step(chat: Chat, step: str) -> None:
+    """Open a draft and answer every step before ``step``."""
+    if step == "photo":
+        chat.say(chat.sim.click(OPENID, MENU_KEY))
+        return
+    chat.photo("MEDIA-1")
+    answers = [chat.location, lambda: chat.text("1"), lambda: chat.text("跳过")]
+    for answer in answers[: ["location", "category", "description", "confirmation"].index(step)]:
+        answer()
+
+
+@pytest.mark.parametrize("step", ["photo", "location", "category", "description", "confirmation"])
+def test_cancel_works_at_every_step(chat: Chat, step: str) -> None:
+    _to_step(chat, step)
+    assert chat.state() == f"report.awaiting_{step}"
+    assert chat.text("取消") == "已取消。"
+    assert chat.state() is None
+    assert chat.reports() == []
+
+
+# -- the resident sees why -------------------------------------------------------------------------------
+
+
+def test_my_reports_says_why_a_report_was_not_accepted(chat: Chat) -> None:
+    first = complete_report(chat, "MEDIA-1")
+    second = complete_report(chat, "MEDIA-2")
+    third = complete_report(chat, "MEDIA-3")
+    with unit(chat.app) as session:
+        workflow.reject(session, first.id, REVIEWER, ReportStatus.SUBMITTED, "insufficient_info")
+        workflow.accept(
+            session,
+            second.id,
+            REVIEWER,
+            ReportStatus.SUBMITTED,
+            settings=chat.app.config["CITYBOT"].reports,
+        )
+        workflow.mark_duplicate(session, third.id, REVIEWER, ReportStatus.SUBMITTED, second.id)
+    drain(chat.app)
+    lines = chat.text("我的举报").splitlines()
+    rejected = lines.index(f"· {first.number} 占道经营 未采纳")
+    assert lines[rejected + 1] == "  未采纳原因：信息不完整，无法核实。"
+    accepted = lines.index(f"· {second.number} 占道经营 已采纳")
+    assert not lines[accepted + 1].startswith("  ")  # nothing to explain for an accepted one
+    duplicate = lines.index(f"· {third.number} 占道经营 重复举报")
+    assert lines[duplicate + 1] == f"  与举报 {second.number} 反映的是同一问题，已合并处理。"
+    assert "insufficient_info" not in "\n".join(lines)

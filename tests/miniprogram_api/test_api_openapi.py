@@ -75,9 +75,9 @@ def test_a_fifth_kind_appears_without_touching_the_document_code() -> None:
     """PoiKind with one more member (as geodata/kinds.py would have it): the document lists it, as the
     nearest search's parameter and in its answer."""
     source = (ROOT / "geodata" / "kinds.py").read_text(encoding="utf-8")
-    marker = '    WATERMELON = ("watermelon", "4", "西瓜零售点", True, False)\n'
+    marker = '    WATERMELON = ("watermelon", "4", "西瓜零售点", True, False, ("西瓜", "西瓜摊", "买西瓜"))\n'
     assert marker in source
-    extended = source.replace(marker, marker + '    PARK = ("park", "5", "公园", False, False)\n')
+    extended = source.replace(marker, marker + '    PARK = ("park", "5", "公园", False, False, ("公园",))\n')
     script = textwrap.dedent(
         f"""
         import importlib.util, json, sys

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -14,6 +15,7 @@ from geodata.answer import search
 from geodata.demo import centre, load_demo
 from geodata.kinds import PoiKind
 from tests.support.api_fixtures import Resident, error_of
+from tests.support.clock import T0, at
 from tests.support.reports import unit
 
 pytestmark = pytest.mark.integration
@@ -77,3 +79,20 @@ def test_nearest_without_a_dataset_and_bad_queries(api_app: Flask, login: Callab
     ):
         response = resident.get(f"/places/nearest?{query}")
         assert (response.status_code, error_of(response)["code"]) == (422, "validation_failed"), query
+
+
+def test_nearest_says_the_hours_in_words(api_app: Flask, login: Callable[..., Resident]) -> None:
+    """Beside the dataset's OSM syntax the API gives the words the chat shows, for the app's clock."""
+    with unit(api_app) as session:
+        load_demo(session)
+    here = centre()
+    late = T0 + timedelta(hours=13)  # 23:00 on a Friday in Shanghai
+    with at(late, tick=False):
+        resident = login()
+        body = resident.get(f"/places/nearest?kind=toilet&lat={here.lat}&lon={here.lon}&limit=10").get_json()
+    by_hours = {p["opening_hours"]: p for p in body["places"]}
+    always, daytime = by_hours["24/7"], by_hours["06:00-22:00"]
+    assert (always["hours_text"], always["status_text"]) == ("全天开放", "全天开放")
+    assert daytime["hours_text"] == "每天 06:00–22:00"
+    assert daytime["open_status"] == "closed"
+    assert daytime["status_text"].startswith("现已关闭，明天 06:00 开放")

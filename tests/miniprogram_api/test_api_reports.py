@@ -20,8 +20,11 @@ from bot.core.ratelimit import digest
 from miniprogram_api import uploads
 from miniprogram_api.auth import ApiUser
 from miniprogram_api.models import IdempotencyKey
+from reports import workflow
 from reports.jobs import storage_for
-from reports.models import Photo, PhotoStatus, Report, Source, audit_of
+from reports.models import Photo, PhotoStatus, Report, ReportStatus, Source, audit_of
+from reports.roles import staff_actor
+from staff.roles import Role
 from tests.support import images
 from tests.support.api_fixtures import Resident, error_of
 from tests.support.live import serve
@@ -272,3 +275,31 @@ def test_the_chats_limits_and_duplicate_hints_apply(
     assert error_of(limited)["details"] == {"limit": 2, "window": "hour"}
     assert 1 <= int(limited.headers["Retry-After"]) <= 3600
     assert error_of(limited)["message"] == "您在一小时内提交的举报已达上限（2 条），请稍后再试。"
+
+
+def test_the_description_is_stored_as_written_and_a_rejection_says_why(
+    api_app: Flask, login: Callable[..., Resident]
+) -> None:
+    resident = login("o-mini-dora")
+    written = "人行道上摆摊，占道严重！（早高峰）"
+    created = upload(resident, images.jpeg(7), description=written)
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert body["description"] == written
+    assert body["reason"] is None
+    with unit(api_app) as session:
+        report = session.get(Report, body["id"])
+        assert report is not None
+        assert report.description == written  # full-width punctuation stays full-width
+        workflow.reject(
+            session,
+            report.id,
+            staff_actor("rev-a", Role.REVIEWER),
+            ReportStatus.SUBMITTED,
+            "insufficient_info",
+        )
+    shown = resident.get(f"/me/reports/{body['id']}").get_json()
+    assert (shown["status"], shown["status_text"]) == ("rejected", "未采纳")
+    assert (shown["reason_code"], shown["reason"]) == ("insufficient_info", "信息不完整，无法核实。")
+    [listed] = resident.get("/me/reports").get_json()["reports"]
+    assert listed["reason"] == "信息不完整，无法核实。"

@@ -31,7 +31,7 @@ def test_chat_and_api_answer_alike(make_api_app: Callable[..., Flask], mini_wech
     assert usage == services.texts(sorting_app)("waste.chat.usage")
     unknown = sim.send(sim.text("o-chat-1", "垃圾分类 宇宙飞船")).text or ""
     assert "宇宙飞船" in unknown
-    assert "暂未找到" in unknown
+    assert unknown == services.texts(sorting_app)("waste.chat.not_found", query="宇宙飞船")
 
     resident: Resident = log_in(sorting_app.test_client(), mini_wechat, "o-mini-sort", "sorting")
     answer = resident.get("/sorting", query_string={"q": "废电池"}).get_json()

@@ -17,6 +17,7 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from bot.app import load_texts
 from reports import rewards, workflow
 from reports.models import (
     BatchStatus,
@@ -197,7 +198,9 @@ def test_who_may_do_what_to_a_report(reports_app: Flask, settings: ReportsSettin
             if act == "create_payout_batch":
                 return rewards.create_payout_batch(session, actor, settings=settings, now=T0)
             if act == "export_csv":
-                return rewards.export_csv(session, batch_id, actor, settings=settings, now=T0)
+                return rewards.export_csv(
+                    session, batch_id, actor, settings=settings, texts=load_texts(), now=T0
+                )
             return rewards.confirm_batch(session, batch_id, actor, settings=settings, now=T0)
 
         return run

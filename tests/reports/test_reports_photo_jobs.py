@@ -41,7 +41,12 @@ def submit(app: Flask, fake: FakeWeChat, media: dict[str, bytes]) -> None:
     for media_id, data in media.items():
         fake.add_media(media_id, data)
         assert sim.send(sim.image(OPENID, f"http://mmbiz.qpic.cn/{media_id}", media_id)).status == 200
-    steps = (sim.location(OPENID, *WEST_LAKE_GCJ, "北山街"), sim.text(OPENID, "2"), sim.text(OPENID, "跳过"))
+    steps = (
+        sim.location(OPENID, *WEST_LAKE_GCJ, "北山街"),
+        sim.text(OPENID, "2"),
+        sim.text(OPENID, "跳过"),
+        sim.text(OPENID, "确认"),
+    )
     for xml in steps:
         assert sim.send(xml).status == 200
     drain(app)

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from bot.app import load_texts
 from reports import phones, rewards, workflow
 from reports.models import LedgerEntry, LedgerKind, LineStatus, Notification, PayoutLine, Report, ReportStatus
 from reports.roles import PermissionDeniedError, staff_actor
@@ -147,10 +148,11 @@ def test_payout_batch_csv_and_confirmation(
         assert rewards.create_payout_batch(session, SECOND_OFFICER, settings=settings) is None
 
     with unit(reports_app) as session:
-        officer_csv = rewards.export_csv(session, batch_id, OFFICER, settings=settings)
-        admin_csv = rewards.export_csv(session, batch_id, ADMIN, settings=settings)
+        officer_csv = rewards.export_csv(session, batch_id, OFFICER, settings=settings, texts=load_texts())
+        admin_csv = rewards.export_csv(session, batch_id, ADMIN, settings=settings, texts=load_texts())
     rows = parse(officer_csv)
-    assert rows[0] == list(rewards.CSV_HEADER)
+    assert rows[0] == ["批次", "序号", "手机号", "积分", "金额(元)", "状态", "失败原因"]
+    assert {r[5] for r in rows[1:]} == {"待发放"}  # the status in words, not "pending"
     assert sorted((r[2], r[3], r[4]) for r in rows[1:]) == [
         ("13800138000", "30", "30.00"),
         ("13900139000", "10", "10.00"),
@@ -160,7 +162,7 @@ def test_payout_batch_csv_and_confirmation(
         assert b"o-alice" not in blob
         assert b"o-bob" not in blob
     with pytest.raises(PermissionDeniedError), unit(reports_app) as session:
-        rewards.export_csv(session, batch_id, REVIEWER, settings=settings)
+        rewards.export_csv(session, batch_id, REVIEWER, settings=settings, texts=load_texts())
 
     with (
         pytest.raises(PermissionDeniedError, match="other than its creator") as refused,

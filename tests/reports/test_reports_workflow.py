@@ -16,6 +16,7 @@ from reports.models import (
     LedgerEntry,
     LedgerKind,
     Notification,
+    PhotoStatus,
     RejectReason,
     Report,
     ReportStatus,
@@ -24,7 +25,7 @@ from reports.models import (
 from reports.roles import SYSTEM, PermissionDeniedError, staff_actor
 from reports.settings import ReportsSettings
 from staff.roles import Role
-from tests.support.reports import WEST_LAKE_GCJ, FakeMedia, new_report, unit
+from tests.support.reports import WEST_LAKE_GCJ, FakeMedia, make_unready, new_report, unit
 
 pytestmark = pytest.mark.integration
 
@@ -245,3 +246,42 @@ def test_rejection_notice_carries_the_reason_text(
     assert "internal note" not in text
     assert re.search(r"SP\d{8}-0001", text)
     assert values["status"] == services.texts(reports_app)("reports.status.rejected")
+
+
+@pytest.mark.parametrize("status", [PhotoStatus.PENDING, PhotoStatus.RETRYING, PhotoStatus.FAILED])
+def test_accepting_with_photos_not_ready_needs_the_confirmation(
+    reports_app: Flask, media: FakeMedia, settings: ReportsSettings, status: PhotoStatus
+) -> None:
+    report_id = new_report(reports_app, media, seeds=(1, 2))
+    make_unready(reports_app, report_id, status)
+    with pytest.raises(workflow.PhotosNotReadyError) as refused, unit(reports_app) as session:
+        workflow.accept(session, report_id, REVIEWER, S.SUBMITTED, settings=settings)
+    assert refused.value.code == "photos_not_ready"
+    assert refused.value.values["count"] == 1
+    with unit(reports_app) as session:
+        report = session.get(Report, report_id)
+        assert report is not None
+        assert report.status == S.SUBMITTED
+        assert [p.ready for p in report.photos] == [False, True]
+        assert [e.to_status for e in audit_of(session, report_id)] == ["submitted"]
+        assert rewards.balance(session, report.openid) == 0
+        assert list(session.scalars(select(Notification))) == []
+    with unit(reports_app) as session:
+        workflow.accept(session, report_id, REVIEWER, S.SUBMITTED, settings=settings, photos_confirmed=True)
+    with unit(reports_app) as session:
+        report = session.get(Report, report_id)
+        assert report is not None
+        assert report.status == S.ACCEPTED
+        assert rewards.balance(session, report.openid) == 10
+
+
+def test_photos_ready_need_no_confirmation(
+    reports_app: Flask, media: FakeMedia, settings: ReportsSettings
+) -> None:
+    report_id = new_report(reports_app, media)
+    with unit(reports_app) as session:
+        report = session.get(Report, report_id)
+        assert report is not None
+        assert workflow.unready_photos(report) == []
+        workflow.accept(session, report_id, REVIEWER, S.SUBMITTED, settings=settings)
+        assert report.status == S.ACCEPTED

@@ -88,14 +88,16 @@ def test_staff_cli(app: Flask, base_overrides: dict[str, Any], tmp_path: Path) -
         ],
     )
     assert added.exit_code == 0, added.output
+    assert added.output.endswith("已添加工作人员 wang.fang，角色：审核员、编辑\n")
     bad = runner.invoke(cli, ["--config", config, "staff", "set-role", "wang.fang", "emperor"])
     assert bad.exit_code != 0
     assert "未知的角色“emperor”" in bad.output
     assert runner.invoke(cli, ["--config", config, "staff", "disable", "wang.fang"]).exit_code == 0
     listed = runner.invoke(cli, ["--config", config, "staff", "list"])
     assert "wang.fang" in listed.output
-    assert "disabled" in listed.output
-    assert "editor,reviewer" in listed.output
+    assert "已停用" in listed.output
+    assert "审核员、编辑" in listed.output
+    assert "reviewer" not in listed.output
     missing = runner.invoke(cli, ["--config", config, "staff", "disable", "nobody"])
     assert missing.exit_code != 0
     assert "没有用户名为 nobody 的工作人员。" in missing.output

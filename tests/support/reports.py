@@ -15,7 +15,7 @@ from bot.core.database import session_scope
 from bot.core.geo import Datum, GeoPoint
 from bot.wechat.errors import CustomerServiceQuotaError, OutsideServiceWindowError
 from reports.intake import PhotoRef, submit_report
-from reports.models import Report, category_by_code
+from reports.models import PhotoStatus, Report, category_by_code
 from staff import models as staff_models
 from staff.roles import parse_roles
 from tests.support import images
@@ -196,3 +196,15 @@ def _new_report(
         report_id = report.id
     drain(app)
     return report_id
+
+
+def make_unready(
+    app: Flask, report_id: int, status: PhotoStatus = PhotoStatus.PENDING, *, first: int = 1
+) -> None:
+    """Put the first ``first`` photos of a report back to ``status`` with no derivative, as if their
+    download had not happened (pending, retrying) or had failed (failed, expired, invalid)."""
+    with unit(app) as session:
+        report = session.get(Report, report_id)
+        assert report is not None
+        for photo in report.photos[:first]:
+            photo.status, photo.derivative_key = status, None

@@ -11,15 +11,26 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import func, select
 
+from bot.app import load_texts
+from bot.chat.journal import JournalEntry
 from bot.cli import cli
+from bot.core.database import session_scope
 from tests.support.live import cli_config
 from tests.support.reports import unit
+from tests.support.wechat import simulator_for
 from waste.categories import WasteCategory
 from waste.lookup import lookup, normalise
 from waste.models import WasteItem
 from waste.table import TableError, load_table, read_table, sample_path
 
 pytestmark = pytest.mark.integration
+
+TEXTS = load_texts()
+
+
+def handlers_of(app: Flask) -> list[str | None]:
+    with session_scope(app) as session:
+        return list(session.scalars(select(JournalEntry.handler).order_by(JournalEntry.id)))
 
 
 @pytest.fixture
@@ -156,3 +167,98 @@ def test_load_command_is_all_or_nothing_and_readers_see_the_new_table(
     answer = run("lookup", "手机壳")
     assert "可回收物" in answer.output
     assert run("load").exit_code == 2  # neither FILE nor --sample
+
+
+@pytest.mark.parametrize(
+    "query", ["香蕉皮", "纸巾", "过期药品", "手机", "电池", "用过的电池", "塑料袋", "骨头汤"]
+)
+def test_related_items_go_in_the_same_bin(sorting_app: Flask, query: str) -> None:
+    with unit(sorting_app) as session:
+        result = lookup(session, query)
+        if result.item is None:
+            return
+        assert {item.category for item in result.suggestions} <= {result.item.category}, [
+            (item.name, item.category) for item in result.suggestions
+        ]
+        assert result.item not in result.suggestions
+
+
+def test_the_mixed_bins_of_the_issue_are_gone(sorting_app: Flask) -> None:
+    with unit(sorting_app) as session:
+        assert "烟头" not in {i.name for i in lookup(session, "香蕉皮").suggestions}
+        assert "报纸" not in {i.name for i in lookup(session, "纸巾").suggestions}
+        assert "过期食品" not in {i.name for i in lookup(session, "过期药品").suggestions}
+        assert "充电电池" not in {i.name for i in lookup(session, "手机").suggestions}
+        # ... while items of the same bin are still offered
+        assert "充电电池" in {i.name for i in lookup(session, "电池").suggestions}
+
+
+@pytest.mark.parametrize("query", ["火星石头", "石头", "汽车发动机"])
+def test_no_guess_below_the_threshold(sorting_app: Flask, query: str) -> None:
+    with unit(sorting_app) as session:
+        result = lookup(session, query)
+        assert (result.item, result.suggestions) == (None, [])
+        assert 50 <= result.score < 70  # something shares a character: the threshold decides
+        lowered = lookup(session, query, guess_score=result.score)
+        assert lowered.suggestions  # a bureau may offer such guesses by lowering guess_score
+
+
+def test_the_thresholds_come_from_the_settings(make_app: Any) -> None:
+    app = make_app(waste={"guess_score": 50.0, "related_score": 95.0})
+    with unit(app) as session:
+        load_table(session, read_table(sample_path().read_bytes()))
+    sim = simulator_for(app)
+    guessed = sim.send(sim.text("o-sort-1", "分类 火星石头")).text or ""
+    assert "可能是" in guessed
+    answer = sim.send(sim.text("o-sort-1", "分类 电池")).text or ""
+    assert "同类物品" not in answer  # no related item scores 95
+
+
+def test_an_unknown_item_says_so_and_how_to_ask(sorting_app: Flask) -> None:
+    sim = simulator_for(sorting_app)
+    reply = sim.send(sim.text("o-sort-2", "分类 火星石头")).text or ""
+    assert reply == TEXTS("waste.chat.not_found", query="火星石头")
+    assert "可能是" not in reply
+    assert "烟头" not in reply
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "分类 电池",
+        "分類 電池",
+        "垃圾分類：電池",
+        "电池是什么垃圾",
+        "电池是什么垃圾？",
+        "电池属于什么垃圾",
+        "电池是哪类垃圾",
+        "电池算什么垃圾",
+        "电池怎么扔",
+        "电池应该怎么处理",
+        "电池扔哪个桶",
+        "电池是有害垃圾吗",
+        "请问电池是什么垃圾",
+        "電池屬於什麼垃圾",
+        "電池怎麼丟",
+    ],
+)
+def test_sorting_questions_are_recognised(sorting_app: Flask, message: str) -> None:
+    sim = simulator_for(sorting_app)
+    reply = sim.send(sim.text("o-sort-3", message)).text or ""
+    assert reply.startswith("“电池”属于【有害垃圾】。"), reply
+    assert handlers_of(sorting_app)[-1] == "handlers.sorting.sort_item"
+
+
+def test_a_longer_item_in_a_question(sorting_app: Flask) -> None:
+    sim = simulator_for(sorting_app)
+    reply = sim.send(sim.text("o-sort-4", "用过的电池属于哪一类垃圾呢？")).text or ""
+    assert reply.startswith("您要找的可能是“电池”，属于【有害垃圾】。")
+    usage = sim.send(sim.text("o-sort-4", "这是什么垃圾")).text or ""
+    assert usage == TEXTS("waste.chat.usage")
+
+
+@pytest.mark.parametrize("message", ["厕所在哪里", "你好", "车放在哪里"])
+def test_other_messages_are_not_sorting_questions(sorting_app: Flask, message: str) -> None:
+    sim = simulator_for(sorting_app)
+    sim.send(sim.text("o-sort-5", message))
+    assert handlers_of(sorting_app)[-1] != "handlers.sorting.sort_item"

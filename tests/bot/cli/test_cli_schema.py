@@ -7,11 +7,12 @@ import logging
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
 
 from bot.app import load_settings
 from bot.cli import cli
-from bot.migrations import downgrade, upgrade
+from bot.migrations import alembic_config, downgrade, upgrade
 from tests.conftest import SECRET_KEY
 
 pytestmark = pytest.mark.integration
@@ -83,13 +84,18 @@ def test_an_old_schema_names_both_revisions(workdir: Path) -> None:
     database = workdir / "old.db"
     config = config_file(workdir, database)
     settings = load_settings(str(config), environ={})
+    scripts = ScriptDirectory.from_config(alembic_config(""))
+    head = scripts.get_current_head()
+    assert head is not None
+    previous = scripts.get_revision(head).down_revision
+    assert isinstance(previous, str)
     upgrade(settings)
-    downgrade(settings, "0010")
+    downgrade(settings, previous)
     result = run("--config", str(config), "staff", "list")
     assert result.exit_code == 1
     assert result.output == (
-        f"Error: 数据库 sqlite:///{database} 的结构版本为 0010，本程序需要 0011（所用配置：{config}）。"
-        "请先运行：citybot db upgrade\n"
+        f"Error: 数据库 sqlite:///{database} 的结构版本为 {previous}，本程序需要 {head}"
+        f"（所用配置：{config}）。请先运行：citybot db upgrade\n"
     )
 
 

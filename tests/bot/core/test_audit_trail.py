@@ -179,7 +179,7 @@ def test_the_audit_log_shows_every_channel_and_filters_by_one(app: Flask, run: C
     assert (cli_act.channel, cli_act.actor) == (Channel.CLI, os_user())
 
     page = text(client.get("/console/audit/"))
-    for label in ("渠道", "管理后台", "命令行", "停用人员", "登录", os_user()):
+    for label in ("渠道", "管理后台", "命令行", "停用人员", "登录", f"命令行（{getpass.getuser()}）"):
         assert label in page
     only_cli = text(client.get("/console/audit/", query_string={"channel": "cli"}))
     assert "wang.fang" in only_cli
