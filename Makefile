@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO := CITYBOT_CONFIG=config.demo.toml
 PORT ?= 8000
+WECHAT_PORT ?= 8100
+DEMO := CITYBOT_CONFIG=config.demo.toml CITYBOT_WECHAT_API_BASE_URL=http://127.0.0.1:$(WECHAT_PORT)
 
 .PHONY: setup run chat test lint bench clean
 
@@ -19,8 +20,10 @@ run: setup
 	$(DEMO) $(BIN)/citybot db upgrade
 	$(DEMO) $(BIN)/citybot poi demo
 	$(DEMO) $(BIN)/citybot sorting load --sample
-	@echo "citybot demo on http://127.0.0.1:$(PORT)/wechat - chat with it from another terminal: make chat"
-	$(DEMO) $(BIN)/gunicorn --workers 1 --threads 4 --bind 127.0.0.1:$(PORT) --no-control-socket 'bot:create_app()'
+	@echo "citybot demo on http://127.0.0.1:$(PORT)/ with the WeChat stand-in on 127.0.0.1:$(WECHAT_PORT)."
+	@echo "From another terminal: make chat, or for the citybot commands of the README:"
+	@echo "  . $(BIN)/activate && export CITYBOT_CONFIG=config.demo.toml"
+	$(DEMO) $(BIN)/citybot demo --port $(PORT)
 
 chat: setup
 	$(DEMO) $(BIN)/citybot chat --url http://127.0.0.1:$(PORT)/wechat

@@ -5,13 +5,15 @@ Nothing below this module names it; it is the only place that knows every featur
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import os
 from collections.abc import Mapping, Sequence
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, render_template_string, request
 from sqlalchemy import MetaData
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -77,8 +79,12 @@ def create_app(
     config_path: str | None = None,
     features: Sequence[Feature] = FEATURES,
     fallback: Handler = FALLBACK,
+    announce_store: bool = True,
 ) -> Flask:
-    """The only application factory: settings, the kernel, then each feature in the list's order."""
+    """The only application factory: settings, the kernel, then each feature in the list's order.
+
+    ``announce_store``: log the in-process store's one-process warning (a server's start); the
+    command line builds its apps without it."""
     settings = load_settings(config_path, overrides, features=features)
     app = Flask("bot", instance_path=None)
     app.config["CITYBOT"] = settings
@@ -97,7 +103,56 @@ def create_app(
     for feature in features:
         if feature.init_app is not None:
             feature.init_app(app)
+    app.add_url_rule("/", "home", _home)
+    if announce_store:
+        services.announce_store(app)
     return app
+
+
+# The page at /: what a newcomer who opens the server's address sees, worded from the catalogue.
+_HOME_STYLE = (
+    "body{font-family:system-ui,'PingFang SC','Microsoft YaHei',sans-serif;max-width:46rem;"
+    "margin:3rem auto;padding:0 1rem;color:#1f2933;line-height:1.6}"
+    "h1{font-size:1.6rem}ul{padding:0;list-style:none}li{margin:.9rem 0}"
+    "a{font-size:1.1rem;color:#0b5cad}small{display:block;color:#52606d}"
+    ".demo{background:#fff7e0;border-left:4px solid #f0b429;padding:.6rem 1rem}code{background:#eef2f7}"
+)
+_HOME_CSP = (
+    "default-src 'none'; style-src 'sha256-"
+    + base64.b64encode(hashlib.sha256(_HOME_STYLE.encode()).digest()).decode()
+    + "'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+_HOME = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ t("home.title") }}</title><style>{{ style|safe }}</style></head>
+<body><main>
+<h1>{{ t("home.title") }}</h1>
+<p>{{ t("home.intro") }}</p>
+{% if demo %}<p class="demo">{{ t("home.demo") }}</p>{% endif %}
+<ul>
+{% for href, label, hint in links %}<li><a href="{{ href }}">{{ t(label) }}</a><small>{{ hint }}</small></li>
+{% endfor %}</ul>
+<p>{{ t("home.wechat") }}：<code>{{ webhook }}</code><small>{{ t("home.wechat_hint") }}</small></p>
+</main></body></html>
+"""
+
+
+def _home() -> Response:
+    texts = services.texts()
+    webhook = request.url_root.rstrip("/") + "/wechat"
+    links = [
+        ("/console/", "home.console", texts("home.console_hint")),
+        ("/api/v1/openapi.json", "home.api", texts("home.api_hint")),
+        ("/open311/v2/discovery.json", "home.open311", texts("home.open311_hint")),
+        ("/readyz", "home.health", texts("home.health_hint")),
+    ]
+    page = render_template_string(
+        _HOME, t=texts, style=_HOME_STYLE, demo=services.settings().demo, links=links, webhook=webhook
+    )
+    return Response(
+        page, content_type="text/html; charset=utf-8", headers={"Content-Security-Policy": _HOME_CSP}
+    )
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -34,6 +34,7 @@ class BroadcastError(DomainError):
         "cover_too_large": ("limit_mb",),
         "not_withdrawable": (),
         "wechat_error": ("step", "errcode"),
+        "wechat_unreachable": ("step",),
     }
 
 

@@ -69,8 +69,12 @@ def article_for(draft: Draft, thumb_media_id: str) -> dict[str, Any]:
 
 
 def _wechat_error(exc: Exception, step: str) -> BroadcastError:
+    """WeChat's refusal names its errcode; a call that never got an errcode (network failure,
+    timeout, HTTP error) is worded as WeChat being unreachable."""
     code = errcode_of(exc)
-    return BroadcastError("wechat_error", f"WeChat refused {step}: {exc}", step=step, errcode=code or "?")
+    if code is None:
+        return BroadcastError("wechat_unreachable", f"WeChat unreachable at {step}: {exc}", step=step)
+    return BroadcastError("wechat_error", f"WeChat refused {step}: {exc}", step=step, errcode=code)
 
 
 def cover_material(session: Session, api: BroadcastAPI, draft: Draft, settings: BroadcastSettings) -> str:

@@ -10,9 +10,11 @@ import itertools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlencode
+from typing import Any, Self
+from urllib.parse import urlencode, urlsplit
 from xml.sax.saxutils import escape
+
+import requests
 
 from bot.core.clock import epoch
 from bot.wechat.crypto import MessageCrypto
@@ -23,6 +25,19 @@ Transport = Callable[[str, bytes], tuple[int, bytes]]
 """(path with query string, body) -> (HTTP status, response body)"""
 
 MODES = ("plain", "compat", "safe")
+
+
+def http_transport(webhook_url: str, timeout: float = 10.0) -> Transport:
+    """POST over HTTP to the server of ``webhook_url`` (the path comes with each call)."""
+    parts = urlsplit(webhook_url)
+    root = f"{parts.scheme}://{parts.netloc}"
+    session = requests.Session()
+
+    def post(path: str, body: bytes) -> tuple[int, bytes]:
+        response = session.post(root + path, data=body, headers={"Content-Type": "text/xml"}, timeout=timeout)
+        return response.status_code, response.content
+
+    return post
 
 
 def _cdata(value: str) -> str:
@@ -91,6 +106,12 @@ class WeChatSimulator:
         self.path = path
         self.crypto = MessageCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
         self._ids = itertools.count(int(epoch() * 1000) * 1000 + secrets.randbelow(1000))
+
+    @classmethod
+    def over_http(cls, webhook_url: str, **options: Any) -> Self:
+        """A simulator posting to a running citybot at ``webhook_url`` (``http://host:port/wechat``)."""
+        path = urlsplit(webhook_url).path or "/wechat"
+        return cls(http_transport(webhook_url), path=path, **options)
 
     # -- message builders -------------------------------------------------------------------------
     def _base(self, openid: str, msg_type: str, create_time: int | None = None) -> dict[str, Any]:

@@ -13,12 +13,12 @@ import click
 
 from bot.app import FEATURES, create_app, load_settings
 from bot.chat.routing import Handler
-from bot.cli import db
+from bot.cli import db, schema
 from bot.core import audit
 from bot.core.config import CONFIG_ENV, ConfigError
 from bot.core.feature import Feature
 from bot.features import FALLBACK
-from cli import chat, fake_wechat
+from cli import chat, demo, fake_wechat
 from cli.env import Env
 
 
@@ -32,15 +32,16 @@ def build(features: Sequence[Feature] = FEATURES, fallback: Handler = FALLBACK) 
         "config_path",
         type=click.Path(dir_okay=False),
         envvar=CONFIG_ENV,
-        help="TOML configuration file (default: $CITYBOT_CONFIG).",
+        help="TOML configuration file (default: $CITYBOT_CONFIG, else the built-in defaults).",
     )
     @click.pass_context
     def group(ctx: click.Context, config_path: str | None) -> None:
         """citybot: the city-management WeChat service account backend."""
         env = Env(
             config_path,
-            partial(create_app, features=features, fallback=fallback),
+            partial(create_app, features=features, fallback=fallback, announce_store=False),
             partial(load_settings, features=features),
+            partial(schema.require_schema, features=features),
         )
         ctx.obj = env
         ctx.with_resource(audit.through(audit.Channel.CLI, actor=audit.os_user()))
@@ -50,6 +51,7 @@ def build(features: Sequence[Feature] = FEATURES, fallback: Handler = FALLBACK) 
     # The development tools are no feature of the app: only the command line loads them.
     group.add_command(chat.chat)
     group.add_command(fake_wechat.fake_wechat)
+    group.add_command(demo.demo)
     for feature in features:
         for command in feature.commands:
             group.add_command(command)

@@ -18,7 +18,7 @@ def db() -> None:
 @pass_env
 def db_upgrade(env: Env, revision: str) -> None:
     """Apply migrations up to REVISION."""
-    migrations.upgrade(env.app.config["CITYBOT"], revision)
+    migrations.upgrade(env.app_for_migrations.config["CITYBOT"], revision)
     click.echo(f"database at {revision}")
 
 
@@ -27,5 +27,5 @@ def db_upgrade(env: Env, revision: str) -> None:
 @pass_env
 def db_downgrade(env: Env, revision: str) -> None:
     """Revert migrations down to REVISION."""
-    migrations.downgrade(env.app.config["CITYBOT"], revision)
+    migrations.downgrade(env.app_for_migrations.config["CITYBOT"], revision)
     click.echo(f"database at {revision}")

@@ -95,14 +95,20 @@ def of(app: Flask | None = None) -> Services:
 def init_app(app: Flask, texts: Sequence[Traversable] = ()) -> None:
     """The store, and the text catalogue: the kernel's sentences plus ``texts`` (the features')."""
     container = of(app)
-    store = make_store(container.settings)
-    if isinstance(store, InProcessStore):
+    container.store = make_store(container.settings)
+    container.texts = Texts.load(container.settings.texts.file or None, texts)
+
+
+def announce_store(app: Flask) -> None:
+    """Say once, when a server starts, that the in-process store serves this one process only.
+
+    The composition root calls it for an app that serves (gunicorn's ``bot:create_app()``); the
+    command line builds its apps without it, so a command does not repeat the warning."""
+    if isinstance(of(app).store, InProcessStore):
         log.warning(
             "redis_url is empty: using the in-process store, which serves ONE process only; "
             "set redis_url before running several workers"
         )
-    container.store = store
-    container.texts = Texts.load(container.settings.texts.file or None, texts)
 
 
 def settings(app: Flask | None = None) -> Settings:

@@ -11,6 +11,11 @@ recorded calls; each other module is one family of endpoints. ``FakeWeChat`` ser
 - ``publishing``: ``draft/add``, ``freepublish/submit|delete``, ``message/mass/sendall|delete``;
 - ``miniprogram``: ``sns/jscode2session``.
 
+Given a ``Webhook`` it also posts the job-finished events of mass sends and publications to
+citybot; its own ``devtools/`` routes (``client.StandIn`` calls them) take the photos the chat
+simulator sends, mint mini-program login codes, list the messages sent to a resident and serve
+published articles. ``citybot fake-wechat`` and ``citybot demo`` serve it for the demo.
+
     with FakeWeChat() as fake:
         settings = load_settings(overrides=fake.settings_overrides())
 """
@@ -18,13 +23,33 @@ recorded calls; each other module is one family of endpoints. ``FakeWeChat`` ser
 from __future__ import annotations
 
 from devtools.fake_wechat.menu import MenuEndpoints
-from devtools.fake_wechat.messages import MessageEndpoints
+from devtools.fake_wechat.messages import Delivered, MessageEndpoints
 from devtools.fake_wechat.miniprogram import MiniProgramEndpoints
 from devtools.fake_wechat.publishing import PublishingEndpoints
-from devtools.fake_wechat.server import ERRMSGS, Call, Fail, FakeWeChatServer, Incoming, endpoint
+from devtools.fake_wechat.server import (
+    ERRMSGS,
+    Call,
+    EventDelivery,
+    Fail,
+    FakeWeChatServer,
+    Incoming,
+    Webhook,
+    endpoint,
+)
 from devtools.fake_wechat.tokens import TokenEndpoints
 
-__all__ = ["ERRMSGS", "Call", "Fail", "FakeWeChat", "FakeWeChatServer", "Incoming", "endpoint"]
+__all__ = [
+    "ERRMSGS",
+    "Call",
+    "Delivered",
+    "EventDelivery",
+    "Fail",
+    "FakeWeChat",
+    "FakeWeChatServer",
+    "Incoming",
+    "Webhook",
+    "endpoint",
+]
 
 
 class FakeWeChat(

@@ -2,11 +2,19 @@
 (``message/mass/sendall|delete``).
 
 A draft's cover is a permanent material (``media``); a mass send may go to a user tag (``tags``).
+
+With a webhook, an accepted mass send is followed ``event_delay`` seconds later by its
+MASSSENDJOBFINISH event, and a publication by its PUBLISHJOBFINISH event, each carrying the
+address of the article, which the stand-in serves itself (``devtools/article``) as WeChat serves a
+published article: what 最新发布 links to opens in a browser.
 """
 
 from __future__ import annotations
 
+import html
 from typing import Any
+
+from flask import Response
 
 from devtools.fake_wechat.media import MediaEndpoints
 from devtools.fake_wechat.server import Fail, Incoming, endpoint
@@ -19,6 +27,7 @@ class PublishingEndpoints(MediaEndpoints, TagEndpoints):
     mass_messages: dict[int, dict[str, Any]]  # msg_id -> the accepted sendall body
     publishes: dict[str, str]  # publish_id -> draft media_id
     deleted_articles: list[str]  # freepublish/delete article ids
+    followers: int  # how many followers a send to everyone reaches (the counts of its event)
     _clientmsgids: dict[str, int]  # clientmsgid -> msg_id of its send
 
     def _init_state(self) -> None:
@@ -28,6 +37,7 @@ class PublishingEndpoints(MediaEndpoints, TagEndpoints):
         self.mass_messages = {}
         self.publishes = {}
         self.deleted_articles = []
+        self.followers = 1
         self._clientmsgids = {}
 
     @property
@@ -78,7 +88,35 @@ class PublishingEndpoints(MediaEndpoints, TagEndpoints):
         if clientmsgid:
             self._clientmsgids[clientmsgid] = msg_id
         self.mass_messages[msg_id] = body
+        self._mass_finished_later(msg_id, body)
         return {"msg_id": msg_id, "msg_data_id": msg_id * 10}
+
+    def article_url(self, draft_media_id: str, index: int = 0) -> str:
+        """Where the stand-in serves an article of the draft box once it is sent or published."""
+        return f"{self.url}/devtools/article?media_id={draft_media_id}&idx={index}"
+
+    def _mass_finished_later(self, msg_id: int, body: dict[str, Any]) -> None:
+        target = body["filter"]
+        reached = (
+            self.followers if target.get("is_to_all") else len(self.tag_members.get(target["tag_id"], ()))
+        )
+        media_id = str(body["mpnews"]["media_id"])
+        items = [
+            {"ArticleIdx": index + 1, "ArticleUrl": self.article_url(media_id, index)}
+            for index in range(len(self.drafts[media_id]))
+        ]
+        self.send_event(
+            "MASSSENDJOBFINISH",
+            {
+                "MsgID": msg_id,
+                "Status": "send success",
+                "TotalCount": reached,
+                "FilterCount": reached,
+                "SentCount": reached,
+                "ErrorCount": 0,
+                "ArticleUrlResult": {"Count": len(items), "ResultList": {"item": items}},
+            },
+        )
 
     @endpoint("message/mass/delete", methods=("POST",))
     def _mass_delete(self, incoming: Incoming) -> dict[str, Any]:
@@ -94,6 +132,21 @@ class PublishingEndpoints(MediaEndpoints, TagEndpoints):
             raise Fail(40007)
         publish_id = str(next(self._ids))
         self.publishes[publish_id] = str(media_id)
+        items = [
+            {"idx": index + 1, "article_url": self.article_url(str(media_id), index)}
+            for index in range(len(self.drafts[str(media_id)]))
+        ]
+        self.send_event(
+            "PUBLISHJOBFINISH",
+            {
+                "PublishEventInfo": {
+                    "publish_id": publish_id,
+                    "publish_status": 0,
+                    "article_id": f"ARTICLE_{publish_id}",
+                    "article_detail": {"count": len(items), "item": items},
+                }
+            },
+        )
         return {"publish_id": publish_id, "msg_data_id": int(publish_id) * 10}
 
     @endpoint("freepublish/delete", methods=("POST",))
@@ -103,3 +156,25 @@ class PublishingEndpoints(MediaEndpoints, TagEndpoints):
             raise Fail(53600)
         self.deleted_articles.append(str(article_id))
         return {}
+
+    @endpoint("devtools/article", methods=("GET",), auth=False, record=False)
+    def _dev_article(self, incoming: Incoming) -> dict[str, Any] | Response:
+        """An article of the draft box as a reader sees it: title, author, cover and the content."""
+        articles = self.drafts.get(incoming.query.get("media_id", ""))
+        try:
+            article = (articles or [])[int(incoming.query.get("idx", "0"))]
+        except (IndexError, ValueError):
+            raise Fail(40007) from None
+        cover = self.pic_url(str(article.get("thumb_media_id", "")))
+        page = (
+            '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(str(article.get('title', '')))}</title></head>"
+            '<body style="max-width:40rem;margin:2rem auto;padding:0 1rem;font-family:sans-serif">'
+            f"<h1>{html.escape(str(article.get('title', '')))}</h1>"
+            f"<p>{html.escape(str(article.get('author') or ''))}</p>"
+            f'<img src="{html.escape(cover)}" alt="" style="max-width:100%">'
+            # the account's own HTML, as WeChat shows it (citybot sanitises it before draft/add)
+            f"<article>{article.get('content', '')}</article></body></html>"
+        )
+        return Response(page, content_type="text/html; charset=utf-8")

@@ -5,11 +5,17 @@ It behaves like WeChat where citybot depends on it: every endpoint but the token
 ``errcode``/``errmsg``, errors included, with HTTP 200.
 
 Tests inject faults (``fail_next``, ``latency``, ``expire_tokens``) and read the recorded calls
-(``calls``, ``sent_messages``, ``token_fetches``). An endpoint is a method decorated with
-``@endpoint("path/under/cgi-bin")``; paths outside ``/cgi-bin/`` are named by their full path
-(``@endpoint("sns/jscode2session", auth=False)``). The endpoints live in the sibling modules, one
-per family, each a subclass of ``FakeWeChatServer`` that sets up its own state in ``_init_state``;
-``devtools.fake_wechat.FakeWeChat`` combines them.
+(``calls``, ``sent_messages``, ``token_fetches``). Given a ``Webhook``, the fake also acts as WeChat
+towards citybot: it posts the events WeChat sends on its own (a mass send's or a publication's
+job-finished event), signed (and encrypted in safe mode) like WeChat, and records each delivery.
+Routes under ``devtools/`` are the stand-in's own, for the demo and the chat simulator (upload a
+photo as a resident's phone would, mint a mini-program login code, read the messages sent to a
+resident, open a published article); they need no token and are not recorded as calls.
+
+An endpoint is a method decorated with ``@endpoint("path/under/cgi-bin")``; paths outside
+``/cgi-bin/`` are named by their full path (``@endpoint("sns/jscode2session", auth=False)``). The
+endpoints live in the sibling modules, one per family, each a subclass of ``FakeWeChatServer``
+that sets up its own state in ``_init_state``; ``devtools.fake_wechat.FakeWeChat`` combines them.
 
     with FakeWeChat() as fake:
         settings = load_settings(overrides=fake.settings_overrides())
@@ -28,11 +34,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+import requests
 from flask import Flask, Response, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from bot.core.clock import epoch
 from bot.wechat.errors import redact
+from devtools.simulator import WeChatSimulator
 
 log = logging.getLogger("citybot.fake_wechat")
 
@@ -95,6 +103,37 @@ class _Spec:
     methods: tuple[str, ...]
     auth: bool
     envelope: bool
+    record: bool = True
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """citybot's webhook as WeChat calls it: where events go and how they are signed."""
+
+    url: str  # e.g. http://127.0.0.1:8000/wechat
+    token: str
+    encoding_aes_key: str = ""  # set: events are encrypted (safe mode), as WeChat does then
+    app_id: str = ""
+    account: str = "gh_citybot"  # ToUserName: the service account's original id
+
+
+@dataclass(frozen=True)
+class EventDelivery:
+    """One event the fake posted to the webhook: the HTTP status of its last attempt (None: no answer)."""
+
+    event: str
+    fields: dict[str, Any]
+    status: int | None
+    attempts: int
+    at: float = field(default_factory=epoch, compare=False)
+
+    @property
+    def delivered(self) -> bool:
+        return self.status == 200
+
+
+#: The FromUserName of the events WeChat sends on its own (job-finished events).
+SYSTEM_OPENID = "o_fake_wechat_system"
 
 
 @dataclass(frozen=True)
@@ -121,16 +160,22 @@ Handler = Callable[[Incoming], "dict[str, Any] | Response"]
 
 
 def endpoint(
-    name: str, *, methods: tuple[str, ...] = ("GET", "POST"), auth: bool = True, envelope: bool = True
+    name: str,
+    *,
+    methods: tuple[str, ...] = ("GET", "POST"),
+    auth: bool = True,
+    envelope: bool = True,
+    record: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a method of a FakeWeChatServer subclass as the handler of ``name`` (the path below /cgi-bin/).
 
     ``auth``: the call needs a valid ``access_token``. ``envelope``: a success carries
     ``"errcode": 0, "errmsg": "ok"`` (WeChat omits them on token, menu/get, jscode2session).
+    ``record``: the call is kept in ``calls()`` (the stand-in's own ``devtools/`` routes are not).
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        fn._fake_endpoint = _Spec(name, methods, auth, envelope)  # type: ignore[attr-defined]
+        fn._fake_endpoint = _Spec(name, methods, auth, envelope, record)  # type: ignore[attr-defined]
         return fn
 
     return decorate
@@ -156,6 +201,8 @@ class FakeWeChatServer:
         host: str = "127.0.0.1",
         port: int = 0,
         quiet: bool = True,
+        webhook: Webhook | None = None,
+        event_delay: float = 2.0,
     ) -> None:
         self.app_id = app_id
         self.app_secret = app_secret
@@ -166,6 +213,11 @@ class FakeWeChatServer:
         self.host = host
         self.port = port
         self.quiet = quiet
+        self.webhook = webhook
+        self.event_delay = event_delay  # seconds between an accepted send and its job-finished event
+        self.deliveries: list[EventDelivery] = []
+        self._timers: list[threading.Timer] = []
+        self._last_event_time = 0
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._tokens: dict[str, float] = {}  # token -> expiry (time.monotonic)
@@ -206,6 +258,10 @@ class FakeWeChatServer:
         if self._server is None:
             return
         self._stopping.set()  # wakes handlers sleeping in an injected latency
+        with self._lock:
+            timers, self._timers = self._timers, []
+        for timer in timers:
+            timer.cancel()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -228,6 +284,67 @@ class FakeWeChatServer:
     def settings_overrides(self) -> dict[str, Any]:
         """Settings overrides that point citybot at this fake."""
         return {"wechat": {"api_base_url": self.url, "app_id": self.app_id, "app_secret": self.app_secret}}
+
+    # -- events WeChat sends on its own -----------------------------------------------------------
+
+    def send_event(self, event: str, fields: dict[str, Any], *, delay: float | None = None) -> None:
+        """Post ``event`` to the webhook ``delay`` seconds from now (default ``event_delay``), from a
+        timer thread; WeChat's retries: three attempts a second apart until one is answered 200."""
+        if self.webhook is None:
+            return
+        timer = threading.Timer(
+            self.event_delay if delay is None else delay, self._post_event, (event, fields)
+        )
+        timer.daemon = True
+        with self._lock:
+            self._timers = [t for t in self._timers if t.is_alive()]
+            self._timers.append(timer)
+        timer.start()
+
+    def _post_event(self, event: str, fields: dict[str, Any]) -> None:
+        webhook = self.webhook
+        if webhook is None:
+            return
+        sim = WeChatSimulator.over_http(
+            webhook.url,
+            token=webhook.token,
+            app_id=webhook.app_id,
+            encoding_aes_key=webhook.encoding_aes_key,
+            mode="safe" if webhook.encoding_aes_key else "plain",
+            account=webhook.account,
+        )
+        with self._lock:
+            # one event per second and sender is what WeChat's dedupe key (sender, CreateTime) allows
+            self._last_event_time = max(int(epoch()), self._last_event_time + 1)
+            created = self._last_event_time
+        xml = sim.event(SYSTEM_OPENID, event, create_time=created, **fields)
+        status: int | None = None
+        attempts = 0
+        while attempts < 3 and not self._stopping.is_set():
+            attempts += 1
+            try:
+                status = sim.send(xml).status
+            except requests.RequestException as exc:
+                log.warning("could not post %s to %s: %s", event, webhook.url, exc)
+                status = None
+            if status == 200:
+                break
+            self._stopping.wait(1.0)
+        with self._lock:
+            self.deliveries.append(EventDelivery(event, fields, status, attempts))
+        if not self.quiet:
+            log.info("%s posted to %s: HTTP %s", event, webhook.url, status)
+
+    def wait_for_deliveries(self, count: int, timeout: float = 10.0) -> list[EventDelivery]:
+        """Block until ``count`` events were posted (or ``timeout``); the deliveries so far."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.deliveries) >= count:
+                    return list(self.deliveries)
+            time.sleep(0.05)
+        with self._lock:
+            return list(self.deliveries)
 
     # -- test controls ----------------------------------------------------------------------------
 
@@ -349,11 +466,13 @@ class FakeWeChatServer:
                     **fail.extra,
                 }
             if isinstance(result, Response):
-                self._calls.append(Call(name, request.method, query, body, 0, status, None))
+                if spec.record:
+                    self._calls.append(Call(name, request.method, query, body, 0, status, None))
                 return result
             errcode = int(result.get("errcode", 0))
             answer = {"errcode": 0, "errmsg": "ok", **result} if errcode == 0 and spec.envelope else result
-            self._calls.append(Call(name, request.method, query, body, errcode, status, answer))
+            if spec.record:
+                self._calls.append(Call(name, request.method, query, body, errcode, status, answer))
         return _json(answer, status=status)
 
     def _handler_class(self) -> type[WSGIRequestHandler]:

@@ -14,6 +14,7 @@ from flask import Flask
 from bot.core import services
 from bot.core.clock import utcnow
 from bot.core.database import session_scope
+from bot.core.errors import render
 from bot.wechat.service import api as wechat_api
 from broadcasts import drafts, publishing, quota
 from broadcasts.errors import BlockedError, BroadcastError, QuotaExhaustedError
@@ -32,6 +33,7 @@ from staff import models as staff_models
 from staff.roles import Role
 from tests.conftest import shared_path
 from tests.support.broadcasts import add_staff, approved_draft, lexicon, png
+from tests.support.servers import free_port
 from tests.support.wechat import simulator_for
 
 pytestmark = pytest.mark.contract
@@ -187,6 +189,30 @@ def test_publish_screens_again_and_needs_approval(wx_app: Flask, fake_wechat: Fa
             )
         assert forbidden.value.code == "not_allowed"
     assert fake_wechat.mass_sends == []
+
+
+def test_unreachable_wechat_is_worded_as_such_and_a_refusal_names_its_errcode(
+    make_app: Callable[..., Flask], fake_wechat: FakeWeChat
+) -> None:
+    closed = free_port()  # a loopback port nothing listens on
+    app = make_app(
+        wechat={**fake_wechat.settings_overrides()["wechat"], "api_base_url": f"http://127.0.0.1:{closed}"}
+    )
+    with pytest.raises(BroadcastError) as unreachable:
+        _publish(app, _approved_with_cover(app))
+    assert unreachable.value.code == "wechat_unreachable"
+    worded = render(services.texts(app), unreachable.value)
+    assert worded == "无法连接微信接口（material/add_material）：网络不通或微信暂时不可用，请稍后重试。"
+
+    wx_app = make_app(**fake_wechat.settings_overrides())
+    fake_wechat.fail_next("draft/add", 45009)
+    with pytest.raises(BroadcastError) as refused:
+        _publish(wx_app, _approved_with_cover(wx_app))
+    assert refused.value.code == "wechat_error"
+    assert (
+        render(services.texts(wx_app), refused.value)
+        == "微信接口返回错误（draft/add，错误码45009），请稍后重试。"
+    )
 
 
 def test_chat_cover_is_fetched_from_wechat_at_publish(wx_app: Flask, fake_wechat: FakeWeChat) -> None:

@@ -11,11 +11,10 @@ import pytest
 from flask import Flask
 
 from devtools.fake_wechat import FakeWeChat
-from staff.roles import Role
-from tests.console.test_console_browser import login
 from tests.support.broadcasts import png
 from tests.support.browser_fixtures import screenshot
 from tests.support.console import add_staff
+from tests.support.console_flows import login, newsroom_staff, submit_through_review, write_draft
 from tests.support.live import serve
 
 pytestmark = pytest.mark.browser
@@ -27,34 +26,10 @@ if TYPE_CHECKING:
 @pytest.fixture
 def newsroom(make_app: Callable[..., Flask], fake_wechat: FakeWeChat) -> Iterator[tuple[Flask, str]]:
     app = make_app(**fake_wechat.settings_overrides())
-    for username, roles, name in (
-        ("bianji", {Role.EDITOR}, "编辑小王"),
-        ("chushen", {Role.EDITOR}, "编辑小李"),
-        ("kezhang", {Role.SECTION_CHIEF}, "张科长"),
-        ("zongbian", {Role.CHIEF_EDITOR}, "赵总编"),
-    ):
+    for username, roles, name in newsroom_staff():
         add_staff(app, username, roles, display_name=name)
     with serve(app) as base_url:
         yield app, base_url
-
-
-def log_out(page: Page) -> None:
-    page.click("header .who button")
-    page.wait_for_url("**/console/login**")
-
-
-def approve_as(page: Page, base_url: str, username: str, title: str, stage: str) -> None:
-    login(page, base_url, username)
-    page.click("nav.sidenav >> text=城管发布")
-    page.wait_for_url("**/console/broadcasts/")
-    section = page.locator("section", has=page.locator(f"h2:has-text('待我{stage}')"))
-    section.locator(f"a:has-text('{title}')").click()
-    page.wait_for_selector("#decide")
-    page.fill("#approve-comment", f"{stage}同意")
-    page.click("#approve")
-    page.wait_for_url("**/console/broadcasts/")
-    assert f"{stage}通过" in page.locator(".flash-success").inner_text()
-    log_out(page)
 
 
 def test_console_draft_to_publish_and_withdraw(
@@ -65,17 +40,8 @@ def test_console_draft_to_publish_and_withdraw(
     cover.write_bytes(png(64, 36))
     title = "夏季西瓜摊点开放公告"
 
-    login(page, base_url, "bianji")
-    page.click("nav.sidenav >> text=城管发布")
-    page.wait_for_url("**/console/broadcasts/")
-    page.click("text=新建草稿")
-    page.fill("#title", title)
-    page.fill(
-        "#body",
-        "今年夏季西瓜临时摊点于6月1日开放。\n\n请市民**文明购买**，详见[公告](https://example.gov.cn/a)。",
-    )
-    page.select_option("#grade", "general")
-    page.set_input_files("#cover", str(cover))
+    body = "今年夏季西瓜临时摊点于6月1日开放。\n\n请市民**文明购买**，详见[公告](https://example.gov.cn/a)。"
+    write_draft(page, base_url, "bianji", title, body, cover)
     screenshot(page, "console-broadcast-new")
     page.click("text=保存并预览")
     page.wait_for_selector("article.phone")
@@ -84,13 +50,7 @@ def test_console_draft_to_publish_and_withdraw(
     assert preview.locator(".article-body strong").inner_text() == "文明购买"
     page.wait_for_function("document.querySelector('img.article-cover').naturalWidth === 64")
     screenshot(page, "console-broadcast-preview")
-    page.click("#submit-draft")
-    assert "已提交初审" in page.locator(".flash-success").inner_text()
-    log_out(page)
-
-    approve_as(page, base_url, "chushen", title, "初审")
-    approve_as(page, base_url, "kezhang", title, "复审")
-    approve_as(page, base_url, "zongbian", title, "终审")
+    submit_through_review(page, base_url, title)
 
     login(page, base_url, "zongbian")
     page.click("nav.sidenav >> text=城管发布")

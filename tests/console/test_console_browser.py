@@ -15,7 +15,8 @@ from bot.core.database import session_scope
 from bot.core.residents import Resident
 from staff.roles import Role
 from tests.support.browser_fixtures import screenshot
-from tests.support.console import PASSWORD, add_staff
+from tests.support.console import add_staff
+from tests.support.console_flows import login, wait_for_focus
 
 pytestmark = pytest.mark.browser
 
@@ -53,23 +54,6 @@ def seed_activity(app: Flask) -> None:
                     )
                 )
         session.add_all(Resident(openid=f"follower{i}", subscribed=True) for i in range(12))
-
-
-def wait_for_focus(page: Page, element_id: str) -> None:
-    """The field with ``element_id`` has the keyboard focus (set by the page's autofocus)."""
-    page.wait_for_function(f"document.activeElement && document.activeElement.id === '{element_id}'")
-
-
-def login(page: Page, base_url: str, username: str, password: str = PASSWORD) -> None:
-    """Log in with the keyboard only: the username field has focus, Tab, Enter."""
-    page.goto(f"{base_url}/console/")
-    assert page.url.startswith(f"{base_url}/console/login")
-    wait_for_focus(page, "username")
-    page.keyboard.type(username)
-    page.keyboard.press("Tab")
-    page.keyboard.type(password)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base_url}/console/")
 
 
 def test_login_and_dashboard(live: tuple[Flask, str], page: Page) -> None:

@@ -16,9 +16,9 @@ from bot.core.database import session_scope
 from reports.models import LineStatus, PayoutLine, PhotoStatus, Report, ReportStatus
 from reports.phones import bind_phone
 from staff.roles import Role
-from tests.console.test_console_browser import login
-from tests.support.browser_fixtures import SCREENSHOTS, screenshot
+from tests.support.browser_fixtures import screenshot
 from tests.support.console import add_staff, with_fake_wechat
+from tests.support.console_flows import confirm_batch, create_batch, export_batch, login
 from tests.support.live import serve
 from tests.support.reports import FakeMedia, close_queue, make_unready, new_report
 
@@ -108,16 +108,9 @@ def test_work_a_report_to_accepted_and_pay_it_out(
         assert "+10" in desk.locator("table.ledger").inner_text()  # the ledger entry, on the rewards page
         screenshot(desk, "console-rewards")
 
-        desk.once("dialog", lambda dialog: dialog.accept())
-        desk.click("button:has-text('生成兑付批次')")
-        desk.wait_for_url(re.compile(r".*/console/rewards/batches/\d+$"))
+        create_batch(desk)
         assert "138****8000" in desk.locator("table").inner_text()
-        with desk.expect_download() as download_info:
-            desk.click("button:has-text('导出 CSV')")
-        download = download_info.value
-        saved = SCREENSHOTS.parent / "downloads" / download.suggested_filename
-        download.save_as(str(saved))
-        content = saved.read_bytes().decode("utf-8-sig")
+        content = export_batch(desk)
         assert "13800138000" in content
         assert content.splitlines()[0].startswith("批次,序号,手机号,积分")
         desk.reload()
@@ -127,17 +120,8 @@ def test_work_a_report_to_accepted_and_pay_it_out(
     finally:
         officer.close()
 
-    checker = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
-    try:
-        desk = checker.new_page()
-        login(desk, base_url, "officer2")
-        desk.goto(batch_url)
-        desk.once("dialog", lambda dialog: dialog.accept())
-        desk.click("button:has-text('确认发放结果')")
-        assert "1 笔已发放，0 笔失败" in desk.locator(".flash-success").inner_text()
-        screenshot(desk, "console-rewards-confirmed")
-    finally:
-        checker.close()
+    flash = confirm_batch(chromium, base_url, "officer2", batch_url, "console-rewards-confirmed")
+    assert "1 笔已发放，0 笔失败" in flash
     with session_scope(app) as session:
         line = session.query(PayoutLine).one()
         assert line.status == LineStatus.PAID
