@@ -56,6 +56,7 @@ FEATURES: tuple[Feature, ...] = (
         init_app=chat_init_app,
         routers=[handlers.basics.router],
         commands=[messages.messages, worker.worker, worker.jobs_group],
+        texts=resources.files("bot.chat") / "texts.toml",
     ),
     Feature(
         "staff",
@@ -81,7 +82,12 @@ FEATURES: tuple[Feature, ...] = (
         commands=[poi.poi],
         texts=resources.files("geodata") / "texts.toml",
     ),
-    Feature("menu", routers=[handlers.menu.router], commands=[menu.menu]),
+    Feature(
+        "menu",
+        routers=[handlers.menu.router],
+        commands=[menu.menu],
+        texts=resources.files("menu") / "texts.toml",
+    ),
     Feature(
         "waste",
         sections=[("waste", WasteSettings)],

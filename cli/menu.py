@@ -22,10 +22,12 @@ def menu() -> None:
 
 
 @menu.command("keys")
-def keys() -> None:
+@pass_env
+def keys(env: Env) -> None:
     """List the keys a button may carry, each with what it does in the chat."""
+    texts = services.texts(env.app)
     for key in known_keys():
-        click.echo(f"{key}\t{describe(key)}")
+        click.echo(f"{key}\t{describe(texts, key)}")
 
 
 @menu.command("push")
@@ -34,20 +36,22 @@ def keys() -> None:
 def push(env: Env, dry_run: bool) -> None:
     """Validate the menu file, then create the menu and the staff-only conditional menu."""
     settings = services.settings(env.app).section(BroadcastSettings)
+    texts = services.texts(env.app)
     try:
         definition = load_menu(settings.menu_file)
     except MenuError as exc:
-        raise click.ClickException(str(exc)) from None
+        problems = "".join(f"\n  {problem}" for problem in exc.problems)
+        raise click.ClickException(texts("menu.cli.invalid", problems=problems)) from None
     if dry_run:
         with env.session() as session:
             tag_id = staff_tag.known_id(session, settings.staff_tag)
-        click.echo("menu/create:")
+        click.echo(texts("menu.cli.create_heading"))
         click.echo(pushing.render(definition.payload()))
         if definition.staff_buttons:
-            shown = tag_id if tag_id is not None else f"<id of tag {settings.staff_tag!r}, created on push>"
-            click.echo("menu/addconditional:")
+            shown = tag_id if tag_id is not None else texts("menu.cli.tag_to_create", tag=settings.staff_tag)
+            click.echo(texts("menu.cli.conditional_heading"))
             click.echo(pushing.render(definition.staff_payload(shown)))
-        click.echo("dry run: nothing was sent")
+        click.echo(texts("menu.cli.dry_run_done"))
         return
 
     api = wechat_api(env.app)
@@ -56,7 +60,9 @@ def push(env: Env, dry_run: bool) -> None:
             tag_id = staff_tag.ensure(session, api, settings.staff_tag) if definition.staff_buttons else None
             menu_id = pushing.push(session, api, definition, staff_tag_id=tag_id)
     except WeChatAPIError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"menu pushed: {len(definition.buttons)} top buttons")
+        raise click.ClickException(
+            texts("menu.cli.wechat_error", code=exc.errcode, message=exc.errmsg)
+        ) from None
+    click.echo(texts("menu.cli.pushed", count=len(definition.buttons)))
     if menu_id:
-        click.echo(f"staff menu {menu_id} for tag {settings.staff_tag!r} ({tag_id})")
+        click.echo(texts("menu.cli.staff_menu", id=menu_id, tag=settings.staff_tag, tag_id=tag_id))

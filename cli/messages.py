@@ -6,7 +6,14 @@ import click
 
 from bot.chat import journal, recovery
 from bot.chat.journal import Outcome
+from bot.core import services
+from bot.core.texts import Texts
 from cli.env import Env, pass_env
+
+
+def _word(texts: Texts, namespace: str, code: str) -> str:
+    key = f"chat.{namespace}.{code}"
+    return texts(key) if key in texts else code
 
 
 @click.group()
@@ -20,16 +27,24 @@ def messages() -> None:
 @pass_env
 def list_messages(env: Env, status: str | None, limit: int) -> None:
     """Recent messages, newest first."""
+    texts = services.texts(env.app)
     with env.session() as session:
         rows = journal.recent(session, limit=limit, status=Outcome(status) if status else None)
         for row in rows:
-            click.echo(
-                f"{row.id:>6} {row.received_at:%Y-%m-%d %H:%M:%S} {row.status.value:<8} "
-                f"{row.msg_type:<8} {row.event or '':<12} {row.handler or '-'}"
-                + (f"  error: {row.error.splitlines()[0][:80]}" if row.error else "")
+            line = texts(
+                "chat.cli.message",
+                id=row.id,
+                received=f"{row.received_at:%Y-%m-%d %H:%M:%S}",
+                status=_word(texts, "outcome", row.status.value),
+                type=_word(texts, "msg_type", row.msg_type),
+                event=row.event or "",
+                handler=row.handler or texts("chat.cli.no_handler"),
             )
+            if row.error:
+                line += texts("chat.cli.message_error", error=row.error.splitlines()[0][:80])
+            click.echo(line)
         if not rows:
-            click.echo("no messages")
+            click.echo(texts("chat.cli.no_messages"))
 
 
 @messages.command("retry")
@@ -48,12 +63,13 @@ def retry(env: Env, stuck_after: int, limit: int) -> None:
     handle one message twice; every delivery is recorded on the message's journal row.
     """
     app = env.app
+    texts = services.texts(app)
     with app.app_context():
         results = recovery.retry_failed(app, stuck_after_seconds=stuck_after, limit=limit)
     for key, status in results:
-        click.echo(f"{status.value:<8} {key}")
+        click.echo(texts("chat.cli.retried", status=_word(texts, "outcome", status.value), key=key))
     failed = sum(1 for _, status in results if status == Outcome.FAILED)
-    click.echo(f"replayed {len(results)} message(s), {failed} still failing")
+    click.echo(texts("chat.cli.retry_summary", count=len(results), failed=failed))
     if failed:
         raise SystemExit(1)
 
@@ -67,10 +83,15 @@ def recover(env: Env) -> None:
     loop is turned off.
     """
     result = recovery.run_once(env.app)
+    texts = services.texts(env.app)
     click.echo(
-        f"spool replayed {result.replayed}, leases recovered {result.recovered}, "
-        f"replies delivered {result.delivered}"
+        texts(
+            "chat.cli.recovered",
+            replayed=result.replayed,
+            recovered=result.recovered,
+            delivered=result.delivered,
+        )
     )
     if result.errors:
-        click.echo(f"database unavailable: {', '.join(result.errors)}", err=True)
+        click.echo(texts("chat.cli.database_unavailable", errors="，".join(result.errors)), err=True)
         raise SystemExit(1)

@@ -27,20 +27,21 @@ def sorting() -> None:
 @pass_env
 def sorting_load(env: Env, file: Path | None, sample: bool, dry_run: bool) -> None:
     """Replace the table with FILE (CSV: name, category, note, aliases), all or nothing."""
+    texts = services.texts(env.app)
     if (file is None) == (not sample):
-        raise click.UsageError("give either FILE or --sample")
+        raise click.UsageError(texts("waste.cli.file_or_sample"))
     path = sample_path() if sample else file
     assert path is not None
     try:
         rows = read_table(path.read_bytes())
     except TableError as exc:
-        raise click.ClickException(f"{path}: {render(services.texts(env.app), exc)}") from None
+        raise click.ClickException(texts("waste.cli.refused", file=path, reason=render(texts, exc))) from None
     if dry_run:
-        click.echo(f"{path}: {len(rows)} items, no errors (dry run: nothing loaded)")
+        click.echo(texts("waste.cli.checked", file=path, count=len(rows)))
         return
     with env.session() as session:
         count = load_table(session, rows)
-    click.echo(f"loaded {count} items from {path}")
+    click.echo(texts("waste.cli.loaded", file=path, count=count))
 
 
 @sorting.command("lookup")

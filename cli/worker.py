@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.core import jobs
+from bot.core import jobs, services
 from cli.env import Env, pass_env
 
 
@@ -14,12 +14,10 @@ from cli.env import Env, pass_env
 def worker(env: Env, burst: bool) -> None:
     """Run background jobs from Redis (needs redis_url; the embedded default runs jobs inline)."""
     queue = jobs.queue(env.app)
+    texts = services.texts(env.app)
     if not isinstance(queue, jobs.RQQueue):
-        raise click.ClickException(
-            "redis_url is empty: jobs run inline in the web process; "
-            "schedule `citybot jobs run-due` for retries"
-        )
-    click.echo(f"worker on queue {queue.name}", err=True)
+        raise click.ClickException(texts("chat.cli.no_redis"))
+    click.echo(texts("chat.cli.worker_started", queue=queue.name), err=True)
     with env.app.app_context():
         queue.work(burst=burst)
 
@@ -33,5 +31,6 @@ def jobs_group() -> None:
 @pass_env
 def run_due(env: Env) -> None:
     """Retry what is due now (failed photo downloads, pending notices). Safe to run from cron."""
+    texts = services.texts(env.app)
     for name, count in jobs.run_due(env.app).items():
-        click.echo(f"{name}: {count}")
+        click.echo(texts("chat.cli.due", name=name, count=count))

@@ -10,6 +10,7 @@ import enum
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from bot.core.texts import Texts
 from geodata.kinds import PoiKind
 
 
@@ -47,18 +48,9 @@ def known_keys() -> tuple[str, ...]:
     return (*NEARBY_KEYS, *MenuKey)
 
 
-_DESCRIPTIONS: Mapping[str, str] = {
-    MenuKey.LATEST_BROADCASTS: "最新发布",
-    MenuKey.REPORT_PHOTO: "文明随手拍",
-    MenuKey.DRAFT_NEW: "新建草稿 (staff)",
-    MenuKey.DRAFT_MINE: "我的草稿 (staff)",
-    MenuKey.DRAFT_QUEUE: "待审稿件 (staff)",
-}
-
-
-def describe(key: str) -> str:
-    """What a known key does in the chat, for people writing the menu file."""
+def describe(texts: Texts, key: str) -> str:
+    """What a known key does in the chat, for people writing the menu file (``menu.keys``)."""
     kind = nearby_kind(key)
     if kind is not None:
-        return f"一键查找 {kind.label} ({kind.value})"
-    return _DESCRIPTIONS[key]
+        return texts("menu.keys.nearby", kind=kind.label, code=kind.value)
+    return texts(f"menu.keys.{key}")

@@ -21,8 +21,17 @@ from staff import models as staff_models
 from staff.roles import Role
 from tests.support.broadcasts import add_staff
 from tests.support.live import write_config
+from tests.support.words import english_words
 
 pytestmark = pytest.mark.integration
+
+CREATE = "将发送的菜单（menu/create）："
+CONDITIONAL = "将发送的工作人员菜单（menu/addconditional）："
+
+
+def _sentences(output: str) -> str:
+    """The lines a person reads, without the JSON payloads (machine text, left as WeChat takes it)."""
+    return "\n".join(line for line in output.splitlines() if not line.startswith((" ", "{", "}")))
 
 
 @pytest.fixture
@@ -49,14 +58,15 @@ def test_menu_push_dry_run_calls_nothing(setup: Any, fake_wechat: FakeWeChat) ->
     _app, run = setup
     result = run("menu", "push", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert [b["name"] for b in _payload(result.output, "menu/create:")["button"]] == [
+    assert [b["name"] for b in _payload(result.output, CREATE)["button"]] == [
         "城管发布",
         "公共服务",
         "微生活",
     ]
-    staff = _payload(result.output, "menu/addconditional:")
-    assert staff["matchrule"] == {"tag_id": "<id of tag '城管工作人员', created on push>"}
-    assert "dry run: nothing was sent" in result.output
+    staff = _payload(result.output, CONDITIONAL)
+    assert staff["matchrule"] == {"tag_id": "<标签“城管工作人员”的编号，推送时创建>"}
+    assert _sentences(result.output).splitlines() == [CREATE, CONDITIONAL, "试运行：未发送任何内容"]
+    assert english_words(_sentences(result.output)) == []
     assert fake_wechat.calls() == []
 
 
@@ -70,6 +80,10 @@ def test_menu_push_creates_both_menus_and_the_tag_once(setup: Any, fake_wechat: 
     assert name == "城管工作人员"
     (conditional,) = fake_wechat.conditional_menus
     assert conditional["matchrule"] == {"tag_id": str(tag_id)}
+    assert first.output == (
+        "菜单已推送：3 个一级菜单\n"
+        f"工作人员菜单 {conditional['menuid']} 已对标签“城管工作人员”（编号 {tag_id}）生效\n"
+    )
     assert [s["name"] for s in conditional["button"][0]["sub_button"]][-3:] == [
         "新建草稿",
         "我的草稿",
@@ -83,7 +97,7 @@ def test_menu_push_creates_both_menus_and_the_tag_once(setup: Any, fake_wechat: 
     with session_scope(app) as session:
         assert remembered(session, "menu.conditional") == fake_wechat.conditional_menus[0]["menuid"]
     dry = run("menu", "push", "--dry-run")
-    assert _payload(dry.output, "menu/addconditional:")["matchrule"] == {"tag_id": str(tag_id)}
+    assert _payload(dry.output, CONDITIONAL)["matchrule"] == {"tag_id": str(tag_id)}
 
 
 def test_menu_push_refuses_an_invalid_file(setup: Any, fake_wechat: FakeWeChat, tmp_path: Path) -> None:
@@ -94,6 +108,7 @@ def test_menu_push_refuses_an_invalid_file(setup: Any, fake_wechat: FakeWeChat, 
     )
     result = run("menu", "push", broadcasts={"menu_file": str(bad)})
     assert result.exit_code == 1
+    assert result.output.startswith("Error: 菜单文件有误：\n  button 1 '城管发布最新消息'")
     assert "button 1 '城管发布最新消息': name is 24 bytes in UTF-8, at most 16" in result.output
     assert fake_wechat.calls() == []
 
@@ -137,3 +152,7 @@ def test_menu_keys_lists_every_kind(setup: Any) -> None:
     for kind in PoiKind:
         assert kind.label in listed[nearby_key(kind)]
     assert listed["LATEST_BROADCASTS"] == "最新发布"
+    assert listed["DRAFT_NEW"] == "新建草稿（仅工作人员）"
+    assert listed[nearby_key(PoiKind.TOILET)] == f"一键查找 {PoiKind.TOILET.label}（toilet）"
+    # the keys and the kinds' codes are what the menu file and `citybot poi` take
+    assert english_words(result.output, *(kind.value for kind in PoiKind)) == []

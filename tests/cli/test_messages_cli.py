@@ -20,6 +20,7 @@ from bot.core.feature import Feature
 from devtools.fake_wechat import FakeWeChat
 from tests.support.live import write_config
 from tests.support.wechat import simulator_for
+from tests.support.words import english_words
 
 pytestmark = pytest.mark.integration
 
@@ -49,18 +50,28 @@ def test_retry_delivers_by_customer_service_message(
     runner = CliRunner()
     listed = runner.invoke(cli, ["--config", config, "messages", "list", "--status", "failed"])
     assert listed.exit_code == 0, listed.output
-    assert "failed" in listed.output
-    assert "database hiccup" in listed.output
+    assert " 失败 文字 " in listed.output
+    assert "  错误：RuntimeError: database hiccup" in listed.output
+    # the error is quoted as it was raised; everything around it is Chinese
+    assert english_words(listed.output, "RuntimeError: database hiccup") == []
 
     # The CLI builds its own app from the file; give it the same routing as the test app.
     features = [*(replace(feature, routers=()) for feature in FEATURES), Feature("flaky", routers=[router])]
     replayed = runner.invoke(build(features, fallback=flaky), ["--config", config, "messages", "retry"])
     assert replayed.exit_code == 0, replayed.output
-    assert "replayed 1 message(s), 0 still failing" in replayed.output
+    assert replayed.output.splitlines()[-1] == "已重新处理 1 条消息，仍有 0 条失败"
+    assert replayed.output.startswith("已处理 ")
+    assert english_words(replayed.output) == []
     assert [(m["touser"], m["text"]["content"]) for m in fake_wechat.sent_messages] == [
         ("resident-9", "这次成功了")
     ]
 
     again = runner.invoke(cli, ["--config", config, "messages", "retry"])
-    assert "replayed 0 message(s)" in again.output
+    assert again.output == "已重新处理 0 条消息，仍有 0 条失败\n"
     assert len(fake_wechat.sent_messages) == 1
+
+    recovered = runner.invoke(cli, ["--config", config, "messages", "recover"])
+    assert recovered.exit_code == 0, recovered.output
+    assert recovered.output == "重放暂存消息 0 条，接管过期租约 0 条，补发回复 0 条\n"
+    none = runner.invoke(cli, ["--config", config, "messages", "list", "--status", "received"])
+    assert none.output == "没有消息\n"

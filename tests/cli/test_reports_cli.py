@@ -10,8 +10,9 @@ from click.testing import Result
 from flask import Flask
 
 from reports import phones
-from reports.models import PhotoStatus, Report
+from reports.models import PhotoStatus, Report, ReportStatus
 from tests.support.reports import FakeMedia, add_staff, make_unready, new_report, unit
+from tests.support.words import english_words
 
 pytestmark = pytest.mark.integration
 
@@ -32,14 +33,19 @@ def test_review_from_the_command_line(
     assert listing.exit_code == 0, listing.output
     assert n1 in listing.output
     assert n2 in listing.output
-    assert "dup?1" in listing.output  # the second is 0 m from the first, same category
+    assert "疑似重复 1 件" in listing.output  # the second is 0 m from the first, same category
+    assert "已提交" in listing.output
+    assert english_words(listing.output) == []
 
     shown = run("report", "show", n2)
     assert shown.exit_code == 0, shown.output
-    assert f"possible duplicate of {n1}" in shown.output
+    assert f"可能与 {n1}（已提交）重复：位置相近，相距 0.0 米" in shown.output
+    assert "来源：公众号对话" in shown.output
+    assert "照片 1：已保存，尝试 1 次" in shown.output
     assert "市民：已提交" in shown.output
     assert "resident" not in shown.output
     assert "o-resident-1" not in shown.output
+    assert english_words(shown.output) == []
 
     refused = run("report", "accept", n1, "--actor", "officer-a")
     assert refused.exit_code == 1
@@ -50,7 +56,8 @@ def test_review_from_the_command_line(
 
     accepted = run("report", "accept", n1, "--actor", "rev-a", "--comment", "属实")
     assert accepted.exit_code == 0, accepted.output
-    assert "accepted, 10 points" in accepted.output
+    assert accepted.output.startswith(f"{n1}：已采纳，10 积分\n")
+    assert english_words(accepted.output) == []
     stale = run(
         "report", "reject", n1, "--reason", "unclear_photo", "--actor", "rev-b", "--expect", "submitted"
     )
@@ -58,11 +65,16 @@ def test_review_from_the_command_line(
     assert stale.output == f"Error: 举报 {n1} 已被他人处理（当前状态：已采纳），您的操作未执行。\n"
     bad_reason = run("report", "reject", n2, "--reason", "dislike", "--actor", "rev-b")
     assert bad_reason.exit_code == 2
+    assert "未知的不采纳原因“dislike”，可选：not_a_violation, unclear_photo," in bad_reason.output
+    assert english_words(bad_reason.output, "dislike") == []
+    missing = run("report", "show", "SSP-00000000-0000")
+    assert missing.exit_code == 1
+    assert missing.output == "Error: 没有编号为 SSP-00000000-0000 的举报\n"
 
     duplicate = run("report", "duplicate", n2, "--of", n1, "--actor", "rev-b")
     assert duplicate.exit_code == 0, duplicate.output
-    assert f"duplicate of {n1}" in duplicate.output
-    assert run("report", "resolve", n1, "--actor", "rev-b").output.strip() == f"{n1}: resolved"
+    assert duplicate.output.strip() == f"{n2}：重复举报，原举报 {n1}"
+    assert run("report", "resolve", n1, "--actor", "rev-b").output.strip() == f"{n1}：已处理"
 
     trail = run("report", "show", n1).output
     assert "审核员 rev-a：已提交 → 已采纳，说明：属实" in trail
@@ -112,13 +124,16 @@ def test_payout_from_the_command_line(
 def test_jobs_commands(reports_app: Flask, backend: str, run: Callable[..., Result]) -> None:
     due = run("jobs", "run-due")
     assert due.exit_code == 0, due.output
-    assert "reports.jobs.run_due: 0" in due.output
+    assert "reports.jobs.run_due：处理 0 项" in due.output
+    assert english_words(due.output) == []
     worker = run("worker", "--burst")
     if backend == "embedded":
         assert worker.exit_code == 1
-        assert "run inline" in worker.output
+        assert "未配置 redis_url" in worker.output
     else:
         assert worker.exit_code == 0, worker.output
+        assert "后台任务进程已启动，队列" in worker.output
+    assert english_words(worker.output) == []
 
 
 def test_decisions_from_the_command_line_are_in_the_one_trail(
@@ -162,4 +177,27 @@ def test_accepting_with_photos_not_ready_needs_confirm_photos(
     assert run("rewards", "balance", "o-resident-1", "--actor", "officer-a").output.startswith("积分余额 0")
     accepted = run("report", "accept", number, "--actor", "rev-a", "--confirm-photos")
     assert accepted.exit_code == 0, accepted.output
-    assert "accepted, 10 points" in accepted.output
+    assert accepted.output.startswith(f"{number}：已采纳，10 积分")
+
+
+def test_revoke_and_reject_print_the_catalogue_words(
+    reports_app: Flask, media: FakeMedia, run: Callable[..., Result]
+) -> None:
+    add_staff(reports_app)
+    [number] = numbers(reports_app, new_report(reports_app, media))
+    assert run("report", "accept", number, "--actor", "rev-a").exit_code == 0
+    revoked = run("report", "revoke", number, "--actor", "rev-b", "--comment", "照片有误")
+    assert revoked.exit_code == 0, revoked.output
+    assert revoked.output == f"{number}：审核中（已撤销采纳）\n"
+    rejected = run("report", "reject", number, "--reason", "unclear_photo", "--actor", "rev-b")
+    assert rejected.exit_code == 0, rejected.output
+    assert rejected.output == f"{number}：未采纳（照片不够清晰，无法确认具体情况。）\n"
+    shown = run("report", "show", number)
+    assert "原因：照片不够清晰，无法确认具体情况。" in shown.output
+    for output in (revoked.output, rejected.output, shown.output):
+        assert english_words(output) == []
+    bad_status = run("report", "list", "--status", "pending")
+    assert bad_status.exit_code == 2
+    assert "未知的状态“pending”，可选：submitted（已提交）" in bad_status.output
+    # the option's values are named as they are typed, each with its word
+    assert english_words(bad_status.output, "pending", *ReportStatus) == []

@@ -46,6 +46,7 @@ PROBE = textwrap.dedent(
     from geodata.datasets import load_dataset
     from geodata.datums import Datum
     from geodata.kinds import PoiKind
+    from cli.env import Env
     from cli.menu import menu
     from menu.errors import MenuError
     from menu.keys import known_keys, nearby_key
@@ -106,7 +107,8 @@ PROBE = textwrap.dedent(
         seen["menu_payload"] = parse_menu(button).payload()
     except MenuError as exc:
         seen["menu_payload"] = str(exc)
-    seen["menu_keys"] = CliRunner().invoke(menu, ["keys"]).output
+    env = Env(None, lambda **_: app, lambda _: settings)
+    seen["menu_keys"] = CliRunner().invoke(menu, ["keys"], obj=env).output
     print(json.dumps(seen, ensure_ascii=False))
     """
 )
@@ -176,4 +178,4 @@ def test_a_fifth_kind_is_one_enum_member(tmp_path: Path) -> None:
     # menu
     assert "NEARBY_KIOSK" in seen["known_keys"]
     assert seen["menu_payload"] == {"button": [{"type": "click", "name": "服务亭", "key": "NEARBY_KIOSK"}]}
-    assert "NEARBY_KIOSK\t一键查找 便民服务亭 (kiosk)" in seen["menu_keys"]
+    assert "NEARBY_KIOSK\t一键查找 便民服务亭（kiosk）" in seen["menu_keys"]

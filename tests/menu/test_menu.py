@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import load_texts
 from geodata.kinds import PoiKind
 from menu.errors import MenuError
 from menu.keys import NEARBY_KEYS, MenuKey, describe, known_keys, nearby_key, nearby_kind
 from menu.loading import load_menu, parse_menu
 
 pytestmark = pytest.mark.unit
+
+TEXTS = load_texts()
 
 
 def test_default_menu_mirrors_the_modules() -> None:
@@ -162,8 +165,8 @@ def test_every_kind_has_a_nearby_key() -> None:
     assert nearby_kind(MenuKey.LATEST_BROADCASTS) is None
     assert nearby_kind(None) is None
     assert set(known_keys()) == {*NEARBY_KEYS, *MenuKey}
-    assert describe(nearby_key(PoiKind.TOILET)) == "一键查找 公共厕所 (toilet)"
-    assert all(describe(key) for key in known_keys())
+    assert describe(TEXTS, nearby_key(PoiKind.TOILET)) == "一键查找 公共厕所（toilet）"
+    assert all(describe(TEXTS, key) for key in known_keys())
 
 
 def test_an_unknown_key_is_named_with_the_known_ones() -> None:

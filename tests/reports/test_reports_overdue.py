@@ -147,7 +147,7 @@ def test_the_command_line_and_the_console_agree_on_what_is_overdue(
     assert _ids(listed.output) == _console_ids(queue_overdue)  # the same order, oldest first
 
     # The flags on full listings mark the same reports.
-    flagged_cli = {int(line.split()[0]) for line in everything.output.splitlines() if "OVERDUE" in line}
+    flagged_cli = {int(line.split()[0]) for line in everything.output.splitlines() if "已超期" in line}
     assert len(_ids(everything.output)) == len(mixed)
     assert flagged_cli == overdue
     assert len(_console_ids(queue_all)) == len(mixed)
@@ -160,4 +160,4 @@ def test_the_command_line_and_the_console_agree_on_what_is_overdue(
 
     # Decided reports are never overdue, whatever status is asked for.
     accepted = run("report", "list", "--overdue", "--status", "accepted")
-    assert accepted.output.strip() == "no reports"
+    assert accepted.output.strip() == "没有举报"

@@ -18,6 +18,7 @@ from bot.core.database import session_scope
 from tests.support.live import cli_config
 from tests.support.reports import unit
 from tests.support.wechat import simulator_for
+from tests.support.words import english_words
 from waste.categories import WasteCategory
 from waste.lookup import lookup, normalise
 from waste.models import WasteItem
@@ -157,8 +158,11 @@ def test_load_command_is_all_or_nothing_and_readers_see_the_new_table(
         assert session.scalar(select(func.count(WasteItem.id))) == count
     good = tmp_path / "good.csv"
     good.write_text("name,category,note,aliases\n手机壳,可回收物,,手机套\n", encoding="utf-8")
-    assert "1 items, no errors" in run("load", "--dry-run", str(good)).output
-    assert run("load", str(good)).exit_code == 0
+    checked = run("load", "--dry-run", str(good))
+    assert checked.output == f"{good}：共 1 个物品，没有错误（试运行：未导入）\n"
+    stored = run("load", str(good))
+    assert stored.exit_code == 0, stored.output
+    assert stored.output == f"已从 {good} 导入 1 个物品\n"
     with unit(app) as session:
         assert lookup(session, "电池").item is None  # ...are dropped when the table changes
         found = lookup(session, "手机套").item
@@ -166,7 +170,18 @@ def test_load_command_is_all_or_nothing_and_readers_see_the_new_table(
         assert found.name == "手机壳"
     answer = run("lookup", "手机壳")
     assert "可回收物" in answer.output
-    assert run("load").exit_code == 2  # neither FILE nor --sample
+    neither = run("load")
+    assert neither.exit_code == 2
+    assert "Error: 请指定表格文件 FILE 或 --sample（二选一）" in neither.output
+    for output in (
+        loaded.output,
+        refused.output,
+        checked.output,
+        stored.output,
+        answer.output,
+        neither.output,
+    ):
+        assert english_words(output) == []
 
 
 @pytest.mark.parametrize(
