@@ -41,8 +41,8 @@ def wait_until_up(url: str, process: subprocess.Popen[str], timeout: float = 60)
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()[1]
         try:
-            return requests.get(url, timeout=2)
-        except requests.ConnectionError:
+            return requests.get(url, timeout=10)  # the first request of a busy machine may be slow
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.3)
     raise AssertionError(f"{url} did not come up")
 
