@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.core import services
+from bot.core.errors import render
 from bot.wechat.errors import WeChatAPIError
 from bot.wechat.service import api as wechat_api
 from broadcasts.settings import BroadcastSettings
@@ -40,8 +41,7 @@ def push(env: Env, dry_run: bool) -> None:
     try:
         definition = load_menu(settings.menu_file)
     except MenuError as exc:
-        problems = "".join(f"\n  {problem}" for problem in exc.problems)
-        raise click.ClickException(texts("menu.cli.invalid", problems=problems)) from None
+        raise click.ClickException(render(texts, exc)) from None
     if dry_run:
         with env.session() as session:
             tag_id = staff_tag.known_id(session, settings.staff_tag)

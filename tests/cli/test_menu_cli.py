@@ -16,7 +16,7 @@ from bot.core.database import session_scope
 from broadcasts.models import remembered
 from devtools.fake_wechat import FakeWeChat
 from geodata.kinds import PoiKind
-from menu.keys import nearby_key
+from menu.keys import known_keys, nearby_key
 from staff import models as staff_models
 from staff.roles import Role
 from tests.support.broadcasts import add_staff
@@ -104,12 +104,27 @@ def test_menu_push_refuses_an_invalid_file(setup: Any, fake_wechat: FakeWeChat, 
     _app, run = setup
     bad = tmp_path / "menu.toml"
     bad.write_text(
-        '[[button]]\nname = "城管发布最新消息"\ntype = "click"\nkey = "LATEST_BROADCASTS"\n', "utf-8"
+        '[[button]]\nname = "城管发布最新消息"\ntype = "click"\nkey = "LATEST_BROADCASTS"\n'
+        '[[button]]\nname = "服务"\n'
+        '[[button.sub_button]]\nname = "厕所"\ntype = "click"\nkey = "NEARBY_LOO"\n',
+        "utf-8",
     )
     result = run("menu", "push", broadcasts={"menu_file": str(bad)})
     assert result.exit_code == 1
-    assert result.output.startswith("Error: 菜单文件有误：\n  button 1 '城管发布最新消息'")
-    assert "button 1 '城管发布最新消息': name is 24 bytes in UTF-8, at most 16" in result.output
+    lines = result.output.splitlines()
+    assert lines[:3] == [
+        "Error: 菜单文件有误：",
+        "第 1 个菜单“城管发布最新消息”：名称有 24 个字节（UTF-8），最多 16 个",
+        "第 2 个菜单的第 1 个子菜单“厕所”：键值 NEARBY_LOO 没有对应的功能；可用的键值："
+        + "、".join(known_keys()),
+    ]
+    assert english_words(result.output) == []
+    assert fake_wechat.calls() == []
+
+    missing = run("menu", "push", broadcasts={"menu_file": str(tmp_path / "absent.toml")})
+    assert missing.exit_code == 1
+    assert missing.output == f"Error: 菜单文件有误：\n菜单文件 {tmp_path / 'absent.toml'}：文件不存在\n"
+    assert english_words(missing.output) == []
     assert fake_wechat.calls() == []
 
 

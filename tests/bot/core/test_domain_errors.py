@@ -20,7 +20,7 @@ from waste.table import TableError, read_table
 
 pytestmark = pytest.mark.unit
 
-DOMAINS = ("reports", "broadcasts", "geodata", "waste", "staff")
+DOMAINS = ("menu", "reports", "broadcasts", "geodata", "waste", "staff")
 
 
 def _import_domains() -> None:
