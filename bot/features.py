@@ -10,6 +10,9 @@ from functools import partial
 from importlib import resources
 
 import broadcasts.services
+import cases.jobs
+import cases.models
+import cases.services
 import console
 import geodata.models
 import handlers.basics
@@ -35,6 +38,7 @@ from bot.wechat import service as wechat_service
 from bot.wechat.settings import WeChatSettings
 from broadcasts import models as broadcast_models
 from broadcasts.settings import BroadcastSettings
+from cases.settings import CasesSettings
 from cli import broadcasts as broadcast_commands
 from cli import menu, messages, poi, report, rewards, sorting, worker
 from cli import staff as staff_commands
@@ -98,6 +102,14 @@ FEATURES: tuple[Feature, ...] = (
         routers=[handlers.broadcasts.router],
         commands=[broadcast_commands.broadcasts],
         texts=resources.files("broadcasts") / "texts.toml",
+    ),
+    Feature(
+        "cases",
+        sections=[("cases", CasesSettings)],
+        models=[cases.models],
+        init_app=partial(cases.services.init_app, wechat=wechat_service.api),
+        sweepers=[cases.jobs.run_due],
+        texts=resources.files("cases") / "texts.toml",
     ),
     Feature(
         "miniprogram",

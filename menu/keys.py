@@ -18,6 +18,8 @@ class MenuKey(enum.StrEnum):
 
     LATEST_BROADCASTS = "LATEST_BROADCASTS"  # 最新发布 (handlers.broadcasts)
     REPORT_PHOTO = "REPORT_PHOTO"  # 文明随手拍 in the chat (handlers.reports)
+    CASE_MESSAGE = "CASE_MESSAGE"  # 有问必答: leave a message (handlers.cases)
+    MY_CASES = "MY_CASES"  # 有问必答: my messages and their status (handlers.cases)
     # staff-only (conditional menu; handlers.broadcasts)
     DRAFT_NEW = "DRAFT_NEW"  # 新建草稿
     DRAFT_MINE = "DRAFT_MINE"  # 我的草稿
@@ -50,6 +52,8 @@ def known_keys() -> tuple[str, ...]:
 _DESCRIPTIONS: Mapping[str, str] = {
     MenuKey.LATEST_BROADCASTS: "最新发布",
     MenuKey.REPORT_PHOTO: "文明随手拍",
+    MenuKey.CASE_MESSAGE: "有问必答：我要留言",
+    MenuKey.MY_CASES: "有问必答：我的留言",
     MenuKey.DRAFT_NEW: "新建草稿 (staff)",
     MenuKey.DRAFT_MINE: "我的草稿 (staff)",
     MenuKey.DRAFT_QUEUE: "待审稿件 (staff)",
