@@ -23,10 +23,11 @@ from bot.core.delivery import OutOfServiceWindowError, SendQuotaExhaustedError
 from bot.core.texts import Texts
 from cases import links
 from cases.models import Case, CaseDelivery, CaseMessage, DeliveryStatus, EntryKind
-from cases.service import window_state
+from cases.service import shown_text, window_state
 from cases.settings import CasesSettings
 from reports.notify import Sender
 from reports.retry import backoff
+from reports.roles import Actor
 
 log = logging.getLogger("citybot.cases.delivery")
 
@@ -217,3 +218,36 @@ def describe(entry: CaseMessage, texts: Texts) -> str:
     if outcome == "failed":
         return texts("cases.thread.delivery_failed", error=error)
     return texts("cases.thread.delivery_retry", error=error)
+
+
+def entry_text(entry: CaseMessage, texts: Texts, viewer: Actor | None) -> str:
+    """One thread entry as staff read it: the words (phones masked unless the viewer may see them),
+    a photo, link or location, an event or a delivery attempt."""
+    if entry.kind is EntryKind.DELIVERY:
+        return describe(entry, texts)
+    if entry.kind is EntryKind.EVENT:
+        key = f"cases.events.{entry.msg_type}"
+        if key not in texts:
+            return entry.msg_type
+        needed = texts.placeholders(key)
+        values = {name: _event_value(texts, entry.details.get(name, "")) for name in needed}
+        sentence = texts(key, **values)
+        return f"{sentence}：{entry.content}" if entry.content else sentence
+    parts = [shown_text(entry.content, viewer)] if entry.content else []
+    if entry.kind is EntryKind.RESIDENT and entry.msg_type != "text":
+        kind_key = f"cases.kinds.{entry.msg_type}"
+        parts.insert(0, f"[{texts(kind_key) if kind_key in texts else entry.msg_type}]")
+    if entry.url:
+        parts.append(entry.url)
+    if entry.lat is not None and entry.lon is not None:
+        parts.append(f"({entry.lat:.5f}, {entry.lon:.5f})")
+    if entry.flagged:
+        parts.append(texts("cases.cli.flagged"))
+    return " ".join(parts) or texts("cases.chat.nothing")
+
+
+def _event_value(texts: Texts, value: Any) -> str:
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    key = f"cases.rating.{value}"
+    return texts(key) if key in texts else str(value)

@@ -678,6 +678,8 @@ def close(session: Session, settings: CasesSettings, case: Case, actor: Actor, *
     case.status = CaseStatus.CLOSED
     case.closed_at = now
     case.rating_requested_at = now
+    case.rating = None  # an earlier rating (before a reopening) stays on the thread
+    case.rated_at = None
     case.updated_at = now
     _event(session, case, "close", now, actor=actor)
     queue_delivery(session, case, openid=case.openid, kind="rating", now=now)
