@@ -177,9 +177,8 @@ def describe(entry: CaseMessage, viewer: Actor) -> str:
             "report": details.get("report", ""),
             "staff": "、".join(details.get("staff", []) if isinstance(details.get("staff"), list) else []),
         }
-        said = str(texts(key, **values))
-        extra = _event_detail(entry)
-        return " ".join(part for part in (said, extra, service.shown_text(entry.content, viewer)) if part)
+        said = str(texts(key, **values)) + _event_detail(entry)
+        return " ".join(part for part in (said, service.shown_text(entry.content, viewer)) if part)
     return service.shown_text(entry.content, viewer) or str(texts("cases.chat.nothing"))
 
 
