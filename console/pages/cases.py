@@ -35,7 +35,7 @@ from reports.models import active_categories
 from reports.roles import Actor, PermissionDeniedError, actor_for_staff
 from reports.services import ReportsServices
 from reports.settings import ReportsSettings
-from staff.models import Staff, with_permission
+from staff.models import Staff, by_username, with_permission
 from staff.roles import Permission
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -191,7 +191,8 @@ def _event_detail(entry: CaseMessage) -> str:
     if "department" in details:
         parts.append(service.department_name(_settings(), str(details["department"])))
     if details.get("assignee"):
-        parts.append(str(details["assignee"]))
+        member = by_username(get_session(), str(details["assignee"]))
+        parts.append(member.display_name or member.username if member else str(details["assignee"]))
     elif "assignee" in details:
         parts.append(str(_texts()("cases.cli.nobody")))
     return "：" + "、".join(parts) if parts else ""

@@ -24,6 +24,7 @@ from cases.settings import CasesSettings
 from devtools.fake_wechat import FakeWeChat
 from devtools.simulator import WeChatSimulator
 from staff.roles import Role
+from tests.console.test_console_raw_values import RAW, visible
 from tests.support.clock import at
 from tests.support.console import ConsoleClient, add_staff, text
 from tests.support.reports import close_queue, drain, unit
@@ -182,7 +183,7 @@ def test_the_case_page_shows_the_thread_in_order_with_notes_apart_and_assigns(de
     assert "内部备注 · 不发送给市民" in page
     assert "data-department>市容科<" in page
     assert "data-assignee>办理员甲<" in page
-    assert "分派：市容科、officer" in page
+    assert "分派：市容科、办理员甲" in page
     # the section chief lacks cases.contact: the openid and the phone number are masked
     assert OPENID not in page
     assert "13812345678" not in page
@@ -487,3 +488,39 @@ def test_a_case_with_a_photo_and_a_location_becomes_a_report(desk: Desk) -> None
         assert case.report_id is not None
         kinds = [e.kind for e in service.thread(session, case)]
     assert kinds.count(EntryKind.RESIDENT) == 3  # the thread stays
+
+
+def test_no_case_page_shows_a_raw_code(desk: Desk) -> None:
+    case = desk.open("路灯不亮，电话13700001111")
+    with at(TUESDAY + timedelta(hours=1)):
+        boss = desk.client("boss")
+        boss.post(f"/console/cases/{case.id}/assign", {"department": "city", "assignee": "officer"})
+        boss.post(f"/console/cases/{case.id}/note", {"text": "先核实"})
+        boss.post(f"/console/cases/{case.id}/reply", {"text": "已修复。"})
+        drain(desk.app)
+        boss.post(f"/console/cases/{case.id}/act", {"action": "public"})
+        boss.post(f"/console/cases/{case.id}/act", {"action": "close"})
+        boss.post("/console/cases/canned", {"title": "热线", "body": "请拨打12319。", "active": "1"})
+        boss.post(
+            "/console/cases/duty",
+            {"username": "officer", "starts_at": "2026-12-01T08:00", "ends_at": "2026-12-01T20:00"},
+        )
+        drain(desk.app)
+        for path in (
+            "/console/cases/",
+            "/console/cases/?status=all",
+            f"/console/cases/{case.id}",
+            "/console/cases/canned",
+            "/console/cases/duty",
+            "/console/audit/",
+        ):
+            response = boss.get(path)
+            assert response.status_code == 200, path
+            shown = visible(text(response))
+            assert RAW.findall(shown) == [], path
+            assert re.findall(r"\bcase\.\w+|\b(?:open|assigned|answered|closed|converted)\b", shown) == [], (
+                path
+            )
+    public = visible(text(desk.app.test_client().get("/answers/public/")))
+    assert RAW.findall(public) == []
+    assert re.findall(r"\b(?:message|question|complaint|suggestion)\b", public) == []
