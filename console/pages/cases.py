@@ -79,6 +79,7 @@ def _filter_from(args: Any) -> tuple[QueueFilter, dict[str, str], str]:
     """The queue filter from the query string, the raw values for the form, and an error to show."""
     raw = {key: args.get(key, "").strip()[:64] for key in ("status", "department", "assignee", "words")}
     raw["overdue"] = "1" if args.get("overdue") else ""
+    raw["flagged"] = "1" if args.get("flagged") else ""
     raw["status"] = raw["status"] or "waiting"
     error = ""
     statuses: tuple[CaseStatus, ...]
@@ -102,6 +103,7 @@ def _filter_from(args: Any) -> tuple[QueueFilter, dict[str, str], str]:
         assignee=assignee,
         overdue=bool(raw["overdue"]),
         words=raw["words"],
+        flagged=bool(raw["flagged"]),
     )
     return wanted, raw, error
 

@@ -136,6 +136,11 @@ def test_the_queue_counts_filters_and_lists_oldest_first(desk: Desk) -> None:
         assert chief.get("/console/cases/?status=nonsense").status_code == 400
         assert chief.get("/console/cases/?department=nowhere").status_code == 400
     with at(TUESDAY + timedelta(hours=1)):
+        desk.say("有人在小区门口代开发票", openid="oResidentConsole000000003")  # the lexicon flags it
+        flagged = text(desk.client("chief").get("/console/cases/?flagged=1"))
+        assert [n for _, n in NUMBER.findall(flagged)] == [desk.cases()[-1].number]
+        assert 'data-figure="flagged">1<' in flagged
+        assert "值班监看</span>" in flagged
         fresh = text(desk.client("chief").get("/console/cases/?overdue=1"))
         assert NUMBER.findall(fresh) == []
         assert 'data-figure="overdue">0<' in fresh
