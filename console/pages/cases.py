@@ -23,6 +23,7 @@ from bot.core import services
 from bot.core.clock import utcnow
 from bot.core.database import get_session
 from bot.core.errors import DomainError
+from bot.core.geo import Datum, GeoPoint
 from bot.core.store import Store
 from cases import delivery, service
 from cases.models import WAITING, Case, CaseMessage, CaseStatus, EntryKind
@@ -31,6 +32,8 @@ from cases.settings import CasesSettings
 from console import access, localtime, stats
 from console.access import requires
 from console.refusals import explain
+from geodata.links import amap_url, tencent_url
+from geodata.settings import GeoSettings
 from reports.models import active_categories
 from reports.roles import Actor, PermissionDeniedError, actor_for_staff
 from reports.services import ReportsServices
@@ -200,6 +203,19 @@ def _event_detail(entry: CaseMessage) -> str:
     return "：" + "、".join(parts) if parts else ""
 
 
+def map_links(entry: CaseMessage, number: str) -> dict[str, str]:
+    """Links that open a location message's place in a map app (WeChat sends GCJ-02)."""
+    if entry.lat is None or entry.lon is None:
+        return {}
+    point = GeoPoint(entry.lat, entry.lon, Datum.GCJ02)
+    app = services.settings().section(GeoSettings).navigation_app
+    name = entry.content or number
+    return {
+        str(_texts()("console.cases.map_amap")): amap_url(point, name, app=app),
+        str(_texts()("console.cases.map_tencent")): tencent_url(point, name, app=app),
+    }
+
+
 def who(entry: CaseMessage, names: dict[int, str]) -> str:
     texts = _texts()
     if entry.kind is EntryKind.RESIDENT:
@@ -225,6 +241,7 @@ def detail(case_id: int) -> ResponseReturnValue:
         entries=service.thread(db, case),
         describe=lambda entry: describe(entry, viewer),
         who=lambda entry: who(entry, names),
+        map_links=lambda entry: map_links(entry, case.number),
         kind_label=lambda msg_type: (
             _texts()(f"cases.kinds.{msg_type}") if f"cases.kinds.{msg_type}" in _texts() else msg_type
         ),

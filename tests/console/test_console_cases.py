@@ -477,6 +477,7 @@ def test_a_case_with_a_photo_and_a_location_becomes_a_report(desk: Desk) -> None
         officer = desk.client("officer")
         page = text(officer.get(f"/console/cases/{case_id}"))
         assert "位置：31.30000, 120.60000" in page
+        assert 'href="https://uri.amap.com/navigation?to=120.600000,31.300000,' in page
         assert 'href="https://mmbiz.example/1.jpg"' in page
         category = re.search(r'<select id="c-category" name="category"><option value="([\w-]+)"', page)
         assert category is not None
