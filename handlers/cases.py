@@ -28,7 +28,7 @@ from cases import service
 from cases.models import Case, Topic
 from cases.service import Incoming
 from cases.settings import CasesSettings
-from handlers import basics, nearby
+from handlers import basics
 from menu.keys import MenuKey
 from staff import models as staff_models
 
@@ -42,7 +42,8 @@ PREFIX_PATTERN = r"^\s*(留言|咨询|投诉|建议)(?:\s|[:：,，]|$)"
 # Texts that ask how the account works get the help text, not a case.
 _HELP_LIKE = re.compile(r"(怎么用|如何使用|使用说明|有什么功能|能做什么|帮助|help)", re.IGNORECASE)
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
-MIN_CASE_CHARS = 2
+# Fewer meaningful characters than this (好, 完成, 继续, 谢谢) with no open case: the help text.
+MIN_CASE_CHARS = 3
 
 
 def _settings(ctx: Context) -> CasesSettings:
@@ -116,7 +117,7 @@ def fallback(msg: Inbound, ctx: Context) -> Reply:
     if msg.is_event or isinstance(msg.message, UnknownMessage):
         return Silence()
     incoming = _incoming(msg)
-    if incoming is None or staff_models.by_openid(ctx.session, msg.openid) is not None:
+    if incoming is None or staff_models.linked(ctx.session, msg.openid):
         # a linked staff account's stray message (after drafting in the chat) is not a resident's case
         return basics.fallback(msg, ctx)
     open_case = service.open_case_of(ctx.session, msg.openid, ctx.now, _settings(ctx))
@@ -184,21 +185,15 @@ def _rate(msg: Inbound, ctx: Context, word: str) -> Reply:
     return Text(ctx.texts("cases.chat.rated"))
 
 
-@router.text(*RATING_WORDS)
-def rating_words(msg: Inbound, ctx: Context) -> Reply:
-    settings = _settings(ctx)
-    if service.pending_rating(ctx.session, msg.openid, settings, ctx.now) is None:
-        if service.open_case_of(ctx.session, msg.openid, ctx.now, settings) is not None:
-            return fallback(msg, ctx)
-        return Text(ctx.texts("cases.chat.no_rating"))
-    return _rate(msg, ctx, msg.content or "")
+def rating_waits(msg: Inbound, ctx: Context) -> bool:
+    """A satisfaction question waits for this resident's answer."""
+    return service.pending_rating(ctx.session, msg.openid, _settings(ctx), ctx.now) is not None
 
 
-@router.text(*RATING_DIGITS)
-def rating_digits(msg: Inbound, ctx: Context) -> Reply:
-    """1 / 2 / 3 answer a waiting satisfaction question; otherwise they are 一键查找's."""
-    if service.pending_rating(ctx.session, msg.openid, _settings(ctx), ctx.now) is None:
-        return nearby.kind_keyword(msg, ctx)
+@router.text(*RATING_WORDS, *RATING_DIGITS, when=rating_waits)
+def rating(msg: Inbound, ctx: Context) -> Reply:
+    """满意 / 基本满意 / 不满意 or 1 / 2 / 3 answer the waiting question (the digits are 一键查找's
+    otherwise, and the words any other message's)."""
     return _rate(msg, ctx, msg.content or "")
 
 

@@ -15,7 +15,6 @@ from flask import Flask
 from sqlalchemy import select
 
 from bot.core import services
-from bot.wechat.service import WeChatServices
 from cases import jobs as case_jobs
 from cases import service
 from cases.models import Case, CaseDelivery, CaseStatus, DeliveryStatus, EntryKind
@@ -30,8 +29,8 @@ from staff import models as staff_models
 from staff.roles import Role
 from tests.support import images
 from tests.support.clock import at
-from tests.support.reports import add_staff, close_queue, drain, unit
-from tests.support.wechat import simulator_for
+from tests.support.reports import add_staff, drain, unit
+from tests.support.wechat import close_apps, simulator_for
 
 pytestmark = pytest.mark.integration
 
@@ -137,11 +136,7 @@ def make_chat(make_app: Callable[..., Flask], fake_wechat: FakeWeChat) -> Iterat
         return Chat(app, simulator_for(app), fake_wechat)
 
     yield factory
-    for app in built:
-        close_queue(app)
-        api = services.of(app).get(WeChatServices).api
-        if api is not None:
-            api.close()
+    close_apps(built)
 
 
 @pytest.fixture
