@@ -10,10 +10,15 @@ from functools import partial
 from importlib import resources
 
 import broadcasts.services
+import cases.jobs
+import cases.models
+import cases.services
 import console
+import console.answers
 import geodata.models
 import handlers.basics
 import handlers.broadcasts
+import handlers.cases
 import handlers.menu
 import handlers.nearby
 import handlers.reports
@@ -35,8 +40,9 @@ from bot.wechat import service as wechat_service
 from bot.wechat.settings import WeChatSettings
 from broadcasts import models as broadcast_models
 from broadcasts.settings import BroadcastSettings
+from cases.settings import CasesSettings
 from cli import broadcasts as broadcast_commands
-from cli import menu, messages, poi, report, rewards, sorting, worker
+from cli import inbox, menu, messages, poi, report, rewards, sorting, worker
 from cli import staff as staff_commands
 from console.settings import ConsoleSettings
 from geodata.settings import GeoSettings
@@ -73,6 +79,17 @@ FEATURES: tuple[Feature, ...] = (
         sweepers=[reports.jobs.run_due],
         commands=[report.report, rewards.rewards],
         texts=resources.files("reports") / "texts.toml",
+    ),
+    Feature(
+        "cases",
+        sections=[("cases", CasesSettings)],
+        models=[cases.models],
+        init_app=partial(cases.services.init_app, wechat=wechat_service.api),
+        # before 一键查找: 1 / 2 / 3 answer a waiting satisfaction question first
+        routers=[handlers.cases.router],
+        sweepers=[cases.jobs.run_due],
+        commands=[inbox.inbox],
+        texts=resources.files("cases") / "texts.toml",
     ),
     Feature(
         "geodata",
@@ -118,6 +135,8 @@ FEATURES: tuple[Feature, ...] = (
         init_app=open311.init_app,
         texts=resources.files("open311") / "texts.toml",
     ),
+    # the page a template message's link opens: a resident reads the answer to their case
+    Feature("answers", init_app=console.answers.init_app),
     Feature(
         "console",
         sections=[("console", ConsoleSettings)],
@@ -126,5 +145,5 @@ FEATURES: tuple[Feature, ...] = (
     ),
 )
 
-# The chat's last resort when no router took a message.
-FALLBACK = handlers.basics.fallback
+# The chat's last resort when no router took a message: 有问必答 makes it a case (help where asked).
+FALLBACK = handlers.cases.fallback

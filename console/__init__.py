@@ -20,8 +20,19 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from bot.core import audit, httperrors, inputs, services
-from console import access, localtime, navigation
-from console.pages import audit_log, auth, broadcasts, datasets, home, reviews, rewards, staff, statistics
+from console import access, localtime, navigation, public
+from console.pages import (
+    audit_log,
+    auth,
+    broadcasts,
+    cases,
+    datasets,
+    home,
+    reviews,
+    rewards,
+    staff,
+    statistics,
+)
 from staff.roles import Permission, Role, role_name
 
 __all__ = ["init_app"]
@@ -47,6 +58,7 @@ def init_app(app: Flask) -> None:
         log.warning("secret_key is the default: console sessions can be forged; set CITYBOT_SECRET_KEY")
     access.init_app(app)
     app.register_blueprint(_blueprint())
+    public.init_app(app)
     httperrors.register(app, PREFIX, _routing_error)
     app.jinja_env.filters.setdefault("local_time", _local_time_filter(app))
 
@@ -60,7 +72,7 @@ def _blueprint() -> Blueprint:
         static_folder="static",
         static_url_path="/static",
     )
-    for page in (auth, home, reviews, rewards, broadcasts, datasets, statistics, staff, audit_log):
+    for page in (auth, home, reviews, cases, rewards, broadcasts, datasets, statistics, staff, audit_log):
         bp.register_blueprint(page.bp)
     bp.before_request(access.before_request)
     bp.before_request(_refuse_control_characters)

@@ -22,6 +22,7 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("console.home.dashboard", "工作台", Permission.CONSOLE, "console.home."),
     NavItem("console.reviews.index", "举报审核", Permission.REPORTS_VIEW, "console.reviews."),
+    NavItem("console.cases.index", "留言办理", Permission.CASES_VIEW, "console.cases."),
     NavItem("console.rewards.index", "积分兑付", Permission.REWARDS_VIEW, "console.rewards."),
     NavItem("console.broadcasts.index", "城管发布", Permission.BROADCASTS_VIEW, "console.broadcasts."),
     NavItem("console.datasets.index", "设施数据", Permission.DATASETS_VIEW, "console.datasets."),

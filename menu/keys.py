@@ -19,6 +19,8 @@ class MenuKey(enum.StrEnum):
 
     LATEST_BROADCASTS = "LATEST_BROADCASTS"  # 最新发布 (handlers.broadcasts)
     REPORT_PHOTO = "REPORT_PHOTO"  # 文明随手拍 in the chat (handlers.reports)
+    CASE_MESSAGE = "CASE_MESSAGE"  # 有问必答: leave a message (handlers.cases)
+    MY_CASES = "MY_CASES"  # 有问必答: my messages and their status (handlers.cases)
     # staff-only (conditional menu; handlers.broadcasts)
     DRAFT_NEW = "DRAFT_NEW"  # 新建草稿
     DRAFT_MINE = "DRAFT_MINE"  # 我的草稿

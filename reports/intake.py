@@ -11,12 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.core import numbering
 from bot.core.clock import utcnow
 from bot.core.errors import Codes
 from bot.core.geo import Datum, GeoPoint
@@ -66,24 +64,7 @@ class PhotoRef:
 
 def next_number(session: Session, settings: ReportsSettings, now: datetime) -> str:
     """``SP20261127-0001``: prefix, local date, sequence of the day (safe under concurrency)."""
-    day = now.astimezone(ZoneInfo(settings.timezone)).strftime("%Y%m%d")
-    bump = (
-        update(ReportCounter)
-        .where(ReportCounter.day == day)
-        .values(last=ReportCounter.last + 1)
-        .returning(ReportCounter.last)
-        .execution_options(synchronize_session=False)
-    )
-    value = session.execute(bump).scalar_one_or_none()
-    if value is None:
-        try:
-            with session.begin_nested():
-                session.add(ReportCounter(day=day, last=1))
-                session.flush()
-            value = 1
-        except IntegrityError:
-            value = session.execute(bump).scalar_one()
-    return f"{settings.number_prefix}{day}-{value:04d}"
+    return numbering.next_number(session, ReportCounter, settings.number_prefix, settings.timezone, now)
 
 
 def submit_report(

@@ -104,6 +104,12 @@ def by_openid(session: Session, openid: str) -> Staff | None:
     ).one_or_none()
 
 
+def linked(session: Session, openid: str) -> bool:
+    """Whether ``openid`` is linked to a staff account (active or not)."""
+    found = session.scalar(select(Staff.id).where(Staff.wechat_openid == openid).limit(1))
+    return found is not None
+
+
 def require(session: Session, username: str) -> Staff:
     member = by_username(session, username)
     if member is None:

@@ -22,6 +22,7 @@ class Role(StrEnum):
     DEPUTY_LEADER = "deputy_leader"  # 复审 of important and major items (分管领导)
     HEAD = "head"  # 复审 of major items (主要领导)
     CHIEF_EDITOR = "chief_editor"  # 终审 and publishing
+    CASE_OFFICER = "case_officer"  # answers residents' messages (有问必答)
     ADMIN = "admin"  # staff accounts, everything
 
 
@@ -64,6 +65,16 @@ class Permission(StrEnum):
     MENU_MANAGE = "menu.manage"
     STAFF_MANAGE = "staff.manage"
     AUDIT_VIEW = "audit.view"
+    # 有问必答: read the inbox; reply, note, answer, close, convert, publish; assign; canned replies,
+    # the calendar and the duty roster; residents' openids and phone numbers in full; being told of
+    # overdue cases (first the section chief, then the 分管领导).
+    CASES_VIEW = "cases.view"
+    CASES_REPLY = "cases.reply"
+    CASES_ASSIGN = "cases.assign"
+    CASES_MANAGE = "cases.manage"
+    CASES_CONTACT = "cases.contact"
+    CASES_ESCALATION_SECTION = "cases.escalation.section"
+    CASES_ESCALATION_DEPUTY = "cases.escalation.deputy"
 
 
 _BASE = {Permission.CONSOLE, Permission.STATS_VIEW}
@@ -92,10 +103,22 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.DRAFTS_WRITE,
             Permission.DRAFTS_SECOND_REVIEW,
             Permission.DRAFTS_SIGN_SECTION,
+            Permission.CASES_VIEW,
+            Permission.CASES_REPLY,
+            Permission.CASES_ASSIGN,
+            Permission.CASES_ESCALATION_SECTION,
         }
     ),
     Role.DEPUTY_LEADER: frozenset(
-        _BASE | {Permission.BROADCASTS_VIEW, Permission.DRAFTS_SECOND_REVIEW, Permission.DRAFTS_SIGN_DEPUTY}
+        _BASE
+        | {
+            Permission.BROADCASTS_VIEW,
+            Permission.DRAFTS_SECOND_REVIEW,
+            Permission.DRAFTS_SIGN_DEPUTY,
+            Permission.CASES_VIEW,
+            Permission.CASES_ASSIGN,
+            Permission.CASES_ESCALATION_DEPUTY,
+        }
     ),
     Role.HEAD: frozenset(
         _BASE | {Permission.BROADCASTS_VIEW, Permission.DRAFTS_SECOND_REVIEW, Permission.DRAFTS_SIGN_HEAD}
@@ -110,6 +133,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.MENU_MANAGE,
         }
     ),
+    Role.CASE_OFFICER: frozenset(_BASE | {Permission.CASES_VIEW, Permission.CASES_REPLY}),
     # Everything, except residents' full phone numbers: only whoever pays them sees those.
     Role.ADMIN: frozenset(Permission) - {Permission.REWARDS_FULL_PHONES},
 }

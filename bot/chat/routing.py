@@ -88,6 +88,9 @@ class Route:
     interrupt: bool = False
     # Words that come from the settings (e.g. configurable keywords), read when a message arrives.
     words_from: Callable[[Settings], Iterable[str]] | None = None
+    # A condition on the resident's data (e.g. a question waiting for its answer): the route takes a
+    # message only when it holds; otherwise the routes after it are tried, as if it did not match.
+    when: Callable[[Inbound, Context], bool] | None = None
 
     def match(self, msg: Inbound, settings: Settings | None = None) -> re.Match[str] | bool:
         """A truthy value when this route takes ``msg`` (the regex match for pattern routes)."""
@@ -132,10 +135,12 @@ class Router:
         state: str | Sequence[str] | None = None,
         interrupt: bool = False,
         words_from: Callable[[Settings], Iterable[str]] | None = None,
+        when: Callable[[Inbound, Context], bool] | None = None,
     ) -> Callable[[Handler], Handler]:
         """Text messages equal to one of ``words`` or matching ``pattern`` (after normalisation).
 
-        ``words_from`` gives words that the settings decide (configurable keywords).
+        ``words_from`` gives words that the settings decide (configurable keywords); ``when`` is a
+        condition the message must also meet (it may read the database through the context).
         """
         return self._add(
             msg_types=frozenset({"text"}),
@@ -144,6 +149,7 @@ class Router:
             states=_states(state),
             interrupt=interrupt,
             words_from=words_from,
+            when=when,
         )
 
     def message(
@@ -184,8 +190,9 @@ class Dispatcher:
     fallback: Handler
 
     def resolve(
-        self, msg: Inbound, state: str | None, settings: Settings | None = None
+        self, msg: Inbound, state: str | None, settings: Settings | None = None, ctx: Context | None = None
     ) -> tuple[Route, re.Match[str] | None]:
+        """The route that takes ``msg``; a route with a ``when`` condition is skipped without ``ctx``."""
         routes = [route for router in self.routers for route in router.routes]
         tiers = (
             [r for r in routes if r.interrupt and (not r.states or state in r.states)],
@@ -195,12 +202,14 @@ class Dispatcher:
         for tier in tiers:
             for route in tier:
                 found = route.match(msg, settings)
+                if found and route.when is not None and (ctx is None or not route.when(msg, ctx)):
+                    continue
                 if found:
                     return route, found if isinstance(found, re.Match) else None
         return Route(handler=self.fallback, name=f"{self.fallback.__module__}.{self.fallback.__name__}"), None
 
     def dispatch(self, msg: Inbound, ctx: Context) -> tuple[str, Reply]:
-        route, match = self.resolve(msg, ctx.conversation.state, ctx.settings)
+        route, match = self.resolve(msg, ctx.conversation.state, ctx.settings, ctx)
         ctx.match = match
         with audit.through(audit.Channel.CHAT, actor="wechat"):  # a resident's turn or WeChat's event
             return route.name, route.handler(msg, ctx)

@@ -11,6 +11,7 @@ from bot.core import services
 from bot.core.database import get_session
 from console import charts, localtime, stats
 from console.access import requires
+from console.pages import cases
 from reports.settings import ReportsSettings
 from staff.roles import Permission
 
@@ -99,6 +100,7 @@ def index() -> ResponseReturnValue:
         presets=[(n, stats.DayRange.last(n, zone, today)) for n in PRESETS],
         summary=summary,
         report_summary=report_summary,
+        case_figures=cases.figure_rows(db, range_.start, range_.end),
         rows=rows,
         charts={
             "messages": _day_chart(range_, [messages], "每日消息数"),

@@ -57,4 +57,13 @@
       element.click();
     }
   });
+  /* 常用回复: choosing one fills the reply box at once (without this, the form's button does). */
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    var target = select.getAttribute && select.getAttribute("data-canned-target");
+    if (!target) return;
+    var box = document.getElementById(target);
+    var option = select.options[select.selectedIndex];
+    if (box && option) box.value = option.getAttribute("data-body") || "";
+  });
 })();

@@ -90,6 +90,7 @@ def test_admin_pages(live: tuple[Flask, str], page: Page) -> None:
     assert page.locator("nav.sidenav a").all_inner_texts() == [
         "工作台",
         "举报审核",
+        "留言办理",
         "积分兑付",
         "城管发布",
         "设施数据",

@@ -211,7 +211,7 @@ def test_keywords_and_labels_come_from_the_settings(make_app: Callable[..., Flas
     assert answer is not None
     assert answer.startswith(TEXTS("nearby.header", label="公厕", radius="2.0km"))
     assert "一键查找" in (send(sim, sim.text(OPENID, "3")) or "")  # "3" is no longer a keyword: help
-    assert handlers_of(app)[-1] == "handlers.basics.fallback"
+    assert handlers_of(app)[-1] == "handlers.cases.fallback"  # the chat's fallback (有问必答)
 
 
 @pytest.mark.parametrize("provider", ["tencent"])
@@ -265,11 +265,11 @@ def test_words_and_traditional_forms_ask_for_a_kind(
     assert handlers_of(app)[-1] == "handlers.nearby.kind_keyword"
 
 
-def test_an_unknown_word_still_gets_the_help(make_app: Callable[..., Flask]) -> None:
+def test_an_unknown_word_is_no_kind_and_is_left_to_the_fallback(make_app: Callable[..., Flask]) -> None:
     app = demo_app(make_app)
     sim = simulator_for(app)
     send(sim, sim.text(OPENID, "加油站"))
-    assert handlers_of(app)[-1] == "handlers.basics.fallback"
+    assert handlers_of(app)[-1] == "handlers.cases.fallback"  # 有问必答 takes what no feature does
 
 
 def test_opening_hours_read_in_chinese_with_the_next_opening(make_app: Callable[..., Flask]) -> None:

@@ -13,9 +13,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot.chat.conversation import Conversation
-from bot.core import services
 from bot.core.clock import utcnow
-from bot.wechat.service import WeChatServices
 from devtools.fake_wechat import FakeWeChat
 from devtools.simulator import WeChatSimulator, build_xml
 from handlers.reports import MENU_KEY, close_idle_draft
@@ -25,8 +23,8 @@ from reports.models import Photo, PhotoStatus, Report, ReportStatus, audit_of
 from reports.roles import staff_actor
 from staff.roles import Role
 from tests.support import images
-from tests.support.reports import close_queue, drain, unit
-from tests.support.wechat import simulator_for
+from tests.support.reports import drain, unit
+from tests.support.wechat import close_apps, simulator_for
 
 pytestmark = pytest.mark.integration
 
@@ -81,11 +79,7 @@ def make_chat(make_app: Callable[..., Flask], fake_wechat: FakeWeChat) -> Iterat
         return Chat(app, simulator_for(app), fake_wechat)
 
     yield factory
-    for app in built:
-        close_queue(app)
-        api = services.of(app).get(WeChatServices).api
-        if api is not None:
-            api.close()
+    close_apps(built)
 
 
 @pytest.fixture

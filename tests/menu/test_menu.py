@@ -32,7 +32,7 @@ def test_default_menu_mirrors_the_modules() -> None:
     subs = {b["name"]: [s["name"] for s in b["sub_button"]] for b in payload["button"]}
     assert subs["城管发布"] == ["最新发布", "城管微博"]
     assert subs["公共服务"] == ["公共自行车", "便民疏导点", "公共厕所", "西瓜零售点", "维修资金查询"]
-    assert subs["微生活"] == ["垃圾分类助手", "随手拍"]
+    assert subs["微生活"] == ["垃圾分类助手", "随手拍", "我要留言", "我的留言"]
     clicks = {s["key"] for b in payload["button"] for s in b["sub_button"] if s["type"] == "click"}
     assert clicks == {
         "LATEST_BROADCASTS",
@@ -40,8 +40,10 @@ def test_default_menu_mirrors_the_modules() -> None:
         "NEARBY_VENDOR",
         "NEARBY_TOILET",
         "NEARBY_WATERMELON",
+        "CASE_MESSAGE",
+        "MY_CASES",
     }
-    mini = [s for s in payload["button"][2]["sub_button"]]
+    mini = [s for s in payload["button"][2]["sub_button"] if s["type"] != "click"]
     assert all(s["type"] == "miniprogram" and s["appid"] and s["pagepath"] and s["url"] for s in mini)
     assert "matchrule" not in payload
 

@@ -8,8 +8,11 @@ from typing import Any
 
 from flask import Flask
 
+from bot.core import services
+from bot.wechat.service import WeChatServices
 from devtools.simulator import WeChatSimulator
 from tests.conftest import shared_path
+from tests.support.reports import close_queue
 
 
 def client_transport(app: Flask):  # type: ignore[no-untyped-def]
@@ -40,3 +43,12 @@ def sample_messages() -> list[Path]:
 
 def crypto_vectors() -> list[dict[str, Any]]:
     return json.loads(shared_path("wechat-samples", "crypto.json").read_text(encoding="utf-8"))
+
+
+def close_apps(apps: list[Flask]) -> None:
+    """After a test: drop what each app left queued and close its WeChat API client."""
+    for app in apps:
+        close_queue(app)
+        api = services.of(app).get(WeChatServices).api
+        if api is not None:
+            api.close()

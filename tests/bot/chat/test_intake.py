@@ -28,12 +28,11 @@ from bot.core import services
 from bot.core.clock import epoch, utcnow
 from bot.core.database import session_scope
 from bot.wechat.inbound import parse_inbound
-from bot.wechat.service import WeChatServices
 from devtools.fake_wechat import FakeWeChat
 from tests.support import images
 from tests.support.clock import at
-from tests.support.reports import close_queue, unit
-from tests.support.wechat import simulator_for
+from tests.support.reports import unit
+from tests.support.wechat import close_apps, simulator_for
 
 pytestmark = pytest.mark.integration
 
@@ -76,11 +75,7 @@ def make_intake_app(
 
     RUNS.clear()
     yield factory
-    for app in built:
-        close_queue(app)
-        api = services.of(app).get(WeChatServices).api
-        if api is not None:
-            api.close()
+    close_apps(built)
 
 
 @contextmanager

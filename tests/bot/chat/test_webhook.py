@@ -96,18 +96,18 @@ def test_stale_timestamp_refused(app: Flask) -> None:
 # -- plain mode ----------------------------------------------------------------------------------------
 
 
-def test_text_gets_help_and_is_journaled(app: Flask) -> None:
+def test_text_no_feature_takes_becomes_a_case_and_is_journaled(app: Flask) -> None:
     sim = simulator_for(app)
     reply = sim.send(sim.text("resident-1", "随便说点什么"))
     assert reply.status == 200
     assert reply.fields is not None
     assert reply.fields["ToUserName"] == "resident-1"
     assert reply.fields["FromUserName"] == "gh_citybot"
-    assert "一键查找" in (reply.text or "")
+    assert "您的留言已收到，编号 LY" in (reply.text or "")  # 有问必答
     [row] = journal_rows(app)
     assert row.status == Outcome.HANDLED
     assert row.sender == "resident-1"
-    assert row.handler == "handlers.basics.fallback"
+    assert row.handler == "handlers.cases.fallback"
     assert row.msg_type == "text"
     assert "随便说点什么" in row.payload
 
