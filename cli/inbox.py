@@ -190,3 +190,38 @@ def calendar_add(env: Env, day: datetime, kind: str | None, note: str) -> None:
             session, "case.calendar", target_kind="calendar", target=when.isoformat(), details={"kind": kind}
         )
     click.echo(texts("cases.cli.calendar_added", day=when.isoformat(), kind=texts(f"cases.cli.{kind}")))
+
+
+@inbox.group("duty")
+def duty() -> None:
+    """The on-duty roster (值班): who is alerted to cases outside office hours and flagged messages."""
+
+
+@duty.command("add")
+@click.argument("member")
+@click.option("--from", "starts", required=True, type=click.DateTime(formats=["%Y-%m-%d %H:%M"]))
+@click.option("--until", "ends", required=True, type=click.DateTime(formats=["%Y-%m-%d %H:%M"]))
+@as_option(required=True)
+@pass_env
+def duty_add(env: Env, member: str, starts: datetime, ends: datetime, username: str) -> None:
+    """MEMBER is on duty from --from to --until (local time, YYYY-MM-DD HH:MM)."""
+    settings, texts = _settings(env), _texts(env)
+    zone = ZoneInfo(settings.timezone)
+    actor = resolve_actor(env, username, Permission.CASES_MANAGE)
+    with env.session() as session, refusals(env):
+        service.add_shift(
+            session,
+            actor,
+            username=member,
+            starts_at=starts.replace(tzinfo=zone),
+            ends_at=ends.replace(tzinfo=zone),
+            now=utcnow(),
+        )
+    click.echo(
+        texts(
+            "cases.cli.duty_added",
+            username=member,
+            start=starts.strftime("%Y-%m-%d %H:%M"),
+            end=ends.strftime("%Y-%m-%d %H:%M"),
+        )
+    )

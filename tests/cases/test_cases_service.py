@@ -15,10 +15,11 @@ from cases import service, workdays
 from cases.errors import CasesError
 from cases.models import CaseDelivery, CaseStatus, DeliveryStatus, EntryKind, Rating, Topic
 from cases.service import Incoming, QueueFilter
+from cases.services import CasesServices
 from cases.settings import CasesSettings
 from reports.roles import PermissionDeniedError, staff_actor
 from staff.roles import Role
-from tests.support.reports import add_staff, unit
+from tests.support.reports import FakeSender, add_staff, unit
 
 pytestmark = pytest.mark.contract
 
@@ -29,6 +30,14 @@ ADMIN = staff_actor("boss", Role.ADMIN)
 REVIEWER = staff_actor("rev-a", Role.REVIEWER)
 # Wednesday 30 September 2026, 10:00 in Shanghai: the day before the National Day holiday.
 BEFORE_NATIONAL_DAY = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _recording_sender(app: Flask) -> FakeSender:
+    """The delivery jobs that run after each commit send to this, never to WeChat."""
+    sender = FakeSender()
+    services.of(app).get(CasesServices).sender = sender
+    return sender
 
 
 def _settings(app: Flask) -> CasesSettings:

@@ -94,3 +94,53 @@ def test_calendar_add_marks_a_day_for_deadlines(app: Flask, run: Callable[..., R
         assert workdays.is_working_day(session, date(2026, 12, 5))
         # Tue 1 Dec + 5 working days: Thu 3, Fri 4, Sat 5 (marked), Mon 7, Tue 8
         assert workdays.add_working_days(session, date(2026, 12, 1), 5) == date(2026, 12, 8)
+
+
+def test_duty_add_puts_a_staff_member_on_the_roster(app: Flask, run: Callable[..., Result]) -> None:
+    add_staff(app, {"duty": "case_officer", "boss": "admin"})
+    added = run(
+        "inbox",
+        "duty",
+        "add",
+        "duty",
+        "--from",
+        "2026-12-01 18:00",
+        "--until",
+        "2026-12-02 08:30",
+        "--as",
+        "boss",
+    )
+    assert added.exit_code == 0, added.output
+    assert added.output == "已安排 duty 值班：2026-12-01 18:00 至 2026-12-02 08:30。\n"
+    refused = run(
+        "inbox",
+        "duty",
+        "add",
+        "boss",
+        "--from",
+        "2026-12-01 18:00",
+        "--until",
+        "2026-12-02 08:30",
+        "--as",
+        "duty",
+    )
+    assert refused.exit_code == 1
+    backwards = run(
+        "inbox",
+        "duty",
+        "add",
+        "duty",
+        "--from",
+        "2026-12-02 18:00",
+        "--until",
+        "2026-12-02 08:30",
+        "--as",
+        "boss",
+    )
+    assert backwards.output == "Error: 值班结束时间须晚于开始时间。\n"
+    with unit(app) as session:
+        # 22:00 in Shanghai on 1 December (14:00 UTC) falls in the shift
+        assert [m.username for m in service.on_duty(session, datetime(2026, 12, 1, 14, 0, tzinfo=UTC))] == [
+            "duty"
+        ]
+        assert service.on_duty(session, datetime(2026, 12, 2, 1, 0, tzinfo=UTC)) == []

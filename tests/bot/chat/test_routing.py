@@ -115,6 +115,20 @@ def test_pattern_match_reaches_handler() -> None:
     assert (name, reply, seen) == ("tests.bot.chat.test_routing.sorting", Silence(), ["废电池"])
 
 
+def test_a_route_with_a_condition_takes_a_message_only_while_it_holds() -> None:
+    asked: set[str] = set()
+    first, second = Router("first"), Router("second")
+    first.text("1", when=lambda msg, ctx: msg.openid in asked)(named("rating"))
+    second.text("1")(named("nearby"))
+    dispatcher = Dispatcher([first, second], named("help"))
+    message = inbound(SIM.text("o", "1"))
+    assert dispatcher.dispatch(message, make_ctx())[1] == Text("nearby")
+    asked.add("o")
+    assert dispatcher.dispatch(message, make_ctx())[1] == Text("rating")
+    # without a context the condition cannot be read: the route is passed over
+    assert dispatcher.resolve(message, None)[0].name.endswith("nearby")
+
+
 def test_registering_has_no_global_effect() -> None:
     router = Router("isolated")
     router.text("x")(named("x"))
