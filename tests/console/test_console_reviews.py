@@ -17,6 +17,7 @@ from bot.core.database import session_scope
 from reports.models import LedgerEntry, PhotoStatus, Report, ReportStatus, audit_of
 from staff import models as staff_models
 from staff.roles import Role
+from tests.support.clock import T0, at
 from tests.support.console import ConsoleClient, add_staff, text, with_fake_wechat
 from tests.support.reports import FakeMedia, close_queue, make_unready, new_report
 
@@ -46,40 +47,41 @@ def flashes(page: str) -> list[str]:
 
 def test_queue_lists_open_reports_oldest_first_with_counts(console_app: tuple[Flask, FakeMedia]) -> None:
     app, media = console_app
-    now = utcnow()
-    late = new_report(app, media, seeds=(11,), now=now - timedelta(hours=60), openid="o-a")
-    fresh = new_report(
-        app, media, seeds=(12,), now=now - timedelta(hours=1), openid="o-b", category="littering"
-    )
-    done = new_report(app, media, seeds=(13,), now=now - timedelta(hours=30), openid="o-c")
-    client = ConsoleClient(app).logged_in("rev")
-    client.post(f"/console/reports/{done}/decide", {"action": "accept", "expected": "submitted"})
+    with at(T0):  # 10:00 in Shanghai: "today" holds every report of the test, whatever the hour
+        now = utcnow()
+        late = new_report(app, media, seeds=(11,), now=now - timedelta(hours=60), openid="o-a")
+        fresh = new_report(
+            app, media, seeds=(12,), now=now - timedelta(hours=1), openid="o-b", category="littering"
+        )
+        done = new_report(app, media, seeds=(13,), now=now - timedelta(hours=30), openid="o-c")
+        client = ConsoleClient(app).logged_in("rev")
+        client.post(f"/console/reports/{done}/decide", {"action": "accept", "expected": "submitted"})
 
-    page = text(client.get("/console/reports/"))
-    numbers = re.findall(r'/console/reports/(\d+)">SP', page)
-    assert numbers == [str(late), str(fresh)]  # oldest first; the accepted one left the queue
-    assert 'data-figure="open">2<' in page
-    assert 'data-figure="overdue">1<' in page  # 60 h > the category's 48 h deadline
-    assert 'data-figure="accepted">1<' in page
-    assert page.count('class="status overdue">超期') == 1
-    assert "乱扔垃圾 1" in page
+        page = text(client.get("/console/reports/"))
+        numbers = re.findall(r'/console/reports/(\d+)">SP', page)
+        assert numbers == [str(late), str(fresh)]  # oldest first; the accepted one left the queue
+        assert 'data-figure="open">2<' in page
+        assert 'data-figure="overdue">1<' in page  # 60 h > the category's 48 h deadline
+        assert 'data-figure="accepted">1<' in page
+        assert page.count('class="status overdue">超期') == 1
+        assert "乱扔垃圾 1" in page
 
-    dashboard = text(client.get("/console/"))
-    assert 'data-figure="open">2<' in dashboard
-    assert 'data-figure="overdue">1<' in dashboard
-    overdue = text(client.get("/console/reports/?status=open&overdue=1"))
-    assert re.findall(r'/console/reports/(\d+)">SP', overdue) == [str(late)]
-    by_category = text(client.get("/console/reports/?category=littering"))
-    assert re.findall(r'/console/reports/(\d+)">SP', by_category) == [str(fresh)]
-    accepted = text(client.get("/console/reports/?status=accepted"))
-    assert re.findall(r'/console/reports/(\d+)">SP', accepted) == [str(done)]
-    today = (now + timedelta(hours=8)).date().isoformat()
-    by_date = text(client.get(f"/console/reports/?status=all&start={today}&end={today}"))
-    assert str(fresh) in re.findall(r'/console/reports/(\d+)">SP', by_date)
-    assert str(late) not in re.findall(r'/console/reports/(\d+)">SP', by_date)
-    nowhere = text(client.get("/console/reports/?status=all&area=姑苏区"))
-    assert "没有符合条件的举报" in nowhere
-    assert client.get("/console/reports/?start=yesterday").status_code == 400
+        dashboard = text(client.get("/console/"))
+        assert 'data-figure="open">2<' in dashboard
+        assert 'data-figure="overdue">1<' in dashboard
+        overdue = text(client.get("/console/reports/?status=open&overdue=1"))
+        assert re.findall(r'/console/reports/(\d+)">SP', overdue) == [str(late)]
+        by_category = text(client.get("/console/reports/?category=littering"))
+        assert re.findall(r'/console/reports/(\d+)">SP', by_category) == [str(fresh)]
+        accepted = text(client.get("/console/reports/?status=accepted"))
+        assert re.findall(r'/console/reports/(\d+)">SP', accepted) == [str(done)]
+        today = (now + timedelta(hours=8)).date().isoformat()
+        by_date = text(client.get(f"/console/reports/?status=all&start={today}&end={today}"))
+        assert str(fresh) in re.findall(r'/console/reports/(\d+)">SP', by_date)
+        assert str(late) not in re.findall(r'/console/reports/(\d+)">SP', by_date)
+        nowhere = text(client.get("/console/reports/?status=all&area=姑苏区"))
+        assert "没有符合条件的举报" in nowhere
+        assert client.get("/console/reports/?start=yesterday").status_code == 400
 
 
 def test_report_page_shows_photos_location_history_and_no_identity(
