@@ -57,8 +57,8 @@ def _local(ctx: Context, value: datetime) -> str:
 def _incoming(msg: Inbound) -> Incoming | None:
     """The message as a case records it; None for what a case cannot carry."""
     raw = msg.raw
-    if msg.msg_type == "text":
-        return Incoming("text", msg.content or "")
+    if msg.msg_type == "text":  # as the resident wrote it: full-width punctuation stays full-width
+        return Incoming("text", (msg.raw_content or msg.content or "").strip())
     if msg.msg_type == "voice":
         return Incoming("voice", str(raw.get("Recognition") or ""), media_id=str(raw.get("MediaId") or ""))
     if msg.msg_type == "image":
@@ -128,7 +128,7 @@ def fallback(msg: Inbound, ctx: Context) -> Reply:
 
 @router.text(pattern=PREFIX_PATTERN)
 def prefixed(msg: Inbound, ctx: Context) -> Reply:
-    topic, rest = service.split_prefix(msg.content or "")
+    topic, rest = service.split_prefix((msg.raw_content or msg.content or "").strip())
     if not rest.strip():
         prefix = (msg.content or "").strip()
         ctx.conversation.enter(WRITING, topic=str(topic or Topic.MESSAGE))

@@ -168,9 +168,15 @@ def test_a_message_no_feature_takes_opens_a_case_and_further_ones_join_it(chat: 
     assert "待办理" in mine
     # a prefix opens a new case with its topic
     with at(RECEIVED + timedelta(hours=3)):
-        complaint = chat.text("投诉：夜间施工噪音")
+        complaint = chat.text("投诉：夜间施工噪音，（２２点后）还在响？")
     assert "LY20260930-0002" in complaint
     assert [c.topic for c in chat.cases()] == ["message", "complaint"]
+    # the case keeps the resident's words as written: full-width punctuation and digits stay
+    latest = chat.cases()[-1]
+    assert latest.subject == "夜间施工噪音，（２２点后）还在响？"
+    assert [content for kind, content, _ in chat.thread(latest.id) if kind == "resident"] == [
+        "夜间施工噪音，（２２点后）还在响？"
+    ]
 
 
 def test_help_words_and_other_features_keep_their_messages(chat: Chat) -> None:
