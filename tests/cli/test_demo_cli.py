@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ def wait_until_up(url: str, process: subprocess.Popen[str], timeout: float = 60)
 
 
 @pytest.mark.slow
-def test_demo_serves_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
+def test_demo_serves_both_and_ctrl_c_stops_both(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     port, wechat_port = free_port(), free_port()
     config = demo_config(tmp_path, f"http://127.0.0.1:{wechat_port}")
     upgrade(load_settings(str(config), environ={}))
@@ -79,7 +80,14 @@ def test_demo_serves_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
         assert "城管服务号后台" in home.text
         assert requests.get(f"http://127.0.0.1:{wechat_port}/", timeout=5).json()["fake"] == "wechat"
         sim = WeChatSimulator.over_http(f"http://127.0.0.1:{port}/wechat", token="demo-token")
-        assert "欢迎关注" in (sim.send(sim.event("demo-resident", "subscribe")).text or "")
+        # the demo runs in processes of its own, on the machine's clock, not on this run's (which
+        # --clock-shift-days may have moved ahead): WeChat's timestamp is the server's now
+        shift = timedelta(days=request.config.getoption("--clock-shift-days"))
+        server_now = int(time.time() - shift.total_seconds())
+        followed = sim.send(
+            sim.event("demo-resident", "subscribe", create_time=server_now), timestamp=str(server_now)
+        )
+        assert "欢迎关注" in (followed.text or "")
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends the terminal's foreground group
         _out, err = process.communicate(timeout=30)
