@@ -379,16 +379,7 @@ def open_or_join(
         )
         session.add(case)
         session.flush()
-        audit.record(
-            session,
-            "case.open",
-            actor="resident",
-            target_kind=TARGET,
-            target_id=case.id,
-            target=case.number,
-            details={"topic": case.topic},
-            at=now,
-        )
+        _audit(session, case, "case.open", "resident", now, topic=case.topic)
     else:
         case.last_resident_at = now
         case.updated_at = now
@@ -456,16 +447,7 @@ def rate(
     case.rated_at = now
     case.updated_at = now
     _event(session, case, "rate", now, details={"rating": rating})
-    audit.record(
-        session,
-        "case.rate",
-        actor="resident",
-        target_kind=TARGET,
-        target_id=case.id,
-        target=case.number,
-        details={"rating": rating},
-        at=now,
-    )
+    _audit(session, case, "case.rate", "resident", now, rating=rating)
     reopened = False
     if rating is Rating.DISSATISFIED:
         _reopen(session, settings, case, now)
@@ -521,16 +503,20 @@ def _event(
     return entry
 
 
-def _audit(session: Session, case: Case, action: str, actor: Actor, now: datetime, **details: object) -> None:
+def _audit(
+    session: Session, case: Case, action: str, actor: Actor | str, now: datetime, **details: object
+) -> None:
+    """One entry of the audit trail about ``case``: by a staff member, or by "resident" / "system"."""
+    staff = actor if isinstance(actor, Actor) else None
     audit.record(
         session,
         action,
-        actor=actor.name,
-        staff_id=actor.staff_id,
+        actor=staff.name if staff is not None else str(actor),
+        staff_id=None if staff is None else staff.staff_id,
         target_kind=TARGET,
         target_id=case.id,
         target=case.number,
-        details={"role": actor.role, **details},
+        details=details if staff is None else {"role": staff.role, **details},
         at=now,
     )
 
@@ -971,16 +957,7 @@ def _escalate(session: Session, settings: CasesSettings, case: Case, level: int,
     duty, event = _ESCALATION[level]
     _event(session, case, "escalate", now, details={"level": level})
     notify_staff(session, case, with_permission(session, duty), event, now)
-    audit.record(
-        session,
-        "case.escalate",
-        actor="system",
-        target_kind=TARGET,
-        target_id=case.id,
-        target=case.number,
-        details={"level": level},
-        at=now,
-    )
+    _audit(session, case, "case.escalate", "system", now, level=level)
     return case
 
 
